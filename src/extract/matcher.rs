@@ -1,0 +1,90 @@
+//! Finding candidate matches: which rules to try where, and running them in pest_vm.
+//!
+//! A rule is tried only at a word start (or a non-alphanumeric character such as `$`) whose
+//! character is in the first set of its entry rule, and a match must end at a word end, so
+//! `3 т` never matches inside `3 тысячи`.
+
+use super::tree::Node;
+use crate::rules::RuleSet;
+use crate::text::sentences::Sentence;
+
+/// A grammar match of one rule, before it becomes a record.
+#[derive(Debug, Clone)]
+pub struct Candidate {
+    /// Index of the rule in the rule set.
+    pub rule: usize,
+    /// Match start (normalised bytes).
+    pub start: usize,
+    /// Match end.
+    pub end: usize,
+    /// What matched, by grammar rule.
+    pub tree: Node,
+}
+
+fn is_word_char(c: char) -> bool {
+    c.is_alphanumeric()
+}
+
+/// Runs `rules` (indices into `set`) over one sentence of the normalised `text`.
+pub fn candidates(
+    set: &RuleSet,
+    rules: &[usize],
+    text: &str,
+    sentence: &Sentence,
+) -> Vec<Candidate> {
+    let mut out = Vec::new();
+    let slice = &text[sentence.start..sentence.end];
+    let mut prev: Option<char> = None;
+    for (offset, c) in slice.char_indices() {
+        let at_start = !is_word_char(c) || !prev.is_some_and(is_word_char);
+        prev = Some(c);
+        if !at_start || c == ' ' {
+            continue;
+        }
+        let pos = sentence.start + offset;
+        for &r in rules {
+            let rule = &set.rules[r];
+            if !rule.first.contains(c) {
+                continue;
+            }
+            if let Some(m) = try_at(set, r, text, pos, sentence.end) {
+                out.push(m);
+            }
+        }
+    }
+    out
+}
+
+/// Tries rule `r` at `pos`; the match may not run past `limit`.
+pub fn try_at(set: &RuleSet, r: usize, text: &str, pos: usize, limit: usize) -> Option<Candidate> {
+    let rule = &set.rules[r];
+    let input = &text[pos..limit];
+    let pairs = set.grammar.vm().parse(&rule.entry, input).ok()?;
+    let mut children: Vec<Node> = pairs.map(|p| Node::from_pair(p, pos)).collect();
+    let end = children.iter().map(|n| n.end).max()?;
+    if end <= pos {
+        return None;
+    }
+    let matched = &text[pos..end];
+    let last = matched.chars().next_back()?;
+    let next = text[end..limit].chars().next();
+    if is_word_char(last) && next.is_some_and(is_word_char) {
+        return None;
+    }
+    let tree = if children.len() == 1 && children[0].rule == rule.entry {
+        children.remove(0)
+    } else {
+        Node {
+            rule: rule.entry.clone(),
+            start: pos,
+            end,
+            children,
+        }
+    };
+    Some(Candidate {
+        rule: r,
+        start: pos,
+        end,
+        tree,
+    })
+}

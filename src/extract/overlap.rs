@@ -1,0 +1,131 @@
+//! Overlapping matches of one record type: who wins, and why.
+//!
+//! The policy is total and deterministic: the longer match wins; between equally long
+//! matches the higher priority; then the earlier start; then the smaller rule id.
+
+use std::cmp::Ordering;
+
+/// What overlap resolution needs to know of a candidate.
+#[derive(Debug, Clone, Copy)]
+pub struct Contender<'a> {
+    /// Match start (normalised bytes).
+    pub start: usize,
+    /// Match end.
+    pub end: usize,
+    /// Rule priority.
+    pub priority: i32,
+    /// Rule id.
+    pub rule: &'a str,
+}
+
+/// Why a candidate lost to another.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LossReason {
+    /// The winner's match is longer.
+    Longer,
+    /// Same length, the winner's rule has a higher priority.
+    Priority,
+    /// Same length and priority, the winner starts earlier.
+    Earlier,
+    /// All equal but the rule id, which sorts first for the winner.
+    RuleId,
+}
+
+impl LossReason {
+    /// A word for reports.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LossReason::Longer => "longer",
+            LossReason::Priority => "priority",
+            LossReason::Earlier => "earlier",
+            LossReason::RuleId => "rule id",
+        }
+    }
+}
+
+fn rank(a: &Contender<'_>, b: &Contender<'_>) -> Ordering {
+    (b.end - b.start)
+        .cmp(&(a.end - a.start))
+        .then(b.priority.cmp(&a.priority))
+        .then(a.start.cmp(&b.start))
+        .then(a.rule.cmp(b.rule))
+}
+
+fn reason(w: &Contender<'_>, l: &Contender<'_>) -> LossReason {
+    if w.end - w.start != l.end - l.start {
+        LossReason::Longer
+    } else if w.priority != l.priority {
+        LossReason::Priority
+    } else if w.start != l.start {
+        LossReason::Earlier
+    } else {
+        LossReason::RuleId
+    }
+}
+
+/// The outcome: indices of winners (in text order) and of losers with the winner and reason.
+#[derive(Debug, Clone, Default)]
+pub struct Resolution {
+    /// Winning candidates, sorted by start.
+    pub winners: Vec<usize>,
+    /// (loser, winner, reason).
+    pub losers: Vec<(usize, usize, LossReason)>,
+}
+
+/// Resolves overlaps among `cs`.
+pub fn resolve(cs: &[Contender<'_>]) -> Resolution {
+    let mut order: Vec<usize> = (0..cs.len()).collect();
+    order.sort_by(|&a, &b| rank(&cs[a], &cs[b]));
+    let mut res = Resolution::default();
+    for i in order {
+        let c = &cs[i];
+        match res
+            .winners
+            .iter()
+            .find(|&&w| cs[w].start < c.end && c.start < cs[w].end)
+        {
+            Some(&w) => res.losers.push((i, w, reason(&cs[w], c))),
+            None => res.winners.push(i),
+        }
+    }
+    res.winners.sort_by_key(|&w| (cs[w].start, cs[w].end));
+    res
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn c(start: usize, end: usize, priority: i32, rule: &str) -> Contender<'_> {
+        Contender {
+            start,
+            end,
+            priority,
+            rule,
+        }
+    }
+
+    #[test]
+    fn longest_then_priority_then_earliest_then_id() {
+        let cs = [
+            c(0, 5, 0, "a"),
+            c(2, 9, 0, "b"),
+            c(10, 14, 1, "c"),
+            c(10, 14, 2, "d"),
+            c(20, 24, 0, "f"),
+            c(20, 24, 0, "e"),
+        ];
+        let r = resolve(&cs);
+        assert_eq!(r.winners, vec![1, 3, 5]);
+        assert!(r.losers.contains(&(0, 1, LossReason::Longer)));
+        assert!(r.losers.contains(&(2, 3, LossReason::Priority)));
+        assert!(r.losers.contains(&(4, 5, LossReason::RuleId)));
+    }
+
+    #[test]
+    fn earlier_wins_a_tie() {
+        let r = resolve(&[c(3, 6, 0, "a"), c(1, 4, 0, "a")]);
+        assert_eq!(r.winners, vec![1]);
+        assert_eq!(r.losers, vec![(0, 1, LossReason::Earlier)]);
+    }
+}

@@ -1,0 +1,55 @@
+//! The match tree: pest's pairs turned into owned nodes with absolute offsets into the
+//! normalised text, so field builders can search captures by name.
+
+use pest::iterators::Pair;
+
+/// One named grammar rule matched over `start..end` (normalised byte offsets).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Node {
+    /// Grammar rule name.
+    pub rule: String,
+    /// Start in the normalised text.
+    pub start: usize,
+    /// End (exclusive) in the normalised text.
+    pub end: usize,
+    /// Named sub-matches in order.
+    pub children: Vec<Node>,
+}
+
+impl Node {
+    /// Converts a pest pair matched on a slice starting at `base`.
+    pub fn from_pair(pair: Pair<'_, &str>, base: usize) -> Node {
+        let span = pair.as_span();
+        Node {
+            rule: pair.as_rule().to_string(),
+            start: base + span.start(),
+            end: base + span.end(),
+            children: pair
+                .into_inner()
+                .map(|p| Node::from_pair(p, base))
+                .collect(),
+        }
+    }
+
+    /// The first node named `rule` in pre-order, this node included.
+    pub fn find(&self, rule: &str) -> Option<&Node> {
+        if self.rule == rule {
+            return Some(self);
+        }
+        self.children.iter().find_map(|c| c.find(rule))
+    }
+
+    /// Every node in pre-order, this node included.
+    pub fn walk(&self) -> Vec<&Node> {
+        let mut out = vec![self];
+        let mut i = 0;
+        while i < out.len() {
+            let n = out[i];
+            // keep pre-order: insert children right after their parent
+            let kids: Vec<&Node> = n.children.iter().collect();
+            out.splice(i + 1..i + 1, kids);
+            i += 1;
+        }
+        out
+    }
+}

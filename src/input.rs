@@ -1,0 +1,225 @@
+//! Reading documents: files, folders (recursively, `*.txt`), JSONL files of
+//! `{"id", "text"}` lines, and standard input (plain text or JSONL, told apart by content).
+//!
+//! Reading is lazy: [`Inputs`] yields one document at a time, so memory stays flat however
+//! large the corpus. A document that cannot be read is yielded as a failure, never dropped.
+
+use crate::error::DocError;
+use std::collections::VecDeque;
+use std::io::{BufRead, BufReader, Read};
+use std::path::{Path, PathBuf};
+
+/// One input document, or the reason it could not be read.
+#[derive(Debug)]
+pub struct Document {
+    /// `doc` of its records: the path as given, or the JSONL `id`.
+    pub id: String,
+    /// Its bytes, or why there are none.
+    pub content: Result<Vec<u8>, DocError>,
+}
+
+enum Pending {
+    Failed(Document),
+    Path(PathBuf, String),
+    Stdin,
+    Jsonl(Box<dyn BufRead>, String, usize),
+}
+
+/// A lazy iterator over the documents named by command-line inputs.
+pub struct Inputs {
+    queue: VecDeque<Pending>,
+}
+
+impl Inputs {
+    /// Inputs as given on the command line (`-` is standard input).
+    pub fn new(args: &[String]) -> Inputs {
+        let queue = args
+            .iter()
+            .map(|a| {
+                if a == "-" {
+                    Pending::Stdin
+                } else {
+                    Pending::Path(PathBuf::from(a), a.clone())
+                }
+            })
+            .collect();
+        Inputs { queue }
+    }
+}
+
+fn is_jsonl(path: &Path) -> bool {
+    path.extension().is_some_and(|e| e == "jsonl")
+}
+
+fn parse_line(line: &str, fallback_id: &str) -> Document {
+    let value: serde_json::Value = match serde_json::from_str(line) {
+        Ok(v) => v,
+        Err(e) => {
+            return Document {
+                id: fallback_id.to_string(),
+                content: Err(DocError::BadJsonl(e.to_string())),
+            };
+        }
+    };
+    let id = match value.get("id") {
+        Some(serde_json::Value::String(s)) => s.clone(),
+        Some(serde_json::Value::Number(n)) => n.to_string(),
+        _ => fallback_id.to_string(),
+    };
+    match value.get("text").and_then(|t| t.as_str()) {
+        Some(t) => Document {
+            id,
+            content: Ok(t.as_bytes().to_vec()),
+        },
+        None => Document {
+            id,
+            content: Err(DocError::BadJsonl("no string field `text`".into())),
+        },
+    }
+}
+
+fn list_dir(
+    dir: &Path,
+    shown: &str,
+    out: &mut Vec<(PathBuf, String)>,
+    errors: &mut Vec<Document>,
+    depth: usize,
+) {
+    if depth > 64 {
+        errors.push(Document {
+            id: shown.to_string(),
+            content: Err(DocError::Unreadable("folders nested too deep".into())),
+        });
+        return;
+    }
+    let entries = match std::fs::read_dir(dir) {
+        Ok(e) => e,
+        Err(e) => {
+            errors.push(Document {
+                id: shown.to_string(),
+                content: Err(DocError::Unreadable(e.to_string())),
+            });
+            return;
+        }
+    };
+    let mut items: Vec<_> = entries.flatten().collect();
+    items.sort_by_key(|e| e.file_name());
+    for e in items {
+        let path = e.path();
+        let name = format!(
+            "{}/{}",
+            shown.trim_end_matches('/'),
+            e.file_name().to_string_lossy()
+        );
+        let is_link = e.file_type().is_ok_and(|t| t.is_symlink());
+        if path.is_dir() {
+            if !is_link {
+                list_dir(&path, &name, out, errors, depth + 1);
+            }
+        } else if path.extension().is_some_and(|x| x == "txt") {
+            out.push((path, name));
+        }
+    }
+}
+
+impl Iterator for Inputs {
+    type Item = Document;
+
+    fn next(&mut self) -> Option<Document> {
+        loop {
+            match self.queue.pop_front()? {
+                Pending::Failed(doc) => return Some(doc),
+                Pending::Stdin => {
+                    let mut buf = Vec::new();
+                    if let Err(e) = std::io::stdin().lock().read_to_end(&mut buf) {
+                        return Some(Document {
+                            id: "-".into(),
+                            content: Err(DocError::Unreadable(e.to_string())),
+                        });
+                    }
+                    let first = buf.iter().find(|b| !b.is_ascii_whitespace());
+                    if first == Some(&b'{') {
+                        self.queue.push_front(Pending::Jsonl(
+                            Box::new(std::io::Cursor::new(buf)),
+                            "-".into(),
+                            0,
+                        ));
+                        continue;
+                    }
+                    return Some(Document {
+                        id: "-".into(),
+                        content: Ok(buf),
+                    });
+                }
+                Pending::Jsonl(mut reader, name, line_no) => {
+                    let mut line = Vec::new();
+                    match reader.read_until(b'\n', &mut line) {
+                        Ok(0) => continue,
+                        Ok(_) => {
+                            let n = line_no + 1;
+                            self.queue
+                                .push_front(Pending::Jsonl(reader, name.clone(), n));
+                            let fallback = format!("{name}:{n}");
+                            let text = match String::from_utf8(line) {
+                                Ok(t) => t,
+                                Err(e) => {
+                                    return Some(Document {
+                                        id: fallback,
+                                        content: Err(DocError::NotUtf8 {
+                                            offset: e.utf8_error().valid_up_to(),
+                                        }),
+                                    });
+                                }
+                            };
+                            if text.trim().is_empty() {
+                                continue;
+                            }
+                            return Some(parse_line(text.trim_end(), &fallback));
+                        }
+                        Err(e) => {
+                            return Some(Document {
+                                id: format!("{name}:{}", line_no + 1),
+                                content: Err(DocError::Unreadable(e.to_string())),
+                            });
+                        }
+                    }
+                }
+                Pending::Path(path, shown) => {
+                    if path.is_dir() {
+                        let mut files = Vec::new();
+                        let mut errors = Vec::new();
+                        list_dir(&path, &shown, &mut files, &mut errors, 0);
+                        for (p, s) in files.into_iter().rev() {
+                            self.queue.push_front(Pending::Path(p, s));
+                        }
+                        for e in errors.into_iter().rev() {
+                            self.queue.push_front(Pending::Failed(e));
+                        }
+                        continue;
+                    }
+                    if is_jsonl(&path) {
+                        match std::fs::File::open(&path) {
+                            Ok(f) => {
+                                self.queue.push_front(Pending::Jsonl(
+                                    Box::new(BufReader::new(f)),
+                                    shown,
+                                    0,
+                                ));
+                                continue;
+                            }
+                            Err(e) => {
+                                return Some(Document {
+                                    id: shown,
+                                    content: Err(DocError::Unreadable(e.to_string())),
+                                });
+                            }
+                        }
+                    }
+                    let content =
+                        std::fs::read(&path).map_err(|e| DocError::Unreadable(e.to_string()));
+                    return Some(Document { id: shown, content });
+                }
+            }
+        }
+    }
+}

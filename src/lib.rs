@@ -1,0 +1,21 @@
+//! nedra: rule-based extraction of amounts, percentages, deposits and agreements from
+//! Russian and Kazakh news, with rules and grammars loaded at run time.
+//!
+//! Data flows one way: raw bytes → [`text`] (normalised text with an offset map, sentences
+//! with languages) → [`extract`] (grammar matches, overlap resolution, field building) →
+//! [`record::Record`]s. [`rules`] loads and checks the rule set the pipeline runs;
+//! [`examples`] runs the examples written in rule files; [`input`] reads documents.
+
+pub mod error;
+pub mod examples;
+pub mod extract;
+pub mod input;
+pub mod record;
+pub mod rules;
+pub mod text;
+
+pub use error::{DocError, LoadError, LoadErrors, Location};
+pub use extract::Extractor;
+pub use record::{FieldValue, Record};
+pub use rules::{RuleSet, RuleSources};
+pub use text::Lang;

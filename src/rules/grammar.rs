@@ -1,0 +1,479 @@
+//! Pest grammars loaded at run time: assembled from every `.pest` file of the rule set and
+//! the generated lexicon rules, validated by `pest_meta`, run by `pest_vm`.
+//!
+//! All files share one namespace of grammar rules, so a rule file may use the building blocks
+//! of `grammars/number.pest`. A later rule folder may redefine a grammar rule; the earlier
+//! definition is blanked out (spaces, so every line and column of the file stays where the
+//! author sees it) and errors are mapped back from the combined text to file:line:column.
+//!
+//! pest has sharp edges this module keeps away from users: `pest_meta` can panic on some
+//! malformed grammars (contained here), `Vm::parse` panics on an unknown rule name (entry
+//! names are checked at load), and a rule named like a builtin such as `NEWLINE` is silently
+//! ignored by `pest_vm` (refused here).
+
+use crate::error::{LoadError, LoadErrorKind, Location};
+use crate::rules::lexicon::Lexicons;
+use crate::rules::source::{FileKind, SourceFile};
+use crate::text::normalize::normalize_literal;
+use pest::error::LineColLocation;
+use pest_meta::optimizer::{OptimizedExpr, OptimizedRule};
+use pest_meta::parser::{self, Rule as MetaRule};
+use std::collections::{BTreeSet, HashMap, HashSet};
+use std::panic::{AssertUnwindSafe, catch_unwind};
+
+/// Rules that pest provides itself; a grammar may not define them.
+const PEST_BUILTINS: &[&str] = &[
+    "ANY",
+    "EOI",
+    "SOI",
+    "PEEK",
+    "PEEK_ALL",
+    "POP",
+    "POP_ALL",
+    "DROP",
+    "ASCII_DIGIT",
+    "ASCII_NONZERO_DIGIT",
+    "ASCII_BIN_DIGIT",
+    "ASCII_OCT_DIGIT",
+    "ASCII_HEX_DIGIT",
+    "ASCII_ALPHA_LOWER",
+    "ASCII_ALPHA_UPPER",
+    "ASCII_ALPHA",
+    "ASCII_ALPHANUMERIC",
+    "ASCII",
+    "NEWLINE",
+    "PUSH",
+];
+
+fn is_builtin(name: &str) -> bool {
+    PEST_BUILTINS.contains(&name) || pest::unicode::unicode_property_names().any(|p| p == name)
+}
+
+/// A grammar rule definition found in a file.
+#[derive(Debug, Clone)]
+pub struct Definition {
+    /// Rule name.
+    pub name: String,
+    /// Where its name is.
+    pub location: Location,
+    byte_range: (usize, usize),
+    file: usize,
+}
+
+/// The compiled grammar of a rule set.
+pub struct Grammar {
+    vm: pest_vm::Vm,
+    rules: HashMap<String, OptimizedRule>,
+    /// Where each grammar rule was defined (for diagnostics).
+    pub definitions: HashMap<String, Location>,
+}
+
+impl std::fmt::Debug for Grammar {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Grammar")
+            .field("rules", &self.rules.len())
+            .finish()
+    }
+}
+
+struct Chunk {
+    name: String,
+    first_line: usize,
+    lines: usize,
+}
+
+fn meta_message(e: pest::error::Error<MetaRule>) -> String {
+    e.renamed_rules(parser::rename_meta_rule)
+        .variant
+        .message()
+        .into_owned()
+}
+
+fn line_col(e: &pest::error::Error<MetaRule>) -> (usize, usize) {
+    match e.line_col {
+        LineColLocation::Pos(p) => p,
+        LineColLocation::Span(p, _) => p,
+    }
+}
+
+fn panic_text(payload: Box<dyn std::any::Any + Send>) -> String {
+    payload
+        .downcast_ref::<String>()
+        .cloned()
+        .or_else(|| payload.downcast_ref::<&str>().map(|s| s.to_string()))
+        .unwrap_or_else(|| "unknown panic".to_string())
+}
+
+/// Finds the grammar rules a file defines; syntax errors are reported against the file.
+fn definitions(file: &SourceFile, index: usize) -> Result<Vec<Definition>, LoadError> {
+    let parsed = catch_unwind(AssertUnwindSafe(|| {
+        parser::parse(MetaRule::grammar_rules, &file.text).map(|pairs| {
+            pairs
+                .flatten()
+                .filter(|p| p.as_rule() == MetaRule::grammar_rule)
+                .filter_map(|p| {
+                    let span = p.as_span();
+                    let ident = p
+                        .into_inner()
+                        .find(|i| i.as_rule() == MetaRule::identifier)?;
+                    Some((
+                        ident.as_str().to_string(),
+                        ident.as_span().start(),
+                        (span.start(), span.end()),
+                    ))
+                })
+                .collect::<Vec<_>>()
+        })
+    }));
+    match parsed {
+        Ok(Ok(found)) => Ok(found
+            .into_iter()
+            .map(|(name, at, byte_range)| Definition {
+                location: Location::from_offset(&file.name, &file.text, at),
+                name,
+                byte_range,
+                file: index,
+            })
+            .collect()),
+        Ok(Err(e)) => {
+            let (line, col) = line_col(&e);
+            Err(LoadError::new(
+                Location {
+                    file: file.name.clone(),
+                    line,
+                    col,
+                },
+                LoadErrorKind::Grammar,
+                meta_message(e),
+            ))
+        }
+        Err(p) => Err(LoadError::new(
+            Location::file_start(&file.name),
+            LoadErrorKind::Grammar,
+            format!(
+                "pest could not read this grammar (it panicked: {})",
+                panic_text(p)
+            ),
+        )),
+    }
+}
+
+fn blank(text: &mut String, range: (usize, usize)) {
+    let replaced: String = text[range.0..range.1]
+        .chars()
+        .map(|c| if c == '\n' { '\n' } else { ' ' })
+        .collect();
+    text.replace_range(range.0..range.1, &replaced);
+}
+
+impl Grammar {
+    /// Builds the grammar from the rule set's `.pest` files and its lexicons.
+    pub fn build(files: &[SourceFile], lexicons: &Lexicons) -> Result<Grammar, Vec<LoadError>> {
+        let mut errors = Vec::new();
+        let grammar_files: Vec<(usize, &SourceFile)> = files
+            .iter()
+            .enumerate()
+            .filter(|(_, f)| f.kind == FileKind::Grammar)
+            .collect();
+        let mut all_defs = Vec::new();
+        for (i, f) in &grammar_files {
+            match definitions(f, *i) {
+                Ok(d) => all_defs.extend(d),
+                Err(e) => errors.push(e),
+            }
+        }
+        // Later layers replace earlier definitions; two in one layer are an error.
+        let mut winner: HashMap<String, Definition> = HashMap::new();
+        let mut blanked: HashMap<usize, Vec<(usize, usize)>> = HashMap::new();
+        for d in all_defs {
+            if is_builtin(&d.name) {
+                errors.push(LoadError::new(
+                    d.location.clone(),
+                    LoadErrorKind::Grammar,
+                    format!("`{}` is a pest builtin; pest_vm would silently ignore this rule — rename it", d.name),
+                ));
+                continue;
+            }
+            if let Some(prev) = winner.get(&d.name) {
+                if files[prev.file].layer == files[d.file].layer {
+                    errors.push(LoadError::new(
+                        d.location.clone(),
+                        LoadErrorKind::Grammar,
+                        format!(
+                            "grammar rule `{}` is already defined at {}",
+                            d.name, prev.location
+                        ),
+                    ));
+                    continue;
+                }
+                blanked.entry(prev.file).or_default().push(prev.byte_range);
+            }
+            winner.insert(d.name.clone(), d);
+        }
+        for (name, loc) in lexicons.rule_names() {
+            if let Some(d) = winner.get(&name) {
+                errors.push(LoadError::new(
+                    d.location.clone(),
+                    LoadErrorKind::Grammar,
+                    format!("grammar rule `{name}` has the name of a lexicon rule (from {loc})"),
+                ));
+            }
+        }
+        if !errors.is_empty() {
+            return Err(errors);
+        }
+        let mut combined = String::new();
+        let mut chunks = Vec::new();
+        for (i, f) in &grammar_files {
+            let mut text = f.text.clone();
+            for r in blanked.get(i).into_iter().flatten() {
+                blank(&mut text, *r);
+            }
+            let first_line = combined.matches('\n').count() + 1;
+            let lines = text.matches('\n').count() + 1;
+            combined.push_str(&text);
+            combined.push('\n');
+            chunks.push(Chunk {
+                name: f.name.clone(),
+                first_line,
+                lines,
+            });
+        }
+        let lex = lexicons.grammar();
+        chunks.push(Chunk {
+            name: "<lexicons>".to_string(),
+            first_line: combined.matches('\n').count() + 1,
+            lines: lex.matches('\n').count() + 1,
+        });
+        combined.push_str(&lex);
+
+        let locate = |line: usize, col: usize| -> Location {
+            for c in &chunks {
+                if line >= c.first_line && line < c.first_line + c.lines {
+                    return Location {
+                        file: c.name.clone(),
+                        line: line - c.first_line + 1,
+                        col,
+                    };
+                }
+            }
+            Location {
+                file: "<grammar>".to_string(),
+                line,
+                col,
+            }
+        };
+        let result = catch_unwind(AssertUnwindSafe(|| {
+            pest_meta::parse_and_optimize(&combined)
+        }));
+        let optimized = match result {
+            Ok(Ok((_, rules))) => rules,
+            Ok(Err(errs)) => {
+                return Err(errs
+                    .into_iter()
+                    .map(|e| {
+                        let (line, col) = line_col(&e);
+                        LoadError::new(locate(line, col), LoadErrorKind::Grammar, meta_message(e))
+                    })
+                    .collect());
+            }
+            Err(p) => {
+                let files: Vec<&str> = grammar_files.iter().map(|(_, f)| f.name.as_str()).collect();
+                return Err(vec![LoadError::new(
+                    Location::file_start(files.last().copied().unwrap_or("<grammar>")),
+                    LoadErrorKind::Grammar,
+                    format!(
+                        "pest could not validate the grammar of {} (it panicked: {})",
+                        files.join(", "),
+                        panic_text(p)
+                    ),
+                )]);
+            }
+        };
+        let optimized: Vec<OptimizedRule> = optimized
+            .into_iter()
+            .map(|r| OptimizedRule {
+                name: r.name,
+                ty: r.ty,
+                expr: fold_literals(r.expr),
+            })
+            .collect();
+        let rules: HashMap<String, OptimizedRule> = optimized
+            .iter()
+            .map(|r| (r.name.clone(), r.clone()))
+            .collect();
+        let definitions = winner.into_iter().map(|(k, d)| (k, d.location)).collect();
+        Ok(Grammar {
+            vm: pest_vm::Vm::new(optimized),
+            rules,
+            definitions,
+        })
+    }
+
+    /// Whether the grammar has a rule of this name.
+    pub fn has_rule(&self, name: &str) -> bool {
+        self.rules.contains_key(name)
+    }
+
+    /// Names of all grammar rules, lexicon rules included.
+    pub fn rule_names(&self) -> impl Iterator<Item = &str> {
+        self.rules.keys().map(String::as_str)
+    }
+
+    /// The virtual machine that runs the grammar.
+    pub fn vm(&self) -> &pest_vm::Vm {
+        &self.vm
+    }
+
+    /// The characters a match of `rule` can start with.
+    pub fn first_set(&self, rule: &str) -> FirstSet {
+        let mut visiting = HashSet::new();
+        let mut set = self.first_of_rule(rule, &mut visiting);
+        if set.nullable {
+            set.any = true;
+        }
+        set
+    }
+
+    fn first_of_rule(&self, name: &str, visiting: &mut HashSet<String>) -> FirstSet {
+        if let Some(set) = builtin_first(name) {
+            return set;
+        }
+        let Some(rule) = self.rules.get(name) else {
+            return FirstSet::anything();
+        };
+        if !visiting.insert(name.to_string()) {
+            return FirstSet::anything();
+        }
+        let set = self.first_of(&rule.expr, visiting);
+        visiting.remove(name);
+        set
+    }
+
+    fn first_of(&self, e: &OptimizedExpr, visiting: &mut HashSet<String>) -> FirstSet {
+        use OptimizedExpr as E;
+        match e {
+            E::Str(s) => match s.chars().next() {
+                Some(c) => FirstSet::of_chars([c]),
+                None => FirstSet::empty_match(),
+            },
+            E::Insens(s) => match s.chars().next() {
+                Some(c) => FirstSet::of_chars([c.to_ascii_lowercase(), c.to_ascii_uppercase()]),
+                None => FirstSet::empty_match(),
+            },
+            E::Range(a, b) => match (a.chars().next(), b.chars().next()) {
+                (Some(a), Some(b)) => FirstSet {
+                    ranges: vec![(a, b)],
+                    ..FirstSet::default()
+                },
+                _ => FirstSet::anything(),
+            },
+            E::Ident(name) => self.first_of_rule(name, visiting),
+            E::PosPred(_) | E::NegPred(_) => FirstSet::empty_match(),
+            E::Seq(a, b) => {
+                let fa = self.first_of(a, visiting);
+                if fa.nullable {
+                    let fb = self.first_of(b, visiting);
+                    let nullable = fb.nullable;
+                    let mut u = fa.union(fb);
+                    u.nullable = nullable;
+                    u
+                } else {
+                    fa
+                }
+            }
+            E::Choice(a, b) => self.first_of(a, visiting).union(self.first_of(b, visiting)),
+            E::Opt(a) | E::Rep(a) => {
+                let mut f = self.first_of(a, visiting);
+                f.nullable = true;
+                f
+            }
+            E::Push(a) | E::RestoreOnErr(a) => self.first_of(a, visiting),
+            #[allow(unreachable_patterns)]
+            _ => FirstSet::anything(),
+        }
+    }
+}
+
+/// Lower-cases grammar literals the way documents are normalised, so a grammar may say
+/// `"Млн"` and still match.
+fn fold_literals(expr: OptimizedExpr) -> OptimizedExpr {
+    expr.map_top_down(|e| match e {
+        OptimizedExpr::Str(s) => OptimizedExpr::Str(normalize_literal(&s)),
+        OptimizedExpr::Insens(s) => OptimizedExpr::Insens(normalize_literal(&s)),
+        other => other,
+    })
+}
+
+fn builtin_first(name: &str) -> Option<FirstSet> {
+    let r = |a, b| {
+        Some(FirstSet {
+            ranges: vec![(a, b)],
+            ..FirstSet::default()
+        })
+    };
+    match name {
+        "ASCII_DIGIT" => r('0', '9'),
+        "ASCII_NONZERO_DIGIT" => r('1', '9'),
+        "SOI" | "PEEK" | "PEEK_ALL" | "POP" | "POP_ALL" | "DROP" => Some(FirstSet::empty_match()),
+        n if is_builtin(n) => Some(FirstSet::anything()),
+        _ => None,
+    }
+}
+
+/// The set of characters a match can begin with: the prefilter that keeps the engine from
+/// trying every rule at every position.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct FirstSet {
+    /// Single characters.
+    pub chars: BTreeSet<char>,
+    /// Inclusive character ranges.
+    pub ranges: Vec<(char, char)>,
+    /// Any character may start a match (unknown or too broad to tell).
+    pub any: bool,
+    /// The expression can match without consuming anything.
+    pub nullable: bool,
+}
+
+impl FirstSet {
+    fn anything() -> FirstSet {
+        FirstSet {
+            any: true,
+            ..FirstSet::default()
+        }
+    }
+
+    fn empty_match() -> FirstSet {
+        FirstSet {
+            nullable: true,
+            ..FirstSet::default()
+        }
+    }
+
+    fn of_chars(cs: impl IntoIterator<Item = char>) -> FirstSet {
+        FirstSet {
+            chars: cs.into_iter().collect(),
+            ..FirstSet::default()
+        }
+    }
+
+    fn union(mut self, other: FirstSet) -> FirstSet {
+        self.chars.extend(other.chars);
+        self.ranges.extend(other.ranges);
+        self.any |= other.any;
+        self.nullable |= other.nullable;
+        self
+    }
+
+    /// Whether a match may start with `c`.
+    pub fn contains(&self, c: char) -> bool {
+        self.any || self.chars.contains(&c) || self.ranges.iter().any(|&(a, b)| a <= c && c <= b)
+    }
+}
+
+impl Grammar {
+    /// The optimised expression of a grammar rule.
+    pub fn expr(&self, name: &str) -> Option<&OptimizedExpr> {
+        self.rules.get(name).map(|r| &r.expr)
+    }
+}

@@ -1,0 +1,529 @@
+//! Rule sets: every rule, lexicon, record type and grammar, loaded and checked together.
+//!
+//! Loading reports all problems at once, each at its file:line:column, and a rule set that
+//! loads is safe to run: every entry rule exists in the grammar, every capture a field reads
+//! is reachable from the entry, every lexicon exists, every field is declared by the record
+//! type the rule emits.
+
+pub mod grammar;
+pub mod lexicon;
+pub mod schema;
+pub mod source;
+
+use crate::error::{LoadError, LoadErrorKind, LoadErrors, Location};
+use crate::record::FieldValue;
+use crate::text::Lang;
+use grammar::{FirstSet, Grammar};
+use lexicon::Lexicons;
+use pest_meta::optimizer::OptimizedExpr;
+use schema::{FieldSpec, RuleFile};
+use source::{FileKind, SourceFile};
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::path::Path;
+use toml::Spanned;
+
+/// Where a field's value comes from; the checked form of [`schema::FieldSpec`].
+#[derive(Debug, Clone)]
+pub enum FieldSource {
+    /// A constant.
+    Const(FieldValue),
+    /// A lexicon entry in the match: its id, or one of its attributes.
+    Lexicon {
+        /// Lexicon names; the first entry of any of them in the match counts.
+        lexicons: Vec<String>,
+        /// Attribute to read; the id when `None`.
+        attr: Option<String>,
+        /// Fall back to the id when the entry lacks `attr`.
+        or_id: bool,
+        /// Only look inside this capture.
+        within: Option<String>,
+    },
+    /// The exact value of a number capture.
+    Number {
+        /// The capture.
+        capture: String,
+        /// A capture whose scale applies when this one has none.
+        inherit_scale: Option<String>,
+        /// A factor to multiply by.
+        multiply: Option<Box<FieldSource>>,
+    },
+    /// The raw text of a capture.
+    Text(String),
+    /// An ISO 8601 date built from a capture.
+    Date(String),
+}
+
+/// One field of a rule: its name, source and default.
+#[derive(Debug, Clone)]
+pub struct Field {
+    /// Field name.
+    pub name: String,
+    /// Where the value comes from.
+    pub source: FieldSource,
+    /// Value when the source is absent.
+    pub default: Option<FieldValue>,
+}
+
+/// A positive example: the text and the fields its record must have.
+#[derive(Debug, Clone)]
+pub struct Example {
+    /// Text to extract from.
+    pub text: String,
+    /// Expected fields (`text` is the record's span text).
+    pub expect: BTreeMap<String, toml::Value>,
+    /// Where the example is written.
+    pub location: Location,
+}
+
+/// A negative example: a text that must give no record of the rule's type.
+#[derive(Debug, Clone)]
+pub struct Negative {
+    /// The text.
+    pub text: String,
+    /// Where it is written.
+    pub location: Location,
+}
+
+/// A checked rule, ready to run.
+#[derive(Debug, Clone)]
+pub struct Rule {
+    /// Unique id.
+    pub id: String,
+    /// Grammar entry rule.
+    pub entry: String,
+    /// Record type it emits.
+    pub emits: String,
+    /// Language of the sentences it runs on.
+    pub lang: Lang,
+    /// Overlap priority (higher wins between equally long matches).
+    pub priority: i32,
+    /// Capture giving the record span, or the whole match.
+    pub span: Option<String>,
+    /// Fields in declaration order.
+    pub fields: Vec<Field>,
+    /// Positive examples.
+    pub examples: Vec<Example>,
+    /// Negative examples.
+    pub negatives: Vec<Negative>,
+    /// Where the rule is defined (its `id`).
+    pub location: Location,
+    /// Characters a match can start with.
+    pub first: FirstSet,
+}
+
+/// A declared record type.
+#[derive(Debug, Clone)]
+pub struct RecordType {
+    /// Field name → declared type text.
+    pub fields: BTreeMap<String, String>,
+    /// Where it is declared.
+    pub location: Location,
+}
+
+/// A loaded, checked rule set.
+#[derive(Debug)]
+pub struct RuleSet {
+    /// Rules, in load order (defaults first, replaced ones in place).
+    pub rules: Vec<Rule>,
+    /// The grammar all rules run in.
+    pub grammar: Grammar,
+    /// The lexicons compiled into it.
+    pub lexicons: Lexicons,
+    /// Record types by name.
+    pub records: BTreeMap<String, RecordType>,
+    /// Normalised abbreviations for the sentence splitter.
+    pub abbreviations: HashSet<String>,
+}
+
+/// Which rule folders to load.
+#[derive(Debug, Clone, Default)]
+pub struct RuleSources {
+    /// Load the rules embedded in the binary first.
+    pub defaults: bool,
+    /// Then these folders, in order; later ones replace same-id rules.
+    pub dirs: Vec<std::path::PathBuf>,
+}
+
+fn toml_location(file: &SourceFile, span: std::ops::Range<usize>) -> Location {
+    Location::from_offset(&file.name, &file.text, span.start)
+}
+
+fn spanned_location<T>(file: &SourceFile, s: &Spanned<T>) -> Location {
+    toml_location(file, s.span())
+}
+
+impl RuleSet {
+    /// Loads the defaults and/or folders named by `sources`.
+    pub fn load(sources: &RuleSources) -> Result<RuleSet, LoadErrors> {
+        let mut files = if sources.defaults {
+            source::defaults()
+        } else {
+            Vec::new()
+        };
+        let mut errors = Vec::new();
+        for (i, dir) in sources.dirs.iter().enumerate() {
+            match source::from_dir(dir, i + 1) {
+                Ok(f) => files.extend(f),
+                Err(e) => errors.extend(e),
+            }
+        }
+        if !errors.is_empty() {
+            return Err(LoadErrors(errors));
+        }
+        RuleSet::from_files(files)
+    }
+
+    /// Loads the defaults plus one folder; a convenience for tools and tests.
+    pub fn load_with_dir(dir: &Path) -> Result<RuleSet, LoadErrors> {
+        RuleSet::load(&RuleSources {
+            defaults: true,
+            dirs: vec![dir.to_path_buf()],
+        })
+    }
+
+    /// Builds a rule set from files already in memory.
+    pub fn from_files(files: Vec<SourceFile>) -> Result<RuleSet, LoadErrors> {
+        let mut errors = Vec::new();
+        let mut parsed: Vec<(usize, RuleFile)> = Vec::new();
+        for (i, f) in files
+            .iter()
+            .enumerate()
+            .filter(|(_, f)| f.kind == FileKind::Rules)
+        {
+            match toml::from_str::<RuleFile>(&f.text) {
+                Ok(rf) => parsed.push((i, rf)),
+                Err(e) => {
+                    let loc = e
+                        .span()
+                        .map_or_else(|| Location::file_start(&f.name), |s| toml_location(f, s));
+                    errors.push(LoadError::new(
+                        loc,
+                        LoadErrorKind::Toml,
+                        e.message().trim().to_string(),
+                    ));
+                }
+            }
+        }
+        let mut lexicons = Lexicons::default();
+        let mut records = BTreeMap::new();
+        let mut abbreviations = HashSet::new();
+        for (i, rf) in &parsed {
+            let f = &files[*i];
+            for (lex, entries) in &rf.lexicon {
+                for (id, def) in entries {
+                    if let Err(e) = lexicons.add(lex, id, def.get_ref(), spanned_location(f, def)) {
+                        errors.push(e);
+                    }
+                }
+            }
+            for (name, def) in &rf.record {
+                records.insert(
+                    name.clone(),
+                    RecordType {
+                        fields: def.get_ref().fields.clone(),
+                        location: spanned_location(f, def),
+                    },
+                );
+            }
+            abbreviations.extend(
+                rf.abbreviations
+                    .iter()
+                    .map(|a| crate::text::normalize::normalize_literal(a)),
+            );
+        }
+        let grammar = match Grammar::build(&files, &lexicons) {
+            Ok(g) => Some(g),
+            Err(e) => {
+                errors.extend(e);
+                None
+            }
+        };
+        let mut rules: Vec<Rule> = Vec::new();
+        let mut by_id: HashMap<String, (usize, usize)> = HashMap::new(); // id -> (index, layer)
+        for (i, rf) in parsed {
+            let f = &files[i];
+            let file_lang = match &rf.lang {
+                None => None,
+                Some(l) => match Lang::parse(l.get_ref()) {
+                    Some(lang) => Some(lang),
+                    None => {
+                        errors.push(LoadError::new(
+                            spanned_location(f, l),
+                            LoadErrorKind::Toml,
+                            format!("unknown language `{}`: use `ru` or `kk`", l.get_ref()),
+                        ));
+                        None
+                    }
+                },
+            };
+            for def in rf.rule {
+                let Some(grammar) = &grammar else { continue };
+                match compile_rule(f, def, file_lang, grammar, &lexicons, &records) {
+                    Ok(rule) => match by_id.get(&rule.id) {
+                        Some(&(idx, layer)) if layer == f.layer => errors.push(LoadError::new(
+                            rule.location.clone(),
+                            LoadErrorKind::Toml,
+                            format!(
+                                "rule id `{}` is already used at {}",
+                                rule.id, rules[idx].location
+                            ),
+                        )),
+                        Some(&(idx, _)) => {
+                            by_id.insert(rule.id.clone(), (idx, f.layer));
+                            rules[idx] = rule;
+                        }
+                        None => {
+                            by_id.insert(rule.id.clone(), (rules.len(), f.layer));
+                            rules.push(rule);
+                        }
+                    },
+                    Err(e) => errors.extend(e),
+                }
+            }
+        }
+        match grammar {
+            Some(grammar) if errors.is_empty() => Ok(RuleSet {
+                rules,
+                grammar,
+                lexicons,
+                records,
+                abbreviations,
+            }),
+            _ => {
+                errors.sort_by(|a, b| a.location.cmp(&b.location));
+                errors.dedup();
+                Err(LoadErrors(errors))
+            }
+        }
+    }
+
+    /// The rule with this id.
+    pub fn rule(&self, id: &str) -> Option<&Rule> {
+        self.rules.iter().find(|r| r.id == id)
+    }
+}
+
+/// Grammar rules reachable from `entry` (the captures a field may name).
+fn reachable(grammar: &Grammar, entry: &str) -> HashSet<String> {
+    let mut seen = HashSet::new();
+    let mut stack = vec![entry.to_string()];
+    while let Some(name) = stack.pop() {
+        if !seen.insert(name.clone()) {
+            continue;
+        }
+        if let Some(expr) = grammar_expr(grammar, &name) {
+            for e in expr.iter_top_down() {
+                if let OptimizedExpr::Ident(n) = e {
+                    stack.push(n.clone());
+                }
+            }
+        }
+    }
+    seen
+}
+
+fn grammar_expr<'g>(grammar: &'g Grammar, name: &str) -> Option<&'g OptimizedExpr> {
+    grammar.expr(name)
+}
+
+fn compile_rule(
+    f: &SourceFile,
+    def: schema::RuleDef,
+    file_lang: Option<Lang>,
+    grammar: &Grammar,
+    lexicons: &Lexicons,
+    records: &BTreeMap<String, RecordType>,
+) -> Result<Rule, Vec<LoadError>> {
+    let mut errors = Vec::new();
+    let id_loc = spanned_location(f, &def.id);
+    let lang = match &def.lang {
+        Some(l) => Lang::parse(l.get_ref()).or_else(|| {
+            errors.push(LoadError::new(
+                spanned_location(f, l),
+                LoadErrorKind::Toml,
+                format!("unknown language `{}`: use `ru` or `kk`", l.get_ref()),
+            ));
+            None
+        }),
+        None => file_lang.or_else(|| {
+            errors.push(LoadError::new(
+                id_loc.clone(),
+                LoadErrorKind::Toml,
+                "rule has no `lang` and its file sets none",
+            ));
+            None
+        }),
+    };
+    let entry = def.entry.get_ref().clone();
+    let entry_ok = grammar.has_rule(&entry);
+    if !entry_ok {
+        errors.push(LoadError::new(
+            spanned_location(f, &def.entry),
+            LoadErrorKind::Reference,
+            format!("no grammar rule `{entry}`"),
+        ));
+    }
+    let captures = if entry_ok {
+        reachable(grammar, &entry)
+    } else {
+        HashSet::new()
+    };
+    let emits = def.emits.get_ref().clone();
+    let record = records.get(&emits);
+    if record.is_none() {
+        errors.push(LoadError::new(
+            spanned_location(f, &def.emits),
+            LoadErrorKind::Reference,
+            format!("no record type `{emits}` (declare it under [record.{emits}])"),
+        ));
+    }
+    let check_capture = |name: &str, loc: &Location, errors: &mut Vec<LoadError>| {
+        if entry_ok && !captures.contains(name) {
+            errors.push(LoadError::new(
+                loc.clone(),
+                LoadErrorKind::Reference,
+                format!("capture `{name}` is not a grammar rule reachable from `{entry}`"),
+            ));
+        }
+    };
+    if let Some(span) = &def.span {
+        check_capture(span.get_ref(), &spanned_location(f, span), &mut errors);
+    }
+    let mut fields = Vec::new();
+    for (name, spec) in &def.fields {
+        let loc = spanned_location(f, spec);
+        if let Some(rt) = record {
+            if !rt.fields.contains_key(name) {
+                errors.push(LoadError::new(
+                    loc.clone(),
+                    LoadErrorKind::Reference,
+                    format!("record type `{emits}` has no field `{name}`"),
+                ));
+            }
+        }
+        match compile_field(spec.get_ref(), &loc, lexicons, &mut |c| {
+            check_capture(c, &loc, &mut errors)
+        }) {
+            Ok(source) => {
+                let default = spec
+                    .get_ref()
+                    .default
+                    .as_ref()
+                    .and_then(FieldValue::from_toml);
+                fields.push(Field {
+                    name: name.clone(),
+                    source,
+                    default,
+                });
+            }
+            Err(e) => errors.push(e),
+        }
+    }
+    if !errors.is_empty() {
+        return Err(errors);
+    }
+    let examples = def
+        .example
+        .into_iter()
+        .map(|e| Example {
+            location: spanned_location(f, &e.text),
+            text: e.text.into_inner(),
+            expect: e.expect,
+        })
+        .collect();
+    let negatives = def
+        .negative
+        .into_iter()
+        .map(|n| Negative {
+            location: spanned_location(f, &n),
+            text: n.into_inner(),
+        })
+        .collect();
+    Ok(Rule {
+        id: def.id.into_inner(),
+        first: grammar.first_set(&entry),
+        entry,
+        emits,
+        lang: lang.unwrap_or(Lang::Ru),
+        priority: def.priority,
+        span: def.span.map(Spanned::into_inner),
+        fields,
+        examples,
+        negatives,
+        location: id_loc,
+    })
+}
+
+fn compile_field(
+    spec: &FieldSpec,
+    loc: &Location,
+    lexicons: &Lexicons,
+    check_capture: &mut dyn FnMut(&str),
+) -> Result<FieldSource, LoadError> {
+    let sources = [
+        spec.value.is_some(),
+        spec.lexicon.is_some(),
+        spec.number.is_some(),
+        spec.text.is_some(),
+        spec.date.is_some(),
+    ];
+    if sources.iter().filter(|s| **s).count() != 1 {
+        return Err(LoadError::new(
+            loc.clone(),
+            LoadErrorKind::Toml,
+            "a field needs exactly one of `value`, `lexicon`, `number`, `text`, `date`",
+        ));
+    }
+    if let Some(v) = &spec.value {
+        return FieldValue::from_toml(v)
+            .map(FieldSource::Const)
+            .ok_or_else(|| {
+                LoadError::new(
+                    loc.clone(),
+                    LoadErrorKind::Toml,
+                    "constant must be a string, number or list",
+                )
+            });
+    }
+    if let Some(w) = &spec.within {
+        check_capture(w);
+    }
+    if let Some(lex) = &spec.lexicon {
+        let names = lex.to_vec();
+        if let Some(missing) = names.iter().find(|n| !lexicons.has_lexicon(n)) {
+            return Err(LoadError::new(
+                loc.clone(),
+                LoadErrorKind::Reference,
+                format!("no lexicon `{missing}`"),
+            ));
+        }
+        return Ok(FieldSource::Lexicon {
+            lexicons: names,
+            attr: spec.attr.clone(),
+            or_id: spec.or_id,
+            within: spec.within.clone(),
+        });
+    }
+    if let Some(capture) = &spec.number {
+        check_capture(capture);
+        if let Some(i) = &spec.inherit_scale {
+            check_capture(i);
+        }
+        let multiply = match &spec.multiply {
+            Some(m) => Some(Box::new(compile_field(m, loc, lexicons, check_capture)?)),
+            None => None,
+        };
+        return Ok(FieldSource::Number {
+            capture: capture.clone(),
+            inherit_scale: spec.inherit_scale.clone(),
+            multiply,
+        });
+    }
+    if let Some(capture) = &spec.text {
+        check_capture(capture);
+        return Ok(FieldSource::Text(capture.clone()));
+    }
+    let capture = spec.date.clone().unwrap_or_default();
+    check_capture(&capture);
+    Ok(FieldSource::Date(capture))
+}

@@ -1,0 +1,140 @@
+//! The TOML format of a rule file, as serde reads it.
+//!
+//! One format serves every `.toml` file of a rule folder; a file may hold rules, lexicons,
+//! record types and sentence-splitting abbreviations, in any mix. Unknown keys are errors,
+//! so a typo is reported with its line and column instead of being silently ignored.
+
+use serde::Deserialize;
+use std::collections::BTreeMap;
+use toml::Spanned;
+
+/// A whole `.toml` file.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RuleFile {
+    /// Default language of the file's rules: `ru` or `kk`.
+    pub lang: Option<Spanned<String>>,
+    /// Rules (`[[rule]]`).
+    #[serde(default)]
+    pub rule: Vec<RuleDef>,
+    /// Lexicons (`[lexicon.NAME]`): entry id → entry.
+    #[serde(default)]
+    pub lexicon: BTreeMap<String, BTreeMap<String, Spanned<EntryDef>>>,
+    /// Record types (`[record.NAME]`).
+    #[serde(default)]
+    pub record: BTreeMap<String, Spanned<RecordDef>>,
+    /// Words after which a full stop does not end a sentence (`тыс`, `г`).
+    #[serde(default)]
+    pub abbreviations: Vec<String>,
+}
+
+/// One rule: which grammar rule to run, which record it makes, and how.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RuleDef {
+    /// Unique id, e.g. `amount.ru.money`; a later rule folder with the same id replaces it.
+    pub id: Spanned<String>,
+    /// The grammar rule tried at candidate positions.
+    pub entry: Spanned<String>,
+    /// The record type it emits.
+    pub emits: Spanned<String>,
+    /// Language of the sentences it runs on; the file's `lang` when absent.
+    pub lang: Option<Spanned<String>>,
+    /// Higher wins an overlap between matches of equal length.
+    #[serde(default)]
+    pub priority: i32,
+    /// The capture whose span becomes the record's span (whole match when absent), so that
+    /// context such as a qualifier word can be matched without being part of the record.
+    pub span: Option<Spanned<String>>,
+    /// A note for rule authors.
+    pub description: Option<String>,
+    /// Record fields: field name → how it is built from the match.
+    #[serde(default)]
+    pub fields: BTreeMap<String, Spanned<FieldSpec>>,
+    /// Texts with the record they must give.
+    #[serde(default)]
+    pub example: Vec<ExampleDef>,
+    /// Texts that must give no record of this rule's type.
+    #[serde(default)]
+    pub negative: Vec<Spanned<String>>,
+}
+
+/// How one field is built; exactly one of `value`, `lexicon`, `number`, `text`, `date`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FieldSpec {
+    /// A constant.
+    pub value: Option<toml::Value>,
+    /// The entry of this lexicon (or of any of these) found in the match (or in `within`):
+    /// its id, or `attr`.
+    pub lexicon: Option<OneOrMany>,
+    /// With `lexicon`: the entry attribute to take instead of the id.
+    pub attr: Option<String>,
+    /// With `lexicon` and `attr`: fall back to the entry id when it lacks `attr`.
+    #[serde(default)]
+    pub or_id: bool,
+    /// The exact numeric value of this capture (digits, number words, scale words).
+    pub number: Option<String>,
+    /// With `number`: a capture whose scale words apply when this one has none
+    /// (`7-8 млрд`: the low bound borrows `млрд`).
+    pub inherit_scale: Option<String>,
+    /// With `number`: multiply by a lexicon attribute (`cents` → dollars × 0.01).
+    pub multiply: Option<Box<FieldSpec>>,
+    /// The raw text of this capture.
+    pub text: Option<String>,
+    /// An ISO 8601 date from this capture's `year`, `month`, `day`, `hour`, `minute`.
+    pub date: Option<String>,
+    /// Restrict `lexicon` to inside this capture.
+    pub within: Option<String>,
+    /// Value when the source is absent from the match.
+    pub default: Option<toml::Value>,
+}
+
+/// A positive example of a rule.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ExampleDef {
+    /// The text to extract from.
+    pub text: Spanned<String>,
+    /// Fields the rule's record must have (`text` is the record's span text).
+    #[serde(default)]
+    pub expect: BTreeMap<String, toml::Value>,
+}
+
+/// One lexicon entry: its surface forms and any attributes.
+#[derive(Debug, Clone, Deserialize)]
+pub struct EntryDef {
+    /// Surface forms, written as the text has them; normalised (lower-cased) at load.
+    pub forms: Vec<String>,
+    /// Anything else: attributes the field specs and the number evaluator read.
+    #[serde(flatten)]
+    pub attrs: BTreeMap<String, toml::Value>,
+}
+
+/// A record type: its fields and their types.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RecordDef {
+    /// Field name → type: `decimal`, `string`, `date`, `list`, or `enum:a,b,c`.
+    pub fields: BTreeMap<String, String>,
+}
+
+/// One name or a list of names.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(untagged)]
+pub enum OneOrMany {
+    /// A single name.
+    One(String),
+    /// Several names.
+    Many(Vec<String>),
+}
+
+impl OneOrMany {
+    /// The names as a list.
+    pub fn to_vec(&self) -> Vec<String> {
+        match self {
+            OneOrMany::One(s) => vec![s.clone()],
+            OneOrMany::Many(v) => v.clone(),
+        }
+    }
+}
