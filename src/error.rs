@@ -133,6 +133,9 @@ pub enum DocError {
     /// The input could not be read.
     #[error("cannot read: {0}")]
     Unreadable(String),
+    /// Extraction hit a bug (a panic inside nedra or pest); reported, never fatal to a batch.
+    #[error("internal error while extracting (please report): {0}")]
+    Internal(String),
     /// A line of a JSONL input is not a `{"id", "text"}` object.
     #[error("bad JSONL line: {0}")]
     BadJsonl(String),

@@ -25,6 +25,12 @@ fn is_word_char(c: char) -> bool {
     c.is_alphanumeric()
 }
 
+/// Characters that glue a following number into a token that is not a quantity: URL
+/// escapes (`%D0%82`), paths, query strings, identifiers.
+fn glues(c: char) -> bool {
+    matches!(c, '%' | '/' | '=' | '&' | '_' | '#' | '@' | '\\')
+}
+
 /// Runs `rules` (indices into `set`) over one sentence of the normalised `text`.
 pub fn candidates(
     set: &RuleSet,
@@ -36,7 +42,8 @@ pub fn candidates(
     let slice = &text[sentence.start..sentence.end];
     let mut prev: Option<char> = None;
     for (offset, c) in slice.char_indices() {
-        let at_start = !is_word_char(c) || !prev.is_some_and(is_word_char);
+        let at_start =
+            (!is_word_char(c) || !prev.is_some_and(is_word_char)) && !prev.is_some_and(glues);
         prev = Some(c);
         if !at_start || c == ' ' {
             continue;

@@ -72,7 +72,24 @@ impl Extractor {
     /// is not UTF-8 gives only that record, with an `error` field.
     pub fn extract_bytes(&self, doc: &str, bytes: &[u8]) -> (Vec<Record>, Option<DocError>) {
         match std::str::from_utf8(bytes) {
-            Ok(text) => (self.extract(doc, text), None),
+            Ok(text) => {
+                // A bug in a grammar or in nedra must cost one document, not the batch.
+                let run = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                    self.extract(doc, text)
+                }));
+                match run {
+                    Ok(records) => (records, None),
+                    Err(payload) => {
+                        let what = payload
+                            .downcast_ref::<String>()
+                            .cloned()
+                            .or_else(|| payload.downcast_ref::<&str>().map(|s| s.to_string()))
+                            .unwrap_or_default();
+                        let err = DocError::Internal(what);
+                        (vec![failed_document(doc, &err)], Some(err))
+                    }
+                }
+            }
             Err(e) => {
                 let err = DocError::NotUtf8 {
                     offset: e.valid_up_to(),
@@ -137,9 +154,18 @@ impl Extractor {
                 .map(|&i| {
                     let c = &traced[i].candidate;
                     let r = &self.rules.rules[c.rule];
+                    // Every candidate here has a record (see `by_type`); conflicts are
+                    // between record spans, ranking by the whole match.
+                    let span = traced[i]
+                        .outcome
+                        .as_ref()
+                        .ok()
+                        .and_then(|rec| rec.span.as_ref());
+                    let (start, end) = span.map_or((c.start, c.end), |s| (s.start, s.end));
                     Contender {
-                        start: c.start,
-                        end: c.end,
+                        start,
+                        end,
+                        len: c.end - c.start,
                         priority: r.priority,
                         rule: &r.id,
                     }

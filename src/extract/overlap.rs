@@ -1,17 +1,22 @@
 //! Overlapping matches of one record type: who wins, and why.
 //!
-//! The policy is total and deterministic: the longer match wins; between equally long
-//! matches the higher priority; then the earlier start; then the smaller rule id.
+//! Two candidates conflict when their *record spans* overlap (so `2,6 и 6 млн тонн` can
+//! give both `2,6` and `6 млн тонн`). The policy is total and deterministic: the longer
+//! *match* wins (context such as a qualifier word counts: `более $2 млрд` beats `$2 млрд`);
+//! between equally long matches the higher priority; then the earlier start; then the
+//! smaller rule id.
 
 use std::cmp::Ordering;
 
 /// What overlap resolution needs to know of a candidate.
 #[derive(Debug, Clone, Copy)]
 pub struct Contender<'a> {
-    /// Match start (normalised bytes).
+    /// Record span start.
     pub start: usize,
-    /// Match end.
+    /// Record span end.
     pub end: usize,
+    /// Length of the whole match, context included.
+    pub len: usize,
     /// Rule priority.
     pub priority: i32,
     /// Rule id.
@@ -44,15 +49,15 @@ impl LossReason {
 }
 
 fn rank(a: &Contender<'_>, b: &Contender<'_>) -> Ordering {
-    (b.end - b.start)
-        .cmp(&(a.end - a.start))
+    b.len
+        .cmp(&a.len)
         .then(b.priority.cmp(&a.priority))
         .then(a.start.cmp(&b.start))
         .then(a.rule.cmp(b.rule))
 }
 
 fn reason(w: &Contender<'_>, l: &Contender<'_>) -> LossReason {
-    if w.end - w.start != l.end - l.start {
+    if w.len != l.len {
         LossReason::Longer
     } else if w.priority != l.priority {
         LossReason::Priority
@@ -100,6 +105,7 @@ mod tests {
         Contender {
             start,
             end,
+            len: end - start,
             priority,
             rule,
         }
@@ -120,6 +126,22 @@ mod tests {
         assert!(r.losers.contains(&(0, 1, LossReason::Longer)));
         assert!(r.losers.contains(&(2, 3, LossReason::Priority)));
         assert!(r.losers.contains(&(4, 5, LossReason::RuleId)));
+    }
+
+    #[test]
+    fn disjoint_record_spans_of_overlapping_matches_both_win() {
+        // "2,6 и 6 млн тонн": record "2,6" (match 0..16) and record "6 млн тонн" (7..16).
+        let cs = [
+            Contender {
+                start: 0,
+                end: 3,
+                len: 16,
+                priority: 0,
+                rule: "coord",
+            },
+            c(7, 16, 0, "plain"),
+        ];
+        assert_eq!(resolve(&cs).winners, vec![0, 1]);
     }
 
     #[test]

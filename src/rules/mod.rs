@@ -419,6 +419,27 @@ fn compile_rule(
             Err(e) => errors.push(e),
         }
     }
+    for e in &def.example {
+        if let Some(expect) = &e.expect {
+            for key in expect.get_ref().keys() {
+                let known = key == "text" || record.is_none_or(|rt| rt.fields.contains_key(key));
+                if !known {
+                    errors.push(LoadError::new(
+                        spanned_location(f, expect),
+                        LoadErrorKind::Example,
+                        format!("example expects field `{key}`, which record type `{emits}` does not have"),
+                    ));
+                }
+            }
+        }
+        if e.text.get_ref().trim().is_empty() {
+            errors.push(LoadError::new(
+                spanned_location(f, &e.text),
+                LoadErrorKind::Example,
+                "example text is empty",
+            ));
+        }
+    }
     if !errors.is_empty() {
         return Err(errors);
     }
@@ -428,7 +449,7 @@ fn compile_rule(
         .map(|e| Example {
             location: spanned_location(f, &e.text),
             text: e.text.into_inner(),
-            expect: e.expect,
+            expect: e.expect.map(Spanned::into_inner).unwrap_or_default(),
         })
         .collect();
     let negatives = def

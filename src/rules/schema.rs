@@ -97,8 +97,7 @@ pub struct ExampleDef {
     /// The text to extract from.
     pub text: Spanned<String>,
     /// Fields the rule's record must have (`text` is the record's span text).
-    #[serde(default)]
-    pub expect: BTreeMap<String, toml::Value>,
+    pub expect: Option<Spanned<BTreeMap<String, toml::Value>>>,
 }
 
 /// One lexicon entry: its surface forms and any attributes.

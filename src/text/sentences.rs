@@ -171,8 +171,10 @@ fn ends_sentence(
         return false;
     }
     let word_start = text[sentence_start..stop]
-        .rfind(|c: char| !c.is_alphanumeric() && c != '.')
-        .map_or(sentence_start, |p| sentence_start + p + 1);
+        .char_indices()
+        .rev()
+        .find(|&(_, c)| !c.is_alphanumeric() && c != '.')
+        .map_or(sentence_start, |(p, c)| sentence_start + p + c.len_utf8());
     let word = &text[word_start..stop];
     !abbreviations.contains(word)
 }
@@ -205,6 +207,12 @@ mod tests {
     fn abbreviation_before_capital_does_not_split() {
         let s = sentences("В 2024 г. Казахстан добыл больше.");
         assert_eq!(s.len(), 1);
+    }
+
+    #[test]
+    fn multibyte_punctuation_before_a_stop_is_safe() {
+        assert_eq!(sentences("Приказ №5. Далее текст").len(), 2);
+        assert_eq!(sentences("Участок №. Далее").len(), 2);
     }
 
     #[test]
