@@ -42,8 +42,8 @@ pub fn candidates(
     let slice = &text[sentence.start..sentence.end];
     let mut prev: Option<char> = None;
     for (offset, c) in slice.char_indices() {
-        let at_start =
-            (!is_word_char(c) || !prev.is_some_and(is_word_char)) && !prev.is_some_and(glues);
+        let at_start = (!is_word_char(c) || !prev.is_some_and(is_word_char))
+            && !(is_word_char(c) && prev.is_some_and(glues));
         prev = Some(c);
         if !at_start || c == ' ' {
             continue;

@@ -108,9 +108,9 @@ impl Extractor {
     /// examples use it: a three-word example has too little text to tell its language).
     pub fn trace(&self, doc: &str, raw: &str, lang: Option<Lang>) -> (Vec<Record>, Trace) {
         let norm = normalize(raw);
-        let main_lang = lang.unwrap_or_else(|| sentences::document_language(&norm.text));
-        let mut sents = sentences::split(&norm, raw, &self.rules.abbreviations, main_lang);
+        let (mut sents, mut main_lang) = sentences::split(&norm, raw, &self.rules.abbreviations);
         if let Some(l) = lang {
+            main_lang = l;
             sents.iter_mut().for_each(|s| s.lang = l);
         }
         let cx = FieldContext {

@@ -84,25 +84,48 @@ fn is_cyrillic(c: char) -> bool {
     ('\u{0400}'..='\u{04FF}').contains(&c)
 }
 
-/// The main language of a whole normalised document (Russian when nothing tells).
-pub fn document_language(text: &str) -> Lang {
-    let v = LangVotes::of(text);
-    if v.cyrillic_words > 0 && v.kazakh_words * 6 >= v.cyrillic_words {
-        Lang::Kk
-    } else {
-        Lang::Ru
+/// The main language of a document: the language of most of its sentences' text (by bytes),
+/// counting only sentences whose language is clear; Russian when nothing tells.
+pub fn main_language(text: &str, sentences: &[(usize, usize, Option<Lang>)]) -> Lang {
+    let (mut ru, mut kk) = (0usize, 0usize);
+    for &(s, e, lang) in sentences {
+        match lang {
+            Some(Lang::Ru) => ru += e - s,
+            Some(Lang::Kk) => kk += e - s,
+            None => {}
+        }
     }
+    let _ = text;
+    if kk > ru { Lang::Kk } else { Lang::Ru }
 }
 
 /// Splits a normalised document into sentences; `raw` is the text before normalisation,
 /// consulted for upper case, and `abbreviations` are normalised words after which a full stop
-/// does not end a sentence.
+/// does not end a sentence. Sentences too short to tell their language get the document's
+/// main language (see [`main_language`]). Returns the sentences and the main language.
 pub fn split(
     norm: &Normalized,
     raw: &str,
     abbreviations: &HashSet<String>,
-    default_lang: Lang,
-) -> Vec<Sentence> {
+) -> (Vec<Sentence>, Lang) {
+    let raw_sentences = split_undecided(norm, raw, abbreviations);
+    let main = main_language(&norm.text, &raw_sentences);
+    let sentences = raw_sentences
+        .into_iter()
+        .map(|(start, end, lang)| Sentence {
+            start,
+            end,
+            lang: lang.unwrap_or(main),
+        })
+        .collect();
+    (sentences, main)
+}
+
+fn split_undecided(
+    norm: &Normalized,
+    raw: &str,
+    abbreviations: &HashSet<String>,
+) -> Vec<(usize, usize, Option<Lang>)> {
     let text = norm.text.as_str();
     let mut out = Vec::new();
     let mut start = 0;
@@ -111,8 +134,7 @@ pub fn split(
         if slice.trim().is_empty() {
             return;
         }
-        let lang = LangVotes::of(slice).decide().unwrap_or(default_lang);
-        out.push(Sentence { start, end, lang });
+        out.push((start, end, LangVotes::of(slice).decide()));
     };
     let bytes = text.as_bytes();
     let mut i = 0;
@@ -187,7 +209,8 @@ mod tests {
     fn sentences(raw: &str) -> Vec<(String, Lang)> {
         let n = normalize(raw);
         let abbr: HashSet<String> = ["тыс", "г"].iter().map(|s| s.to_string()).collect();
-        split(&n, raw, &abbr, Lang::Ru)
+        split(&n, raw, &abbr)
+            .0
             .into_iter()
             .map(|s| (n.text[s.start..s.end].trim().to_string(), s.lang))
             .collect()
