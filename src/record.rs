@@ -1,7 +1,7 @@
 //! Records: the typed facts nedra emits, and how they print.
 //!
 //! A record serialises flat, in a fixed key order (`doc, type, rule, lang, start, end, text`,
-//! then the type's fields in the order the rule declares them), the same for JSON, YAML and
+//! then the type's fields in the order its record type declares them), the same for JSON, YAML and
 //! snapshots. Decimals print as JSON numbers without float noise: `40400`, `14.4`.
 
 use crate::text::Lang;
@@ -95,7 +95,7 @@ pub struct Record {
     pub lang: Option<Lang>,
     /// Byte span in the raw input, with the raw text of that span; `None` for `document`.
     pub span: Option<Span>,
-    /// The type's fields, in the rule's order.
+    /// The type's fields, in the order the record type declares them.
     pub fields: Vec<(String, FieldValue)>,
 }
 

@@ -224,7 +224,10 @@ impl Extractor {
         cx: &FieldContext<'_>,
     ) -> Result<Record, String> {
         let rule = &self.rules.rules[c.rule];
-        let fields = fields::build(rule, &c.tree, cx).map_err(|e| e.0)?;
+        let mut fields = fields::build(rule, &c.tree, cx).map_err(|e| e.0)?;
+        if let Some(rt) = self.rules.records.get(&rule.emits) {
+            fields.sort_by_key(|(name, _)| rt.position(name));
+        }
         let (start, end) = match &rule.span {
             Some(cap) => match c.tree.find(cap) {
                 Some(n) => (n.start, n.end),

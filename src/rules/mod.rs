@@ -114,10 +114,25 @@ pub struct Rule {
 /// A declared record type.
 #[derive(Debug, Clone)]
 pub struct RecordType {
-    /// Field name → declared type text.
-    pub fields: BTreeMap<String, String>,
+    /// (field name, declared type text), in declaration order: the order records print in.
+    pub fields: Vec<(String, String)>,
     /// Where it is declared.
     pub location: Location,
+}
+
+impl RecordType {
+    /// Whether the type declares this field.
+    pub fn has_field(&self, name: &str) -> bool {
+        self.fields.iter().any(|(f, _)| f == name)
+    }
+
+    /// Position of a field in declaration order.
+    pub fn position(&self, name: &str) -> usize {
+        self.fields
+            .iter()
+            .position(|(f, _)| f == name)
+            .unwrap_or(usize::MAX)
+    }
 }
 
 /// A loaded, checked rule set.
@@ -217,10 +232,21 @@ impl RuleSet {
                 }
             }
             for (name, def) in &rf.record {
+                let mut fields = Vec::new();
+                for (field, ty) in &def.get_ref().fields {
+                    match ty.as_str() {
+                        Some(t) => fields.push((field.clone(), t.to_string())),
+                        None => errors.push(LoadError::new(
+                            spanned_location(f, def),
+                            LoadErrorKind::Toml,
+                            format!("field `{field}` of record type `{name}` needs a type written as a string"),
+                        )),
+                    }
+                }
                 records.insert(
                     name.clone(),
                     RecordType {
-                        fields: def.get_ref().fields.clone(),
+                        fields,
                         location: spanned_location(f, def),
                     },
                 );
@@ -393,7 +419,7 @@ fn compile_rule(
     for (name, spec) in &def.fields {
         let loc = spanned_location(f, spec);
         if let Some(rt) = record {
-            if !rt.fields.contains_key(name) {
+            if !rt.has_field(name) {
                 errors.push(LoadError::new(
                     loc.clone(),
                     LoadErrorKind::Reference,
@@ -422,7 +448,7 @@ fn compile_rule(
     for e in &def.example {
         if let Some(expect) = &e.expect {
             for key in expect.get_ref().keys() {
-                let known = key == "text" || record.is_none_or(|rt| rt.fields.contains_key(key));
+                let known = key == "text" || record.is_none_or(|rt| rt.has_field(key));
                 if !known {
                     errors.push(LoadError::new(
                         spanned_location(f, expect),

@@ -114,8 +114,9 @@ pub struct EntryDef {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RecordDef {
-    /// Field name → type: `decimal`, `string`, `date`, `list`, or `enum:a,b,c`.
-    pub fields: BTreeMap<String, String>,
+    /// Field name → type: `decimal`, `string`, `date`, `list`, or `enum:a,b,c`. The order
+    /// of declaration is the order fields are printed in.
+    pub fields: toml::Table,
 }
 
 /// One name or a list of names.
