@@ -118,6 +118,16 @@ fn write_records(
     Ok(())
 }
 
+fn is_broken_pipe(e: &anyhow::Error) -> bool {
+    e.chain().any(|c| {
+        c.downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+            || c.downcast_ref::<serde_json::Error>()
+                .and_then(|j| j.io_error_kind())
+                .is_some_and(|k| k == std::io::ErrorKind::BrokenPipe)
+    })
+}
+
 fn extract(inputs: &[String], rules: &RuleArgs, format: Format) -> Result<ExitCode> {
     let Some(set) = load_or_report(rules) else {
         return Ok(ExitCode::from(2));
@@ -143,12 +153,20 @@ fn extract(inputs: &[String], rules: &RuleArgs, format: Format) -> Result<ExitCo
                 vec![nedra::extract::failed_document(&doc.id, e)]
             }
         };
-        write_records(&mut out, format, &records, &mut first).context("writing records")?;
+        if let Err(e) = write_records(&mut out, format, &records, &mut first) {
+            if is_broken_pipe(&e) {
+                return Ok(ExitCode::SUCCESS); // the reader (e.g. `head`) has had enough
+            }
+            return Err(e.context("writing records"));
+        }
     }
     if matches!(format, Format::Json) {
         out.write_all(if first { b"[]\n" } else { b"\n]\n" })?;
     }
-    out.flush().context("writing records")?;
+    match out.flush() {
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => return Ok(ExitCode::SUCCESS),
+        other => other.context("writing records")?,
+    }
     Ok(if failed > 0 {
         ExitCode::from(1)
     } else {
