@@ -17,6 +17,8 @@ pub enum FieldValue {
     Text(String),
     /// A list of values.
     List(Vec<FieldValue>),
+    /// A nested record (a `ref:TYPE` field): its text and fields.
+    Map(Vec<(String, FieldValue)>),
     /// Explicitly nothing.
     Null,
 }
@@ -70,6 +72,13 @@ impl Serialize for FieldValue {
             FieldValue::Decimal(d) => serialize_decimal(d, s),
             FieldValue::Text(t) => s.serialize_str(t),
             FieldValue::Null => s.serialize_none(),
+            FieldValue::Map(entries) => {
+                let mut m = s.serialize_map(Some(entries.len()))?;
+                for (k, v) in entries {
+                    m.serialize_entry(k, v)?;
+                }
+                m.end()
+            }
             FieldValue::List(items) => {
                 let mut seq = s.serialize_seq(Some(items.len()))?;
                 for i in items {

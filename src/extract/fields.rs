@@ -4,11 +4,13 @@ use super::numeral::{self, Numeral};
 use super::tree::Node;
 use crate::record::FieldValue;
 use crate::rules::lexicon::{Entry, Lexicons};
-use crate::rules::{FieldSource, Rule};
+use crate::rules::link::Rewrite;
+use crate::rules::{FieldSource, RewriteSource, Rule};
 use crate::text::normalize::Normalized;
 use rust_decimal::Decimal;
+use std::collections::BTreeMap;
 
-/// What field building needs besides the tree: the texts and the lexicons.
+/// What field building needs besides the tree: the texts, lexicons and rewrite tables.
 pub struct FieldContext<'a> {
     /// The raw input.
     pub raw: &'a str,
@@ -16,6 +18,8 @@ pub struct FieldContext<'a> {
     pub norm: &'a Normalized,
     /// The rule set's lexicons.
     pub lexicons: &'a Lexicons,
+    /// The rule set's rewrite tables.
+    pub rewrites: &'a BTreeMap<String, Rewrite>,
 }
 
 impl FieldContext<'_> {
@@ -34,19 +38,37 @@ impl FieldContext<'_> {
     }
 }
 
+/// Where captures are looked up: inside the current occurrence (for rules with `each`)
+/// first, then in the whole match.
+#[derive(Clone, Copy)]
+pub struct Scope<'t> {
+    /// The whole match.
+    pub tree: &'t Node,
+    /// The occurrence a record is made for, if the rule makes one per occurrence.
+    pub occurrence: Option<&'t Node>,
+}
+
+impl<'t> Scope<'t> {
+    fn find(&self, capture: &str) -> Option<&'t Node> {
+        self.occurrence
+            .and_then(|o| o.find(capture))
+            .or_else(|| self.tree.find(capture))
+    }
+}
+
 /// Why a match could not become a record.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FieldError(pub String);
 
-/// Builds every field of `rule` from `tree`; absent optional sources leave the field out.
+/// Builds every field of `rule` from the match; absent optional sources leave the field out.
 pub fn build(
     rule: &Rule,
-    tree: &Node,
+    scope: Scope<'_>,
     cx: &FieldContext<'_>,
 ) -> Result<Vec<(String, FieldValue)>, FieldError> {
     let mut out = Vec::with_capacity(rule.fields.len());
     for f in &rule.fields {
-        match value(&f.source, tree, cx)? {
+        match value(&f.source, scope, cx)? {
             Some(v) => out.push((f.name.clone(), v)),
             None => {
                 if let Some(d) = &f.default {
@@ -60,9 +82,10 @@ pub fn build(
 
 fn value(
     source: &FieldSource,
-    tree: &Node,
+    scope: Scope<'_>,
     cx: &FieldContext<'_>,
 ) -> Result<Option<FieldValue>, FieldError> {
+    let tree = scope.tree;
     Ok(match source {
         FieldSource::Const(v) => Some(v.clone()),
         FieldSource::Lexicon {
@@ -71,14 +94,14 @@ fn value(
             or_id,
             within,
         } => {
-            let scope = match within {
-                Some(w) => match tree.find(w) {
+            let area = match within {
+                Some(w) => match scope.find(w) {
                     Some(n) => n,
                     None => return Ok(None),
                 },
                 None => tree,
             };
-            cx.entry_in(scope, lexicons).and_then(|e| match attr {
+            cx.entry_in(area, lexicons).and_then(|e| match attr {
                 None => Some(FieldValue::Text(e.id.clone())),
                 Some(a) => match e.attrs.get(a) {
                     Some(v) => FieldValue::from_toml(v),
@@ -92,7 +115,7 @@ fn value(
             inherit_scale,
             multiply,
         } => {
-            let Some(node) = tree.find(capture) else {
+            let Some(node) = scope.find(capture) else {
                 return Ok(None);
             };
             let Some(mut n) = numeral::evaluate(node, &cx.norm.text, cx.lexicons) else {
@@ -101,7 +124,7 @@ fn value(
                 )));
             };
             if n.scale.is_none() {
-                if let Some(other) = inherit_scale.as_ref().and_then(|c| tree.find(c)) {
+                if let Some(other) = inherit_scale.as_ref().and_then(|c| scope.find(c)) {
                     if let Some(Numeral { scale: Some(s), .. }) =
                         numeral::evaluate(other, &cx.norm.text, cx.lexicons)
                     {
@@ -113,7 +136,7 @@ fn value(
                 }
             }
             if let Some(m) = multiply {
-                let factor = match value(m, tree, cx)? {
+                let factor = match value(m, scope, cx)? {
                     Some(FieldValue::Decimal(d)) => Some(d),
                     Some(FieldValue::Text(t)) => t.parse::<Decimal>().ok(),
                     _ => None,
@@ -127,12 +150,71 @@ fn value(
             }
             Some(FieldValue::Decimal(n.value.normalize()))
         }
-        FieldSource::Text(capture) => tree.find(capture).map(|n| FieldValue::Text(cx.raw_text(n))),
-        FieldSource::Date(capture) => tree
+        FieldSource::Text {
+            capture,
+            capitalized,
+            rewrite,
+        } => {
+            let Some(node) = scope.find(capture) else {
+                return Ok(None);
+            };
+            let raw = cx.raw_text(node);
+            let text = if *capitalized {
+                capitalized_words(&raw).ok_or_else(|| {
+                    FieldError(format!("`{capture}` does not start with a capital letter"))
+                })?
+            } else {
+                trim_name(&raw)
+            };
+            let table = match rewrite {
+                None => None,
+                Some(RewriteSource::Table(t)) => cx.rewrites.get(t),
+                Some(RewriteSource::FromLexicon { lexicons, attr }) => cx
+                    .entry_in(tree, lexicons)
+                    .and_then(|e| e.attr_text(attr))
+                    .and_then(|t| cx.rewrites.get(&t)),
+            };
+            Some(FieldValue::Text(
+                table.map_or_else(|| text.clone(), |t| t.apply(&text)),
+            ))
+        }
+        FieldSource::Date(capture) => scope
             .find(capture)
             .and_then(|n| date(n, cx))
             .map(FieldValue::Text),
     })
+}
+
+const NAME_EDGE: &[char] = &[
+    '"', '\'', '«', '»', '“', '”', '„', '(', ')', '[', ']', ',', '.', ';', ':', '!', '?', '-', ' ',
+    '\n',
+];
+
+/// A name without the quotes and punctuation around it, spaces collapsed.
+fn trim_name(raw: &str) -> String {
+    raw.trim_matches(NAME_EDGE)
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// The leading words of `raw` that start (after any quote) with an upper-case letter, a digit
+/// or a numero sign; `None` when the first word does not.
+fn capitalized_words(raw: &str) -> Option<String> {
+    let mut kept = Vec::new();
+    for word in raw.split_whitespace() {
+        let bare = word.trim_matches(NAME_EDGE);
+        let first = bare.chars().next();
+        if !first.is_some_and(|c| c.is_uppercase() || c.is_ascii_digit() || c == '№') {
+            break;
+        }
+        kept.push(bare);
+        // A closing quote or a comma ends a name: «Жетысу Вольфрам», …
+        if word.ends_with(['"', '»', '”', ',', ';', ':', ')']) {
+            break;
+        }
+    }
+    (!kept.is_empty()).then(|| kept.join(" "))
 }
 
 /// An ISO 8601 date (`2025-04-28`, `2025-12-12T15:22`) from the captures `year`, `month`
@@ -192,5 +274,32 @@ pub fn same_value(expected: &toml::Value, got: &FieldValue) -> bool {
         }
         (Some(a), b) => a == *b,
         (None, _) => false,
+    }
+}
+
+#[cfg(test)]
+mod name_tests {
+    use super::*;
+
+    #[test]
+    fn capitalized_words_stop_at_the_first_lower_case_word() {
+        assert_eq!(
+            capitalized_words("Северный Катпар расположено").as_deref(),
+            Some("Северный Катпар")
+        );
+        assert_eq!(
+            capitalized_words("«Богутинское» в").as_deref(),
+            Some("Богутинское")
+        );
+        assert_eq!(capitalized_words("перспективные"), None);
+        assert_eq!(
+            capitalized_words("Кутессай-II, Калесай").as_deref(),
+            Some("Кутессай-II")
+        );
+    }
+
+    #[test]
+    fn names_lose_their_quotes() {
+        assert_eq!(trim_name("«Жетысу  Вольфрам»"), "Жетысу Вольфрам");
     }
 }

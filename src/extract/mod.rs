@@ -1,7 +1,13 @@
 //! The extraction pipeline for one document: bytes → UTF-8 → normalised text with an offset
-//! map → sentences with languages → candidate matches → overlap resolution → records.
+//! map → sentences with languages → candidate matches → records, type by type.
+//!
+//! Record types are built in dependency order: a rule whose links take records of another
+//! type (a deposit's reserves are an `amount`) runs after that type is final. For each type:
+//! build every candidate's records (one per occurrence for `each` rules), fill linked fields,
+//! resolve overlaps, keep one per sentence where the type asks, merge repeated mentions.
 
 pub mod fields;
+pub mod links;
 pub mod matcher;
 pub mod numeral;
 pub mod overlap;
@@ -9,14 +15,15 @@ pub mod tree;
 
 use crate::error::DocError;
 use crate::record::{FieldValue, Record, Span};
-use crate::rules::RuleSet;
+use crate::rules::{Rule, RuleSet};
 use crate::text::Lang;
 use crate::text::normalize::{Normalized, normalize};
 use crate::text::sentences::{self, Sentence};
-use fields::FieldContext;
+use fields::{FieldContext, Scope};
 use matcher::Candidate;
 use overlap::{Contender, LossReason};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap, HashSet};
+use tree::Node;
 
 /// Record type of the one-per-input document record.
 pub const DOCUMENT: &str = "document";
@@ -29,28 +36,73 @@ const HEADER_SENTENCES: usize = 6;
 pub struct Extractor {
     rules: RuleSet,
     by_lang: BTreeMap<Lang, Vec<usize>>,
+    type_order: Vec<String>,
 }
 
-/// A candidate that became (or failed to become) a record, for tools that explain.
+/// A record made (or not) from one candidate, for tools that explain.
 #[derive(Debug, Clone)]
-pub struct Traced {
-    /// The grammar match.
-    pub candidate: Candidate,
-    /// The record it makes, or why it makes none.
-    pub outcome: Result<Record, String>,
-    /// `Some((winner index, reason))` when it lost an overlap.
+pub struct Outcome {
+    /// Index into [`Trace::candidates`].
+    pub candidate: usize,
+    /// The record, or why the match makes none.
+    pub result: Result<Record, String>,
+    /// `Some((winner outcome index, reason))` when it lost an overlap or was merged away.
     pub lost_to: Option<(usize, LossReason)>,
 }
 
-/// Everything one document gave: its sentences and every candidate with its fate.
+/// Everything one document gave: its sentences, every candidate and what became of it.
 #[derive(Debug, Clone, Default)]
 pub struct Trace {
     /// The normalised text.
     pub text: String,
     /// The sentences.
     pub sentences: Vec<Sentence>,
-    /// All candidates, in text order.
-    pub candidates: Vec<Traced>,
+    /// All grammar matches, in text order per sentence.
+    pub candidates: Vec<Candidate>,
+    /// What each became.
+    pub outcomes: Vec<Outcome>,
+}
+
+/// A final record with where it sits, for links of later types.
+#[derive(Debug, Clone)]
+pub(crate) struct Placed {
+    pub(crate) record: Record,
+    pub(crate) sentence: usize,
+    pub(crate) norm: (usize, usize),
+}
+
+/// Record types in an order where every type comes after the types its links take.
+fn type_order(rules: &RuleSet) -> Vec<String> {
+    let mut deps: BTreeMap<&str, HashSet<&str>> = BTreeMap::new();
+    for name in rules.records.keys() {
+        deps.entry(name.as_str()).or_default();
+    }
+    for r in &rules.rules {
+        let d = deps.entry(r.emits.as_str()).or_default();
+        d.extend(r.links.iter().filter_map(|l| l.record.as_deref()));
+    }
+    let mut order = Vec::new();
+    let mut done = HashSet::new();
+    fn visit<'a>(
+        t: &'a str,
+        deps: &BTreeMap<&'a str, HashSet<&'a str>>,
+        done: &mut HashSet<&'a str>,
+        order: &mut Vec<String>,
+    ) {
+        if !done.insert(t) {
+            return;
+        }
+        let mut ds: Vec<&str> = deps.get(t).into_iter().flatten().copied().collect();
+        ds.sort_unstable();
+        for d in ds {
+            visit(d, deps, done, order);
+        }
+        order.push(t.to_string());
+    }
+    for t in deps.keys() {
+        visit(t, &deps, &mut done, &mut order);
+    }
+    order
 }
 
 impl Extractor {
@@ -60,7 +112,12 @@ impl Extractor {
         for (i, r) in rules.rules.iter().enumerate() {
             by_lang.entry(r.lang).or_default().push(i);
         }
-        Extractor { rules, by_lang }
+        let type_order = type_order(&rules);
+        Extractor {
+            rules,
+            by_lang,
+            type_order,
+        }
     }
 
     /// The rule set.
@@ -69,7 +126,7 @@ impl Extractor {
     }
 
     /// Extracts from raw bytes. Always returns the `document` record first; a document that
-    /// is not UTF-8 gives only that record, with an `error` field.
+    /// is not UTF-8 (or that hits a bug) gives only that record, with an `error` field.
     pub fn extract_bytes(&self, doc: &str, bytes: &[u8]) -> (Vec<Record>, Option<DocError>) {
         match std::str::from_utf8(bytes) {
             Ok(text) => {
@@ -105,7 +162,8 @@ impl Extractor {
     }
 
     /// Like [`Extractor::extract`], with every sentence forced to `lang` when given (rule
-    /// examples use it: a three-word example has too little text to tell its language).
+    /// examples use it: a three-word example has too little text to tell its language), and
+    /// the full trace of what matched and why it won or lost.
     pub fn trace(&self, doc: &str, raw: &str, lang: Option<Lang>) -> (Vec<Record>, Trace) {
         let norm = normalize(raw);
         let (mut sents, mut main_lang) = sentences::split(&norm, raw, &self.rules.abbreviations);
@@ -117,74 +175,76 @@ impl Extractor {
             raw,
             norm: &norm,
             lexicons: &self.rules.lexicons,
+            rewrites: &self.rules.rewrites,
         };
-        let mut traced: Vec<Traced> = Vec::new();
+        let mut candidates = Vec::new();
+        let mut sentence_of = Vec::new();
         for (i, s) in sents.iter().enumerate() {
             let Some(rules) = self.by_lang.get(&s.lang) else {
                 continue;
             };
             for c in matcher::candidates(&self.rules, rules, &norm.text, s) {
-                let rule = &self.rules.rules[c.rule];
-                if rule.emits == DOCUMENT && i >= HEADER_SENTENCES {
+                if self.rules.rules[c.rule].emits == DOCUMENT && i >= HEADER_SENTENCES {
                     continue;
                 }
-                let outcome = self.record(doc, &c, s.lang, &cx);
-                traced.push(Traced {
-                    candidate: c,
-                    outcome,
-                    lost_to: None,
-                });
+                candidates.push(c);
+                sentence_of.push(i);
             }
         }
-        // Overlaps are resolved among the records of one type.
-        let mut by_type: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
-        for (i, t) in traced.iter().enumerate() {
-            if t.outcome.is_ok() {
-                by_type
-                    .entry(self.rules.rules[t.candidate.rule].emits.as_str())
-                    .or_default()
-                    .push(i);
+        let mut outcomes: Vec<Outcome> = Vec::new();
+        let mut placed: HashMap<String, Vec<Placed>> = HashMap::new();
+        for ty in &self.type_order {
+            let first = outcomes.len();
+            let mut where_: Vec<(usize, (usize, usize))> = Vec::new(); // per outcome: sentence, norm span
+            for (ci, c) in candidates.iter().enumerate() {
+                let rule = &self.rules.rules[c.rule];
+                if &rule.emits != ty {
+                    continue;
+                }
+                let sentence = sentence_of[ci];
+                for occ in occurrences(rule, &c.tree) {
+                    let norm_span = match (occ, &rule.span) {
+                        (Some(o), _) => (o.start, o.end),
+                        (None, Some(cap)) => c
+                            .tree
+                            .find(cap)
+                            .map_or((c.start, c.end), |n| (n.start, n.end)),
+                        (None, None) => (c.start, c.end),
+                    };
+                    let ctx = links::LinkContext {
+                        sentence: &sents[sentence],
+                        sentence_index: sentence,
+                        norm_span,
+                        placed: &placed,
+                        fields: &cx,
+                    };
+                    let result =
+                        self.record(doc, rule, c, occ, norm_span, s_lang(&sents, sentence), &ctx);
+                    outcomes.push(Outcome {
+                        candidate: ci,
+                        result,
+                        lost_to: None,
+                    });
+                    where_.push((sentence, norm_span));
+                }
             }
+            let finals = self.settle(ty, &mut outcomes, first, &candidates, &where_);
+            placed.insert(
+                ty.clone(),
+                finals
+                    .into_iter()
+                    .filter_map(|i| {
+                        let (sentence, norm) = where_[i - first];
+                        let record = outcomes[i].result.as_ref().ok()?.clone();
+                        Some(Placed {
+                            record,
+                            sentence,
+                            norm,
+                        })
+                    })
+                    .collect(),
+            );
         }
-        let mut winners = Vec::new();
-        let mut losses = Vec::new();
-        for idx in by_type.values() {
-            let cs: Vec<Contender<'_>> = idx
-                .iter()
-                .map(|&i| {
-                    let c = &traced[i].candidate;
-                    let r = &self.rules.rules[c.rule];
-                    // Every candidate here has a record (see `by_type`); conflicts are
-                    // between record spans, ranking by the whole match.
-                    let span = traced[i]
-                        .outcome
-                        .as_ref()
-                        .ok()
-                        .and_then(|rec| rec.span.as_ref());
-                    let (start, end) = span.map_or((c.start, c.end), |s| (s.start, s.end));
-                    Contender {
-                        start,
-                        end,
-                        len: c.end - c.start,
-                        priority: r.priority,
-                        rule: &r.id,
-                    }
-                })
-                .collect();
-            let res = overlap::resolve(&cs);
-            winners.extend(res.winners.iter().map(|&w| idx[w]));
-            losses.extend(res.losers.iter().map(|&(l, w, why)| (idx[l], idx[w], why)));
-        }
-        for (l, w, why) in losses {
-            traced[l].lost_to = Some((w, why));
-        }
-        winners.sort_by_key(|&i| {
-            (
-                traced[i].candidate.start,
-                traced[i].candidate.end,
-                traced[i].candidate.rule,
-            )
-        });
         let mut document = Record {
             doc: doc.to_string(),
             kind: DOCUMENT.to_string(),
@@ -193,60 +253,208 @@ impl Extractor {
             span: None,
             fields: Vec::new(),
         };
-        let mut records = Vec::new();
-        for i in winners {
-            let Ok(rec) = &traced[i].outcome else {
-                continue;
-            };
-            if rec.kind == DOCUMENT {
-                if document.rule == DOCUMENT {
-                    document.rule = rec.rule.clone();
-                    document.fields = rec.fields.clone();
-                }
-            } else {
-                records.push(rec.clone());
-            }
+        if let Some(first) = placed.get(DOCUMENT).and_then(|d| d.first()) {
+            document.rule = first.record.rule.clone();
+            document.fields = first.record.fields.clone();
         }
+        let mut records: Vec<Record> = placed
+            .into_iter()
+            .filter(|(ty, _)| {
+                ty != DOCUMENT && self.rules.records.get(ty).is_none_or(|rt| rt.output)
+            })
+            .flat_map(|(_, ps)| ps.into_iter().map(|p| p.record))
+            .collect();
+        records.sort_by(|a, b| {
+            let key = |r: &Record| r.span.as_ref().map_or((0, 0), |s| (s.start, s.end));
+            key(a)
+                .cmp(&key(b))
+                .then_with(|| a.kind.cmp(&b.kind))
+                .then_with(|| a.rule.cmp(&b.rule))
+        });
         records.insert(0, document);
         let trace = Trace {
             text: norm.text.clone(),
             sentences: sents,
-            candidates: traced,
+            candidates,
+            outcomes,
         };
         (records, trace)
     }
 
+    /// Resolves overlaps, one-per-sentence and merging among the outcomes of one type
+    /// (`outcomes[first..]`); returns the indices of the final records in text order.
+    fn settle(
+        &self,
+        ty: &str,
+        outcomes: &mut [Outcome],
+        first: usize,
+        candidates: &[Candidate],
+        where_: &[(usize, (usize, usize))],
+    ) -> Vec<usize> {
+        let ok: Vec<usize> = (first..outcomes.len())
+            .filter(|&i| outcomes[i].result.is_ok())
+            .collect();
+        let contender = |i: usize| {
+            let c = &candidates[outcomes[i].candidate];
+            let r = &self.rules.rules[c.rule];
+            let span = outcomes[i]
+                .result
+                .as_ref()
+                .ok()
+                .and_then(|rec| rec.span.as_ref());
+            let (start, end) = span.map_or((c.start, c.end), |s| (s.start, s.end));
+            Contender {
+                start,
+                end,
+                len: c.end - c.start,
+                priority: r.priority,
+                rule: &r.id,
+            }
+        };
+        let cs: Vec<Contender<'_>> = ok.iter().map(|&i| contender(i)).collect();
+        let res = overlap::resolve(&cs);
+        let mut lost: Vec<(usize, usize, LossReason)> = res
+            .losers
+            .iter()
+            .map(|&(l, w, why)| (ok[l], ok[w], why))
+            .collect();
+        let mut winners: Vec<usize> = res.winners.iter().map(|&w| ok[w]).collect();
+        let rt = self.rules.records.get(ty);
+        if rt.is_some_and(|rt| rt.one_per_sentence) {
+            let mut best: BTreeMap<usize, usize> = BTreeMap::new();
+            for &w in &winners {
+                let s = where_[w - first].0;
+                match best.get(&s) {
+                    Some(&b) if overlap::rank(&contender(b), &contender(w)).is_le() => {
+                        lost.push((w, b, LossReason::SameSentence));
+                    }
+                    Some(&b) => {
+                        lost.push((b, w, LossReason::SameSentence));
+                        best.insert(s, w);
+                    }
+                    None => {
+                        best.insert(s, w);
+                    }
+                }
+            }
+            winners.retain(|w| best.values().any(|b| b == w));
+        }
+        if let Some(rt) = rt.filter(|rt| !rt.merge_on.is_empty()) {
+            let mut kept: Vec<usize> = Vec::new();
+            for w in winners {
+                let key = merge_key(&outcomes[w], &rt.merge_on);
+                match kept
+                    .iter()
+                    .find(|&&k| key.is_some() && merge_key(&outcomes[k], &rt.merge_on) == key)
+                {
+                    Some(&k) => {
+                        let later = outcomes[w].result.clone();
+                        if let (Ok(into), Ok(from)) = (&mut outcomes[k].result, later) {
+                            merge_into(into, from);
+                        }
+                        lost.push((w, k, LossReason::Merged));
+                    }
+                    None => kept.push(w),
+                }
+            }
+            winners = kept;
+        }
+        for (l, w, why) in lost {
+            outcomes[l].lost_to = Some((w, why));
+        }
+        winners
+    }
+
+    #[allow(clippy::too_many_arguments)]
     fn record(
         &self,
         doc: &str,
+        rule: &Rule,
         c: &Candidate,
+        occurrence: Option<&Node>,
+        norm_span: (usize, usize),
         lang: Lang,
-        cx: &FieldContext<'_>,
+        ctx: &links::LinkContext<'_>,
     ) -> Result<Record, String> {
-        let rule = &self.rules.rules[c.rule];
-        let mut fields = fields::build(rule, &c.tree, cx).map_err(|e| e.0)?;
+        let cx = ctx.fields;
+        let mut fields = fields::build(
+            rule,
+            Scope {
+                tree: &c.tree,
+                occurrence,
+            },
+            cx,
+        )
+        .map_err(|e| e.0)?;
+        for link in &rule.links {
+            if let Some(v) = links::apply(link, ctx)? {
+                fields.retain(|(k, _)| *k != link.field);
+                fields.push((link.field.clone(), v));
+            }
+        }
         if let Some(rt) = self.rules.records.get(&rule.emits) {
             fields.sort_by_key(|(name, _)| rt.position(name));
         }
-        let (start, end) = match &rule.span {
-            Some(cap) => match c.tree.find(cap) {
-                Some(n) => (n.start, n.end),
-                None => (c.start, c.end),
-            },
-            None => (c.start, c.end),
-        };
         Ok(Record {
             doc: doc.to_string(),
             kind: rule.emits.clone(),
             rule: rule.id.clone(),
             lang: Some(lang),
-            span: Some(raw_span(cx.raw, cx.norm, start, end)),
+            span: Some(raw_span(cx.raw, cx.norm, norm_span.0, norm_span.1)),
             fields,
         })
     }
 }
 
-fn raw_span(raw: &str, norm: &Normalized, start: usize, end: usize) -> Span {
+fn s_lang(sents: &[Sentence], i: usize) -> Lang {
+    sents[i].lang
+}
+
+/// The occurrences a rule makes records for: every `each` capture, or the match once.
+fn occurrences<'t>(rule: &Rule, tree: &'t Node) -> Vec<Option<&'t Node>> {
+    match &rule.each {
+        None => vec![None],
+        Some(each) => tree
+            .walk()
+            .into_iter()
+            .filter(|n| &n.rule == each)
+            .map(Some)
+            .collect(),
+    }
+}
+
+fn norm_key(v: &FieldValue) -> String {
+    match v {
+        FieldValue::Text(t) => t.to_lowercase().replace('ё', "е"),
+        other => serde_json::to_string(other).unwrap_or_default(),
+    }
+}
+
+fn merge_key(o: &Outcome, on: &[String]) -> Option<Vec<String>> {
+    let rec = o.result.as_ref().ok()?;
+    on.iter().map(|f| rec.field(f).map(norm_key)).collect()
+}
+
+/// Folds a later mention into the first: missing fields are filled, lists united.
+fn merge_into(into: &mut Record, from: Record) {
+    for (k, v) in from.fields {
+        match into.fields.iter_mut().find(|(name, _)| *name == k) {
+            None => into.fields.push((k, v)),
+            Some((_, FieldValue::List(have))) => {
+                if let FieldValue::List(more) = v {
+                    for m in more {
+                        if !have.contains(&m) {
+                            have.push(m);
+                        }
+                    }
+                }
+            }
+            Some(_) => {}
+        }
+    }
+}
+
+pub(crate) fn raw_span(raw: &str, norm: &Normalized, start: usize, end: usize) -> Span {
     let s = norm.map.raw_start(start);
     let e = norm.map.raw_end(end).max(s);
     Span {

@@ -34,6 +34,10 @@ pub enum LossReason {
     Earlier,
     /// All equal but the rule id, which sorts first for the winner.
     RuleId,
+    /// The record type keeps one record per sentence, and the winner ranks higher.
+    SameSentence,
+    /// A repeated mention, merged into the first record with the same key.
+    Merged,
 }
 
 impl LossReason {
@@ -44,11 +48,14 @@ impl LossReason {
             LossReason::Priority => "priority",
             LossReason::Earlier => "earlier",
             LossReason::RuleId => "rule id",
+            LossReason::SameSentence => "one per sentence",
+            LossReason::Merged => "merged into an earlier mention",
         }
     }
 }
 
-fn rank(a: &Contender<'_>, b: &Contender<'_>) -> Ordering {
+/// Orders contenders best first.
+pub fn rank(a: &Contender<'_>, b: &Contender<'_>) -> Ordering {
     b.len
         .cmp(&a.len)
         .then(b.priority.cmp(&a.priority))

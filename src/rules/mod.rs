@@ -7,6 +7,7 @@
 
 pub mod grammar;
 pub mod lexicon;
+pub mod link;
 pub mod schema;
 pub mod source;
 
@@ -15,6 +16,7 @@ use crate::record::FieldValue;
 use crate::text::Lang;
 use grammar::{FirstSet, Grammar};
 use lexicon::Lexicons;
+use link::{Link, Rewrite, Scanner};
 use pest_meta::optimizer::OptimizedExpr;
 use schema::{FieldSpec, RuleFile};
 use source::{FileKind, SourceFile};
@@ -47,10 +49,31 @@ pub enum FieldSource {
         /// A factor to multiply by.
         multiply: Option<Box<FieldSource>>,
     },
-    /// The raw text of a capture.
-    Text(String),
+    /// The raw text of a capture, optionally cut to its capitalised words and rewritten.
+    Text {
+        /// The capture.
+        capture: String,
+        /// Keep only the leading capitalised words.
+        capitalized: bool,
+        /// Suffix rewrite to apply.
+        rewrite: Option<RewriteSource>,
+    },
     /// An ISO 8601 date built from a capture.
     Date(String),
+}
+
+/// Which rewrite table a text field uses.
+#[derive(Debug, Clone)]
+pub enum RewriteSource {
+    /// A table by name.
+    Table(String),
+    /// The table named by an attribute of a lexicon entry in the match.
+    FromLexicon {
+        /// Lexicons to look in.
+        lexicons: Vec<String>,
+        /// The attribute.
+        attr: String,
+    },
 }
 
 /// One field of a rule: its name, source and default.
@@ -109,6 +132,10 @@ pub struct Rule {
     pub location: Location,
     /// Characters a match can start with.
     pub first: FirstSet,
+    /// One record per occurrence of this capture.
+    pub each: Option<String>,
+    /// Fields filled from the rest of the sentence.
+    pub links: Vec<Link>,
 }
 
 /// A declared record type.
@@ -118,6 +145,12 @@ pub struct RecordType {
     pub fields: Vec<(String, String)>,
     /// Where it is declared.
     pub location: Location,
+    /// Fields whose equal values merge records of one document.
+    pub merge_on: Vec<String>,
+    /// At most one record of this type per sentence.
+    pub one_per_sentence: bool,
+    /// Printed (false for helper records that only feed links).
+    pub output: bool,
 }
 
 impl RecordType {
@@ -148,6 +181,8 @@ pub struct RuleSet {
     pub records: BTreeMap<String, RecordType>,
     /// Normalised abbreviations for the sentence splitter.
     pub abbreviations: HashSet<String>,
+    /// Suffix rewrite tables by name.
+    pub rewrites: BTreeMap<String, Rewrite>,
 }
 
 /// Which rule folders to load.
@@ -220,8 +255,9 @@ impl RuleSet {
             }
         }
         let mut lexicons = Lexicons::default();
-        let mut records = BTreeMap::new();
+        let mut records: BTreeMap<String, RecordType> = BTreeMap::new();
         let mut abbreviations = HashSet::new();
+        let mut rewrites = BTreeMap::new();
         for (i, rf) in &parsed {
             let f = &files[*i];
             for (lex, entries) in &rf.lexicon {
@@ -243,11 +279,53 @@ impl RuleSet {
                         )),
                     }
                 }
-                records.insert(
+                let d = def.get_ref();
+                // A later declaration of the same type extends it: its fields are added (or
+                // retyped) and its options win, so a folder can add a field to `amount`.
+                let rt = records.entry(name.clone()).or_insert_with(|| RecordType {
+                    fields: Vec::new(),
+                    location: spanned_location(f, def),
+                    merge_on: Vec::new(),
+                    one_per_sentence: false,
+                    output: true,
+                });
+                for (field, ty) in fields {
+                    match rt.fields.iter_mut().find(|(n, _)| *n == field) {
+                        Some(slot) => slot.1 = ty,
+                        None => rt.fields.push((field, ty)),
+                    }
+                }
+                if !d.merge_on.is_empty() {
+                    rt.merge_on = d.merge_on.clone();
+                }
+                rt.one_per_sentence |= d.one_per_sentence;
+                rt.output = d.output;
+                for m in &d.merge_on {
+                    if !rt.has_field(m) {
+                        errors.push(LoadError::new(
+                            spanned_location(f, def),
+                            LoadErrorKind::Reference,
+                            format!(
+                                "`merge_on` names `{m}`, which record type `{name}` does not have"
+                            ),
+                        ));
+                    }
+                }
+            }
+            for (name, def) in &rf.rewrite {
+                let d = def.get_ref();
+                let mut suffixes: Vec<(String, String)> = d
+                    .suffixes
+                    .iter()
+                    .map(|(a, b)| (crate::text::normalize::normalize_literal(a), b.clone()))
+                    .collect();
+                suffixes.sort_by(|a, b| b.0.chars().count().cmp(&a.0.chars().count()));
+                rewrites.insert(
                     name.clone(),
-                    RecordType {
-                        fields,
-                        location: spanned_location(f, def),
+                    Rewrite {
+                        suffixes,
+                        min_stem: d.min_stem,
+                        last_word_only: d.last_word_only,
                     },
                 );
             }
@@ -284,7 +362,13 @@ impl RuleSet {
             };
             for def in rf.rule {
                 let Some(grammar) = &grammar else { continue };
-                match compile_rule(f, def, file_lang, grammar, &lexicons, &records) {
+                let cx = CompileContext {
+                    grammar,
+                    lexicons: &lexicons,
+                    records: &records,
+                    rewrites: &rewrites,
+                };
+                match compile_rule(f, def, file_lang, &cx) {
                     Ok(rule) => match by_id.get(&rule.id) {
                         Some(&(idx, layer)) if layer == f.layer => errors.push(LoadError::new(
                             rule.location.clone(),
@@ -314,6 +398,7 @@ impl RuleSet {
                 lexicons,
                 records,
                 abbreviations,
+                rewrites,
             }),
             _ => {
                 errors.sort_by(|a, b| a.location.cmp(&b.location));
@@ -352,14 +437,23 @@ fn grammar_expr<'g>(grammar: &'g Grammar, name: &str) -> Option<&'g OptimizedExp
     grammar.expr(name)
 }
 
+/// What compiling a rule checks against.
+struct CompileContext<'a> {
+    grammar: &'a Grammar,
+    lexicons: &'a Lexicons,
+    records: &'a BTreeMap<String, RecordType>,
+    rewrites: &'a BTreeMap<String, Rewrite>,
+}
+
 fn compile_rule(
     f: &SourceFile,
     def: schema::RuleDef,
     file_lang: Option<Lang>,
-    grammar: &Grammar,
-    lexicons: &Lexicons,
-    records: &BTreeMap<String, RecordType>,
+    cx: &CompileContext<'_>,
 ) -> Result<Rule, Vec<LoadError>> {
+    let CompileContext {
+        grammar, records, ..
+    } = *cx;
     let mut errors = Vec::new();
     let id_loc = spanned_location(f, &def.id);
     let lang = match &def.lang {
@@ -415,6 +509,17 @@ fn compile_rule(
     if let Some(span) = &def.span {
         check_capture(span.get_ref(), &spanned_location(f, span), &mut errors);
     }
+    if let Some(each) = &def.each {
+        check_capture(each.get_ref(), &spanned_location(f, each), &mut errors);
+    }
+    let mut links = Vec::new();
+    for l in &def.link {
+        let loc = spanned_location(f, l);
+        match compile_link(l.get_ref(), &loc, &emits, cx) {
+            Ok(link) => links.push(link),
+            Err(e) => errors.extend(e),
+        }
+    }
     let mut fields = Vec::new();
     for (name, spec) in &def.fields {
         let loc = spanned_location(f, spec);
@@ -427,7 +532,7 @@ fn compile_rule(
                 ));
             }
         }
-        match compile_field(spec.get_ref(), &loc, lexicons, &mut |c| {
+        match compile_field(spec.get_ref(), &loc, cx, &mut |c| {
             check_capture(c, &loc, &mut errors)
         }) {
             Ok(source) => {
@@ -498,15 +603,92 @@ fn compile_rule(
         examples,
         negatives,
         location: id_loc,
+        each: def.each.map(Spanned::into_inner),
+        links,
+    })
+}
+
+fn compile_link(
+    l: &schema::LinkDef,
+    loc: &Location,
+    emits: &str,
+    cx: &CompileContext<'_>,
+) -> Result<Link, Vec<LoadError>> {
+    let mut errors = Vec::new();
+    let err = |m: String| LoadError::new(loc.clone(), LoadErrorKind::Reference, m);
+    if let Some(rt) = cx.records.get(emits) {
+        if !rt.has_field(&l.field) {
+            errors.push(err(format!(
+                "link fills `{}`, which record type `{emits}` does not have",
+                l.field
+            )));
+        }
+    }
+    let scanner = |names: &schema::OneOrMany, prefix: bool, errors: &mut Vec<LoadError>| {
+        let names = names.to_vec();
+        for n in &names {
+            if !cx.lexicons.has_lexicon(n) {
+                errors.push(err(format!("no lexicon `{n}`")));
+            }
+        }
+        Scanner::new(cx.lexicons, &names, prefix)
+    };
+    let scan = l
+        .scan
+        .as_ref()
+        .and_then(|n| scanner(n, l.prefix, &mut errors));
+    let introduced_by = l
+        .introduced_by
+        .as_ref()
+        .and_then(|n| scanner(n, true, &mut errors));
+    if let Some(r) = &l.record {
+        match cx.records.get(r) {
+            None => errors.push(err(format!("no record type `{r}`"))),
+            Some(rt) => {
+                if let Some(fld) = &l.record_field {
+                    if !rt.has_field(fld) && fld != "text" {
+                        errors.push(err(format!("record type `{r}` has no field `{fld}`")));
+                    }
+                }
+            }
+        }
+        if r == emits {
+            errors.push(err(
+                "a link may not take records of the type it makes".to_string()
+            ));
+        }
+    }
+    if l.scan.is_none() && l.record.is_none() {
+        errors.push(LoadError::new(
+            loc.clone(),
+            LoadErrorKind::Toml,
+            "a link needs `scan` or `record`",
+        ));
+    }
+    if !errors.is_empty() {
+        return Err(errors);
+    }
+    Ok(Link {
+        field: l.field.clone(),
+        scan,
+        attr: l.attr.clone(),
+        record: l.record.clone(),
+        record_field: l.record_field.clone(),
+        introduced_by,
+        window: l.window,
+        all: l.all,
+        min: l.min,
+        outside_span: l.outside_span,
     })
 }
 
 fn compile_field(
     spec: &FieldSpec,
     loc: &Location,
-    lexicons: &Lexicons,
+    cx: &CompileContext<'_>,
     check_capture: &mut dyn FnMut(&str),
 ) -> Result<FieldSource, LoadError> {
+    let lexicons = cx.lexicons;
     let sources = [
         spec.value.is_some(),
         spec.lexicon.is_some(),
@@ -557,7 +739,7 @@ fn compile_field(
             check_capture(i);
         }
         let multiply = match &spec.multiply {
-            Some(m) => Some(Box::new(compile_field(m, loc, lexicons, check_capture)?)),
+            Some(m) => Some(Box::new(compile_field(m, loc, cx, check_capture)?)),
             None => None,
         };
         return Ok(FieldSource::Number {
@@ -568,7 +750,63 @@ fn compile_field(
     }
     if let Some(capture) = &spec.text {
         check_capture(capture);
-        return Ok(FieldSource::Text(capture.clone()));
+        let capitalized = match spec.case.as_deref() {
+            None => false,
+            Some("capitalized") => true,
+            Some(other) => {
+                return Err(LoadError::new(
+                    loc.clone(),
+                    LoadErrorKind::Toml,
+                    format!("unknown `case = \"{other}\"`: the only case is `capitalized`"),
+                ));
+            }
+        };
+        let rewrite = match &spec.rewrite {
+            None => None,
+            Some(schema::RewriteRef::Table(t)) => {
+                if !cx.rewrites.contains_key(t) {
+                    return Err(LoadError::new(
+                        loc.clone(),
+                        LoadErrorKind::Reference,
+                        format!("no rewrite table `{t}`"),
+                    ));
+                }
+                Some(RewriteSource::Table(t.clone()))
+            }
+            Some(schema::RewriteRef::FromLexicon { lexicon, attr }) => {
+                let names = lexicon.to_vec();
+                if let Some(missing) = names.iter().find(|n| !lexicons.has_lexicon(n)) {
+                    return Err(LoadError::new(
+                        loc.clone(),
+                        LoadErrorKind::Reference,
+                        format!("no lexicon `{missing}`"),
+                    ));
+                }
+                for e in names.iter().flat_map(|n| lexicons.entries(n)) {
+                    if let Some(t) = e.attr_text(attr) {
+                        if !cx.rewrites.contains_key(&t) {
+                            return Err(LoadError::new(
+                                e.location.clone(),
+                                LoadErrorKind::Reference,
+                                format!(
+                                    "entry `{}.{}` names rewrite table `{t}`, which does not exist",
+                                    e.lexicon, e.id
+                                ),
+                            ));
+                        }
+                    }
+                }
+                Some(RewriteSource::FromLexicon {
+                    lexicons: names,
+                    attr: attr.clone(),
+                })
+            }
+        };
+        return Ok(FieldSource::Text {
+            capture: capture.clone(),
+            capitalized,
+            rewrite,
+        });
     }
     let capture = spec.date.clone().unwrap_or_default();
     check_capture(&capture);

@@ -26,6 +26,60 @@ pub struct RuleFile {
     /// Words after which a full stop does not end a sentence (`тыс`, `г`).
     #[serde(default)]
     pub abbreviations: Vec<String>,
+    /// Suffix rewrite tables (`[rewrite.NAME]`) for normalising names.
+    #[serde(default)]
+    pub rewrite: BTreeMap<String, Spanned<RewriteDef>>,
+}
+
+/// A suffix rewrite table: the longest matching suffix of each word is replaced.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RewriteDef {
+    /// `[suffix, replacement]` pairs, e.g. `["ского", "ское"]`; matched on lower case.
+    pub suffixes: Vec<(String, String)>,
+    /// Shortest stem a word must keep after the suffix is removed.
+    #[serde(default = "default_min_stem")]
+    pub min_stem: usize,
+    /// Apply to the last word only (Kazakh case endings) instead of every word.
+    #[serde(default)]
+    pub last_word_only: bool,
+}
+
+fn default_min_stem() -> usize {
+    3
+}
+
+/// A sentence-level link: a field filled from what else the sentence names.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LinkDef {
+    /// The field it fills.
+    pub field: String,
+    /// Lexicons whose entries are looked for anywhere in the sentence.
+    pub scan: Option<OneOrMany>,
+    /// With `scan`: forms are stems, any letters may follow (`казахстан` → `Казахстаном`).
+    #[serde(default)]
+    pub prefix: bool,
+    /// With `scan`: the entry attribute to take (the id when absent or missing).
+    pub attr: Option<String>,
+    /// Records of this type in the same sentence.
+    pub record: Option<String>,
+    /// With `record`: the field to take from them (the whole record when absent).
+    pub record_field: Option<String>,
+    /// With `record`: it counts only when a form of this lexicon comes before it, at most
+    /// `window` words earlier (`запасы … 1,3 млн тонн`).
+    pub introduced_by: Option<OneOrMany>,
+    /// With `introduced_by`: how many words may lie between.
+    pub window: Option<usize>,
+    /// Collect every distinct value as a list (otherwise the first).
+    #[serde(default)]
+    pub all: bool,
+    /// The record exists only when at least this many distinct values are found.
+    #[serde(default)]
+    pub min: usize,
+    /// Leave out values found inside the record's own span.
+    #[serde(default)]
+    pub outside_span: bool,
 }
 
 /// One rule: which grammar rule to run, which record it makes, and how.
@@ -57,6 +111,12 @@ pub struct RuleDef {
     /// Texts that must give no record of this rule's type.
     #[serde(default)]
     pub negative: Vec<Spanned<String>>,
+    /// One record per occurrence of this capture (`месторождения Сандык и Зардалек` → two);
+    /// its span is the occurrence, and captures are looked up inside it first.
+    pub each: Option<Spanned<String>>,
+    /// Fields filled from the rest of the sentence.
+    #[serde(default)]
+    pub link: Vec<Spanned<LinkDef>>,
 }
 
 /// How one field is built; exactly one of `value`, `lexicon`, `number`, `text`, `date`.
@@ -86,6 +146,11 @@ pub struct FieldSpec {
     pub date: Option<String>,
     /// Restrict `lexicon` to inside this capture.
     pub within: Option<String>,
+    /// With `text`: `capitalized` keeps the leading words that start with a capital letter or
+    /// a digit in the raw text (no value when the first word does not).
+    pub case: Option<String>,
+    /// With `text`: a rewrite table name, or a lexicon attribute naming one.
+    pub rewrite: Option<RewriteRef>,
     /// Value when the source is absent from the match.
     pub default: Option<toml::Value>,
 }
@@ -110,10 +175,36 @@ pub struct EntryDef {
     pub attrs: BTreeMap<String, toml::Value>,
 }
 
+/// Which rewrite table a text field uses.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(untagged)]
+pub enum RewriteRef {
+    /// A table by name.
+    Table(String),
+    /// The table named by an attribute of a lexicon entry in the match (e.g. the trigger's
+    /// grammatical gender decides the adjective ending).
+    FromLexicon {
+        /// Lexicon(s).
+        lexicon: OneOrMany,
+        /// Attribute holding the table name.
+        attr: String,
+    },
+}
+
 /// A record type: its fields and their types.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RecordDef {
+    /// Records of this type with equal values of these fields in one document are merged
+    /// into the first (lists united, missing fields filled).
+    #[serde(default)]
+    pub merge_on: Vec<String>,
+    /// Keep at most one record of this type per sentence (the best ranked).
+    #[serde(default)]
+    pub one_per_sentence: bool,
+    /// `false` for helper records that other rules link to but that are not printed.
+    #[serde(default = "yes")]
+    pub output: bool,
     /// Field name → type: `decimal`, `string`, `date`, `list`, or `enum:a,b,c`. The order
     /// of declaration is the order fields are printed in.
     pub fields: toml::Table,
@@ -137,4 +228,8 @@ impl OneOrMany {
             OneOrMany::Many(v) => v.clone(),
         }
     }
+}
+
+fn yes() -> bool {
+    true
 }

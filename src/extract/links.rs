@@ -1,0 +1,123 @@
+//! Filling linked fields from the sentence (see [`crate::rules::link`]).
+
+use super::Placed;
+use super::fields::FieldContext;
+use crate::record::FieldValue;
+use crate::rules::link::Link;
+use crate::text::sentences::Sentence;
+use std::collections::HashMap;
+
+/// What a link can see: the sentence, the record's own span, and the final records of the
+/// types built before this one.
+pub struct LinkContext<'a> {
+    /// The sentence of the record.
+    pub sentence: &'a Sentence,
+    /// Its index.
+    pub sentence_index: usize,
+    /// The record's span (normalised offsets).
+    pub norm_span: (usize, usize),
+    /// Final records of earlier types.
+    pub(crate) placed: &'a HashMap<String, Vec<Placed>>,
+    /// Texts, lexicons.
+    pub fields: &'a FieldContext<'a>,
+}
+
+fn words_between(text: &str, from: usize, to: usize) -> usize {
+    if to <= from {
+        return 0;
+    }
+    text[from..to]
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .count()
+}
+
+/// The value a link gives, `Ok(None)` when it finds nothing, `Err` when it finds fewer
+/// distinct values than its `min`.
+pub fn apply(link: &Link, cx: &LinkContext<'_>) -> Result<Option<FieldValue>, String> {
+    let text = &cx.fields.norm.text;
+    let range = cx.sentence.start..cx.sentence.end;
+    let inside = |s: usize, e: usize| s < cx.norm_span.1 && cx.norm_span.0 < e;
+    let mut values: Vec<FieldValue> = Vec::new();
+    if let Some(scan) = &link.scan {
+        for hit in scan.find(text, range.clone()) {
+            if link.outside_span && inside(hit.start, hit.end) {
+                continue;
+            }
+            let Some(e) = scan.entry(&hit, cx.fields.lexicons) else {
+                continue;
+            };
+            let v = link
+                .attr
+                .as_ref()
+                .and_then(|a| e.attrs.get(a))
+                .and_then(FieldValue::from_toml)
+                .unwrap_or_else(|| FieldValue::Text(e.id.clone()));
+            values.push(v);
+        }
+    }
+    if let Some(ty) = &link.record {
+        let intro = link
+            .introduced_by
+            .as_ref()
+            .map(|s| s.find(text, range.clone()));
+        for p in cx
+            .placed
+            .get(ty)
+            .into_iter()
+            .flatten()
+            .filter(|p| p.sentence == cx.sentence_index)
+        {
+            if link.outside_span && inside(p.norm.0, p.norm.1) {
+                continue;
+            }
+            if let Some(hits) = &intro {
+                let introduced = hits.iter().any(|h| {
+                    h.end <= p.norm.0
+                        && link
+                            .window
+                            .is_none_or(|w| words_between(text, h.end, p.norm.0) <= w)
+                });
+                if !introduced {
+                    continue;
+                }
+            }
+            let v = match link.record_field.as_deref() {
+                Some("text") => p
+                    .record
+                    .span
+                    .as_ref()
+                    .map(|s| FieldValue::Text(s.text.clone())),
+                Some(f) => p.record.field(f).cloned(),
+                None => {
+                    let mut m = Vec::new();
+                    if let Some(s) = &p.record.span {
+                        m.push(("text".to_string(), FieldValue::Text(s.text.clone())));
+                    }
+                    m.extend(p.record.fields.iter().cloned());
+                    Some(FieldValue::Map(m))
+                }
+            };
+            values.extend(v);
+        }
+    }
+    let mut distinct: Vec<FieldValue> = Vec::new();
+    for v in values {
+        if !distinct.contains(&v) {
+            distinct.push(v);
+        }
+    }
+    if distinct.len() < link.min {
+        return Err(format!(
+            "`{}` needs {} distinct values, the sentence has {}",
+            link.field,
+            link.min,
+            distinct.len()
+        ));
+    }
+    Ok(if link.all {
+        (!distinct.is_empty()).then_some(FieldValue::List(distinct))
+    } else {
+        distinct.into_iter().next()
+    })
+}

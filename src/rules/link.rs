@@ -1,0 +1,236 @@
+//! Sentence-level linking, as rule files declare it: fields filled from what else the
+//! sentence names — lexicon entries found anywhere in it (minerals, places, countries) or
+//! records of another type in it, optionally introduced by certain words (`запасы`, `қоры`).
+//! Deposits and agreements both use it; nothing here knows either.
+
+use crate::rules::lexicon::{Entry, Lexicons};
+use aho_corasick::{AhoCorasick, MatchKind};
+
+/// Finds the forms of some lexicons anywhere in a text, at word starts.
+#[derive(Debug, Clone)]
+pub struct Scanner {
+    automaton: AhoCorasick,
+    /// Pattern index → (lexicon, entry id).
+    patterns: Vec<(String, String)>,
+    /// Any letters may follow a form (stems); otherwise a form must end at a word end.
+    prefix: bool,
+}
+
+/// One place a lexicon form occurs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Hit {
+    /// Normalised byte offset of the form's start.
+    pub start: usize,
+    /// End of the word it is in (the form's end when it is a whole word).
+    pub end: usize,
+    /// Index into the scanner's patterns.
+    pattern: usize,
+}
+
+impl Scanner {
+    /// A scanner over the forms of `names`; `None` when they hold no forms.
+    pub fn new(lexicons: &Lexicons, names: &[String], prefix: bool) -> Option<Scanner> {
+        let mut forms = Vec::new();
+        let mut patterns = Vec::new();
+        for name in names {
+            for e in lexicons.entries(name) {
+                for f in &e.forms {
+                    forms.push(f.clone());
+                    patterns.push((e.lexicon.clone(), e.id.clone()));
+                }
+            }
+        }
+        let automaton = AhoCorasick::builder()
+            .match_kind(MatchKind::Standard)
+            .build(&forms)
+            .ok()?;
+        Some(Scanner {
+            automaton,
+            patterns,
+            prefix,
+        })
+    }
+
+    /// Every non-overlapping occurrence in `text[range]`, longest first at each start.
+    pub fn find(&self, text: &str, range: std::ops::Range<usize>) -> Vec<Hit> {
+        let hay = &text[range.clone()];
+        let mut hits: Vec<Hit> = Vec::new();
+        for m in self.automaton.find_overlapping_iter(hay) {
+            let start = range.start + m.start();
+            let mut end = range.start + m.end();
+            let before = text[..start].chars().next_back();
+            if before.is_some_and(char::is_alphanumeric) {
+                continue;
+            }
+            let first = text[start..].chars().next();
+            let last = text[..end].chars().next_back();
+            let after = text[end..range.end].chars().next();
+            let word_form =
+                first.is_some_and(char::is_alphanumeric) && last.is_some_and(char::is_alphanumeric);
+            if word_form && after.is_some_and(char::is_alphanumeric) {
+                if !self.prefix {
+                    continue;
+                }
+                end += text[end..range.end]
+                    .char_indices()
+                    .find(|(_, c)| !c.is_alphanumeric())
+                    .map_or(range.end - end, |(i, _)| i);
+            }
+            hits.push(Hit {
+                start,
+                end,
+                pattern: m.pattern().as_usize(),
+            });
+        }
+        hits.sort_by(|a, b| a.start.cmp(&b.start).then(b.end.cmp(&a.end)));
+        let mut out: Vec<Hit> = Vec::new();
+        for h in hits {
+            if out.last().is_none_or(|l| h.start >= l.end) {
+                out.push(h);
+            }
+        }
+        out
+    }
+
+    /// The lexicon entry a hit found.
+    pub fn entry<'l>(&self, hit: &Hit, lexicons: &'l Lexicons) -> Option<&'l Entry> {
+        let (lex, id) = self.patterns.get(hit.pattern)?;
+        lexicons.entries(lex).find(|e| &e.id == id)
+    }
+}
+
+/// A checked `[[rule.link]]`.
+#[derive(Debug, Clone)]
+pub struct Link {
+    /// The field it fills.
+    pub field: String,
+    /// Lexicon scan, if any.
+    pub scan: Option<Scanner>,
+    /// Entry attribute to take from scan hits (the id when absent).
+    pub attr: Option<String>,
+    /// Record type to take from the sentence, if any.
+    pub record: Option<String>,
+    /// Field of those records to take (the whole record when absent).
+    pub record_field: Option<String>,
+    /// Words that must come before a linked record.
+    pub introduced_by: Option<Scanner>,
+    /// Most words between the introducing word and the record.
+    pub window: Option<usize>,
+    /// Collect all distinct values.
+    pub all: bool,
+    /// Fewest distinct values for the record to exist.
+    pub min: usize,
+    /// Ignore what lies inside the record's own span.
+    pub outside_span: bool,
+}
+
+/// A checked suffix rewrite table.
+#[derive(Debug, Clone)]
+pub struct Rewrite {
+    /// (suffix, replacement), longest suffix first.
+    pub suffixes: Vec<(String, String)>,
+    /// Shortest stem a word keeps.
+    pub min_stem: usize,
+    /// Only the last word is rewritten.
+    pub last_word_only: bool,
+}
+
+impl Rewrite {
+    /// Rewrites a name word by word, keeping each word's capitalisation of its stem.
+    pub fn apply(&self, name: &str) -> String {
+        let words: Vec<&str> = name.split(' ').collect();
+        let n = words.len();
+        words
+            .iter()
+            .enumerate()
+            .map(|(i, w)| {
+                if self.last_word_only && i + 1 < n {
+                    (*w).to_string()
+                } else {
+                    self.word(w)
+                }
+            })
+            .collect::<Vec<_>>()
+            .join(" ")
+    }
+
+    fn word(&self, w: &str) -> String {
+        let lower = w.to_lowercase();
+        for (suffix, repl) in &self.suffixes {
+            if lower.ends_with(suffix.as_str())
+                && lower.chars().count() >= suffix.chars().count() + self.min_stem
+            {
+                let keep = w.chars().count() - suffix.chars().count();
+                let stem: String = w.chars().take(keep).collect();
+                return format!("{stem}{repl}");
+            }
+        }
+        w.to_string()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::error::Location;
+    use crate::rules::schema::EntryDef;
+
+    fn lexicons() -> Lexicons {
+        let mut l = Lexicons::default();
+        let def = |forms: &[&str]| EntryDef {
+            forms: forms.iter().map(|s| s.to_string()).collect(),
+            attrs: Default::default(),
+        };
+        l.add(
+            "country",
+            "KZ",
+            &def(&["казахстан", "қазақстан"]),
+            Location::file_start("x"),
+        )
+        .unwrap();
+        l.add(
+            "country",
+            "CN",
+            &def(&["китай", "кнр"]),
+            Location::file_start("x"),
+        )
+        .unwrap();
+        l
+    }
+
+    #[test]
+    fn finds_whole_words_and_with_prefix_stems() {
+        let l = lexicons();
+        let text = "казахстан и китай; казахстаном; кнр.";
+        let whole = Scanner::new(&l, &["country".into()], false).unwrap();
+        let ids: Vec<_> = whole
+            .find(text, 0..text.len())
+            .iter()
+            .map(|h| whole.entry(h, &l).unwrap().id.clone())
+            .collect();
+        assert_eq!(ids, ["KZ", "CN", "CN"]);
+        let stems = Scanner::new(&l, &["country".into()], true).unwrap();
+        assert_eq!(stems.find(text, 0..text.len()).len(), 4);
+    }
+
+    #[test]
+    fn never_starts_inside_a_word() {
+        let l = lexicons();
+        let s = Scanner::new(&l, &["country".into()], true).unwrap();
+        assert!(s.find("прокитайский", 0..24).is_empty());
+    }
+
+    #[test]
+    fn rewrites_adjective_endings_keeping_case() {
+        let r = Rewrite {
+            suffixes: vec![
+                ("ского".into(), "ское".into()),
+                ("него".into(), "нее".into()),
+            ],
+            min_stem: 3,
+            last_word_only: false,
+        };
+        assert_eq!(r.apply("Верхнего Кайрактинского"), "Верхнее Кайрактинское");
+        assert_eq!(r.apply("Инкай"), "Инкай");
+    }
+}
