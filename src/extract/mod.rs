@@ -423,9 +423,16 @@ fn occurrences<'t>(rule: &Rule, tree: &'t Node) -> Vec<Option<&'t Node>> {
     }
 }
 
+/// A comparable form of a field value: text case-folded, lists as sets.
 fn norm_key(v: &FieldValue) -> String {
     match v {
         FieldValue::Text(t) => t.to_lowercase().replace('ё', "е"),
+        FieldValue::List(items) => {
+            let mut keys: Vec<String> = items.iter().map(norm_key).collect();
+            keys.sort();
+            keys.dedup();
+            keys.join("\u{1f}")
+        }
         other => serde_json::to_string(other).unwrap_or_default(),
     }
 }
