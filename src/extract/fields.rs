@@ -5,7 +5,7 @@ use super::tree::Node;
 use crate::record::FieldValue;
 use crate::rules::lexicon::{Entry, Lexicons};
 use crate::rules::link::Rewrite;
-use crate::rules::{FieldSource, RewriteSource, Rule};
+use crate::rules::{FieldSource, NameCase, RewriteSource, Rule};
 use crate::text::normalize::Normalized;
 use rust_decimal::Decimal;
 use std::collections::BTreeMap;
@@ -150,22 +150,46 @@ fn value(
             }
             Some(FieldValue::Decimal(n.value.normalize()))
         }
+        FieldSource::Join(parts) => {
+            let mut texts = Vec::new();
+            for p in parts {
+                match value(p, scope, cx)? {
+                    Some(FieldValue::Text(t)) => texts.push(t),
+                    Some(FieldValue::Decimal(d)) => texts.push(d.to_string()),
+                    _ => return Ok(None),
+                }
+            }
+            Some(FieldValue::Text(texts.join(" ")))
+        }
         FieldSource::Text {
             capture,
-            capitalized,
+            case,
             rewrite,
+            exclude,
         } => {
             let Some(node) = scope.find(capture) else {
                 return Ok(None);
             };
             let raw = cx.raw_text(node);
-            let text = if *capitalized {
-                capitalized_words(&raw).ok_or_else(|| {
-                    FieldError(format!("`{capture}` does not start with a capital letter"))
-                })?
-            } else {
-                trim_name(&raw)
+            let text = match case {
+                NameCase::Any => trim_name(&raw),
+                NameCase::Capitalized => capitalized_words(&raw).ok_or_else(|| {
+                    FieldError(format!(
+                        "`{capture}` does not start with a capitalised word"
+                    ))
+                })?,
+                NameCase::AllCapitalized => capitalized_words(&raw)
+                    .filter(|kept| kept.split(' ').count() == trim_name(&raw).split(' ').count())
+                    .ok_or_else(|| {
+                        FieldError(format!("`{capture}` is not all capitalised words"))
+                    })?,
             };
+            if let Some(x) = exclude {
+                let folded = crate::text::normalize::normalize_literal(&text);
+                if cx.lexicons.entries(x).any(|e| e.forms.contains(&folded)) {
+                    return Err(FieldError(format!("`{text}` is in the stop list `{x}`")));
+                }
+            }
             let table = match rewrite {
                 None => None,
                 Some(RewriteSource::Table(t)) => cx.rewrites.get(t),
@@ -198,14 +222,19 @@ fn trim_name(raw: &str) -> String {
         .join(" ")
 }
 
-/// The leading words of `raw` that start (after any quote) with an upper-case letter, a digit
-/// or a numero sign; `None` when the first word does not.
+/// The leading words of `raw` that start (after any quote) with an upper-case letter — or,
+/// after the first word, a digit or a numero sign (`Кутессай II`, `Ёшлик 1`); `None` when the
+/// first word is not capitalised.
 fn capitalized_words(raw: &str) -> Option<String> {
-    let mut kept = Vec::new();
+    let mut kept: Vec<&str> = Vec::new();
     for word in raw.split_whitespace() {
         let bare = word.trim_matches(NAME_EDGE);
-        let first = bare.chars().next();
-        if !first.is_some_and(|c| c.is_uppercase() || c.is_ascii_digit() || c == '№') {
+        let ok = match bare.chars().next() {
+            Some(c) if c.is_uppercase() => true,
+            Some(c) if !kept.is_empty() => c.is_ascii_digit() || c == '№',
+            _ => false,
+        };
+        if !ok {
             break;
         }
         kept.push(bare);

@@ -115,6 +115,17 @@ pub fn apply(link: &Link, cx: &LinkContext<'_>) -> Result<Option<FieldValue>, St
             distinct.len()
         ));
     }
+    if let Some(sep) = &link.join {
+        let texts: Vec<String> = distinct
+            .iter()
+            .filter_map(|v| match v {
+                FieldValue::Text(t) => Some(t.clone()),
+                FieldValue::Decimal(d) => Some(d.to_string()),
+                _ => None,
+            })
+            .collect();
+        return Ok((!texts.is_empty()).then(|| FieldValue::Text(texts.join(sep))));
+    }
     Ok(if link.all {
         (!distinct.is_empty()).then_some(FieldValue::List(distinct))
     } else {

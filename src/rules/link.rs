@@ -12,8 +12,9 @@ pub struct Scanner {
     automaton: AhoCorasick,
     /// Pattern index → (lexicon, entry id).
     patterns: Vec<(String, String)>,
-    /// Any letters may follow a form (stems); otherwise a form must end at a word end.
-    prefix: bool,
+    /// Per pattern: any letters may follow the form (a stem); otherwise it must end at a
+    /// word end. True for every pattern of a `prefix` link, and for entries with `stem = true`.
+    stems: Vec<bool>,
 }
 
 /// One place a lexicon form occurs.
@@ -32,11 +33,18 @@ impl Scanner {
     pub fn new(lexicons: &Lexicons, names: &[String], prefix: bool) -> Option<Scanner> {
         let mut forms = Vec::new();
         let mut patterns = Vec::new();
+        let mut stems = Vec::new();
         for name in names {
             for e in lexicons.entries(name) {
+                let stem = prefix
+                    || e.attrs
+                        .get("stem")
+                        .and_then(toml::Value::as_bool)
+                        .unwrap_or(false);
                 for f in &e.forms {
                     forms.push(f.clone());
                     patterns.push((e.lexicon.clone(), e.id.clone()));
+                    stems.push(stem);
                 }
             }
         }
@@ -47,7 +55,7 @@ impl Scanner {
         Some(Scanner {
             automaton,
             patterns,
-            prefix,
+            stems,
         })
     }
 
@@ -68,7 +76,12 @@ impl Scanner {
             let word_form =
                 first.is_some_and(char::is_alphanumeric) && last.is_some_and(char::is_alphanumeric);
             if word_form && after.is_some_and(char::is_alphanumeric) {
-                if !self.prefix {
+                if !self
+                    .stems
+                    .get(m.pattern().as_usize())
+                    .copied()
+                    .unwrap_or(false)
+                {
                     continue;
                 }
                 end += text[end..range.end]
@@ -118,6 +131,8 @@ pub struct Link {
     pub window: Option<usize>,
     /// Collect all distinct values.
     pub all: bool,
+    /// Join all distinct values into one string with this separator.
+    pub join: Option<String>,
     /// Fewest distinct values for the record to exist.
     pub min: usize,
     /// Ignore what lies inside the record's own span.

@@ -53,13 +53,28 @@ pub enum FieldSource {
     Text {
         /// The capture.
         capture: String,
-        /// Keep only the leading capitalised words.
-        capitalized: bool,
+        /// Which words to keep, by their case in the raw text.
+        case: NameCase,
         /// Suffix rewrite to apply.
         rewrite: Option<RewriteSource>,
+        /// A lexicon whose forms are not names (`бұл`, `крупное`).
+        exclude: Option<String>,
     },
+    /// The text values of several sources joined by a space (`участок` + `№3`).
+    Join(Vec<FieldSource>),
     /// An ISO 8601 date built from a capture.
     Date(String),
+}
+
+/// How a text field treats the case of the raw words.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NameCase {
+    /// Keep the text as it is.
+    Any,
+    /// Keep the leading words that start with a capital (the first must be a letter).
+    Capitalized,
+    /// Every word must start with a capital, or the field has no value.
+    AllCapitalized,
 }
 
 /// Which rewrite table a text field uses.
@@ -676,7 +691,8 @@ fn compile_link(
         record_field: l.record_field.clone(),
         introduced_by,
         window: l.window,
-        all: l.all,
+        all: l.all || l.join.is_some(),
+        join: l.join.clone(),
         min: l.min,
         outside_span: l.outside_span,
     })
@@ -689,6 +705,13 @@ fn compile_field(
     check_capture: &mut dyn FnMut(&str),
 ) -> Result<FieldSource, LoadError> {
     let lexicons = cx.lexicons;
+    if let Some(parts) = &spec.join {
+        let compiled = parts
+            .iter()
+            .map(|p| compile_field(p, loc, cx, check_capture))
+            .collect::<Result<Vec<_>, _>>()?;
+        return Ok(FieldSource::Join(compiled));
+    }
     let sources = [
         spec.value.is_some(),
         spec.lexicon.is_some(),
@@ -750,17 +773,23 @@ fn compile_field(
     }
     if let Some(capture) = &spec.text {
         check_capture(capture);
-        let capitalized = match spec.case.as_deref() {
-            None => false,
-            Some("capitalized") => true,
+        let case = match spec.case.as_deref() {
+            None => NameCase::Any,
+            Some("capitalized") => NameCase::Capitalized,
+            Some("all_capitalized") => NameCase::AllCapitalized,
             Some(other) => {
                 return Err(LoadError::new(
                     loc.clone(),
                     LoadErrorKind::Toml,
-                    format!("unknown `case = \"{other}\"`: the only case is `capitalized`"),
+                    format!("unknown `case = \"{other}\"`: use `capitalized` or `all_capitalized`"),
                 ));
             }
         };
+        if let Some(x) = &spec.exclude {
+            if !lexicons.has_lexicon(x) {
+                return Err(LoadError::new(loc.clone(), LoadErrorKind::Reference, format!("no lexicon `{x}`")));
+            }
+        }
         let rewrite = match &spec.rewrite {
             None => None,
             Some(schema::RewriteRef::Table(t)) => {
@@ -804,8 +833,9 @@ fn compile_field(
         };
         return Ok(FieldSource::Text {
             capture: capture.clone(),
-            capitalized,
+            case,
             rewrite,
+            exclude: spec.exclude.clone(),
         });
     }
     let capture = spec.date.clone().unwrap_or_default();

@@ -80,6 +80,8 @@ pub struct LinkDef {
     /// Leave out values found inside the record's own span.
     #[serde(default)]
     pub outside_span: bool,
+    /// With `all`: give one string, the distinct values joined by this separator.
+    pub join: Option<String>,
 }
 
 /// One rule: which grammar rule to run, which record it makes, and how.
@@ -146,11 +148,17 @@ pub struct FieldSpec {
     pub date: Option<String>,
     /// Restrict `lexicon` to inside this capture.
     pub within: Option<String>,
-    /// With `text`: `capitalized` keeps the leading words that start with a capital letter or
-    /// a digit in the raw text (no value when the first word does not).
+    /// With `text`: `capitalized` keeps the leading words that start with a capital letter
+    /// (or are a number such as `II`, `1`, `№3`) in the raw text, and gives no value when the
+    /// first word is not a capitalised word; `all_capitalized` gives no value unless every
+    /// word is.
     pub case: Option<String>,
     /// With `text`: a rewrite table name, or a lexicon attribute naming one.
     pub rewrite: Option<RewriteRef>,
+    /// With `text`: no value when the result is a form of this lexicon (a stop list).
+    pub exclude: Option<String>,
+    /// The text of these specs joined by a space, instead of a single source.
+    pub join: Option<Vec<FieldSpec>>,
     /// Value when the source is absent from the match.
     pub default: Option<toml::Value>,
 }
