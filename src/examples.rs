@@ -75,11 +75,25 @@ fn show(r: &Record) -> String {
     )
 }
 
+fn hidden_finals(ex: &Extractor, trace: &crate::extract::Trace) -> Vec<Record> {
+    trace
+        .outcomes
+        .iter()
+        .filter(|o| o.lost_to.is_none())
+        .filter_map(|o| o.result.as_ref().ok())
+        .filter(|r| ex.rules().records.get(&r.kind).is_some_and(|rt| !rt.output))
+        .cloned()
+        .collect()
+}
+
 /// Runs one rule's examples; each item is one example's outcome.
 pub fn run_rule(ex: &Extractor, rule: &Rule) -> Vec<Result<(), Failure>> {
     let mut out = Vec::new();
     for e in &rule.examples {
-        let (records, _) = ex.trace("example", &e.text, Some(rule.lang));
+        let (mut records, trace) = ex.trace("example", &e.text, Some(rule.lang));
+        // Helper record types (`output = false`) are not printed, but their rules have
+        // examples too: look at every final record.
+        records.extend(hidden_finals(ex, &trace));
         let mine: Vec<&Record> = records.iter().filter(|r| r.rule == rule.id).collect();
         let fail = |problems: Vec<String>| Failure {
             rule: rule.id.clone(),

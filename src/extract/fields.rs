@@ -178,15 +178,40 @@ fn value(
                         "`{capture}` does not start with a capitalised word"
                     ))
                 })?,
+                NameCase::Lowercase => match capitalized_words(&raw) {
+                    None => trim_name(&raw),
+                    Some(_) => {
+                        return Err(FieldError(format!(
+                            "`{capture}` starts with a capital letter"
+                        )));
+                    }
+                },
                 NameCase::AllCapitalized => capitalized_words(&raw)
                     .filter(|kept| kept.split(' ').count() == trim_name(&raw).split(' ').count())
                     .ok_or_else(|| {
                         FieldError(format!("`{capture}` is not all capitalised words"))
                     })?,
             };
-            if let Some(x) = exclude {
-                let folded = crate::text::normalize::normalize_literal(&text);
-                if cx.lexicons.entries(x).any(|e| e.forms.contains(&folded)) {
+            let folded = crate::text::normalize::normalize_literal(&text);
+            for x in exclude {
+                let first_word = folded.split(' ').next().unwrap_or_default();
+                let stopped = cx.lexicons.entries(x).any(|e| {
+                    let flag = |a: &str| {
+                        e.attrs
+                            .get(a)
+                            .and_then(toml::Value::as_bool)
+                            .unwrap_or(false)
+                    };
+                    let (stem, suffix) = (flag("stem"), flag("suffix"));
+                    e.forms.iter().any(|f| {
+                        *f == folded
+                            || (stem && folded.starts_with(f.as_str()))
+                            || (suffix
+                                && first_word.ends_with(f.as_str())
+                                && first_word.len() > f.len())
+                    })
+                });
+                if stopped {
                     return Err(FieldError(format!("`{text}` is in the stop list `{x}`")));
                 }
             }
@@ -296,13 +321,26 @@ fn date(node: &Node, cx: &FieldContext<'_>) -> Option<String> {
 
 /// Compares an expected example value with a record field: decimals by value, the rest by text.
 pub fn same_value(expected: &toml::Value, got: &FieldValue) -> bool {
-    match (FieldValue::from_toml(expected), got) {
-        (Some(FieldValue::Decimal(a)), FieldValue::Decimal(b)) => a.normalize() == b.normalize(),
-        (Some(FieldValue::Text(a)), FieldValue::Decimal(b)) => {
-            a.parse::<Decimal>().is_ok_and(|a| a == *b)
+    match (expected, got) {
+        // A table expects a nested record to have (at least) these fields.
+        (toml::Value::Table(want), FieldValue::Map(have)) => want.iter().all(|(k, w)| {
+            have.iter()
+                .find(|(name, _)| name == k)
+                .is_some_and(|(_, h)| same_value(w, h))
+        }),
+        (toml::Value::Array(want), FieldValue::List(have)) => {
+            want.len() == have.len() && want.iter().zip(have).all(|(w, h)| same_value(w, h))
         }
-        (Some(a), b) => a == *b,
-        (None, _) => false,
+        _ => match (FieldValue::from_toml(expected), got) {
+            (Some(FieldValue::Decimal(a)), FieldValue::Decimal(b)) => {
+                a.normalize() == b.normalize()
+            }
+            (Some(FieldValue::Text(a)), FieldValue::Decimal(b)) => {
+                a.parse::<Decimal>().is_ok_and(|a| a == *b)
+            }
+            (Some(a), b) => a == *b,
+            (None, _) => false,
+        },
     }
 }
 

@@ -36,7 +36,16 @@ fn words_between(text: &str, from: usize, to: usize) -> usize {
 /// distinct values than its `min`.
 pub fn apply(link: &Link, cx: &LinkContext<'_>) -> Result<Option<FieldValue>, String> {
     let text = &cx.fields.norm.text;
-    let range = cx.sentence.start..cx.sentence.end;
+    let mut range = cx.sentence.start..cx.sentence.end;
+    if let Some(breaks) = &link.within_clause {
+        for b in breaks.find(text, range.clone()) {
+            if b.end <= cx.norm_span.0 {
+                range.start = range.start.max(b.end);
+            } else if b.start >= cx.norm_span.1 {
+                range.end = range.end.min(b.start);
+            }
+        }
+    }
     let inside = |s: usize, e: usize| s < cx.norm_span.1 && cx.norm_span.0 < e;
     let mut values: Vec<FieldValue> = Vec::new();
     if let Some(scan) = &link.scan {

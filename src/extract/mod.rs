@@ -81,6 +81,13 @@ fn type_order(rules: &RuleSet) -> Vec<String> {
         let d = deps.entry(r.emits.as_str()).or_default();
         d.extend(r.links.iter().filter_map(|l| l.record.as_deref()));
     }
+    for (name, rt) in &rules.records {
+        if let Some((absorbed, _)) = &rt.absorb {
+            deps.entry(name.as_str())
+                .or_default()
+                .insert(absorbed.as_str());
+        }
+    }
     let mut order = Vec::new();
     let mut done = HashSet::new();
     fn visit<'a>(
@@ -229,6 +236,26 @@ impl Extractor {
                 }
             }
             let finals = self.settle(ty, &mut outcomes, first, &candidates, &where_);
+            if let Some((absorbed, within)) =
+                self.rules.records.get(ty).and_then(|rt| rt.absorb.as_ref())
+            {
+                for a in placed.get(absorbed).into_iter().flatten() {
+                    // The nearest final record of this type that starts before it.
+                    let target = finals
+                        .iter()
+                        .copied()
+                        .filter(|&i| {
+                            let (s, norm) = where_[i - first];
+                            norm.0 < a.norm.0 && s <= a.sentence && s + within >= a.sentence
+                        })
+                        .max_by_key(|&i| where_[i - first].1.0);
+                    if let Some(t) = target {
+                        if let Ok(into) = &mut outcomes[t].result {
+                            merge_into(into, a.record.clone());
+                        }
+                    }
+                }
+            }
             placed.insert(
                 ty.clone(),
                 finals

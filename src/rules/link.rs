@@ -67,10 +67,13 @@ impl Scanner {
             let start = range.start + m.start();
             let mut end = range.start + m.end();
             let before = text[..start].chars().next_back();
-            if before.is_some_and(char::is_alphanumeric) {
+            let first = text[start..].chars().next();
+            // A form that starts with a letter must start a word; one that starts with
+            // punctuation (", а также") may follow a word directly.
+            if first.is_some_and(char::is_alphanumeric) && before.is_some_and(char::is_alphanumeric)
+            {
                 continue;
             }
-            let first = text[start..].chars().next();
             let last = text[..end].chars().next_back();
             let after = text[end..range.end].chars().next();
             let word_form =
@@ -137,6 +140,8 @@ pub struct Link {
     pub min: usize,
     /// Ignore what lies inside the record's own span.
     pub outside_span: bool,
+    /// Clause breaks: links look only between the breaks around the record.
+    pub within_clause: Option<Scanner>,
 }
 
 /// A checked suffix rewrite table.

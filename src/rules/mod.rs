@@ -58,7 +58,7 @@ pub enum FieldSource {
         /// Suffix rewrite to apply.
         rewrite: Option<RewriteSource>,
         /// A lexicon whose forms are not names (`бұл`, `крупное`).
-        exclude: Option<String>,
+        exclude: Vec<String>,
     },
     /// The text values of several sources joined by a space (`участок` + `№3`).
     Join(Vec<FieldSource>),
@@ -75,6 +75,8 @@ pub enum NameCase {
     Capitalized,
     /// Every word must start with a capital, or the field has no value.
     AllCapitalized,
+    /// The first word must not start with a capital (no name follows), or no record.
+    Lowercase,
 }
 
 /// Which rewrite table a text field uses.
@@ -166,6 +168,9 @@ pub struct RecordType {
     pub one_per_sentence: bool,
     /// Printed (false for helper records that only feed links).
     pub output: bool,
+    /// (record type, sentences back): records of that type fold into the nearest preceding
+    /// record of this one.
+    pub absorb: Option<(String, usize)>,
 }
 
 impl RecordType {
@@ -303,7 +308,11 @@ impl RuleSet {
                     merge_on: Vec::new(),
                     one_per_sentence: false,
                     output: true,
+                    absorb: None,
                 });
+                if let Some(a) = &d.absorb {
+                    rt.absorb = Some((a.kind.clone(), a.within_sentences));
+                }
                 for (field, ty) in fields {
                     match rt.fields.iter_mut().find(|(n, _)| *n == field) {
                         Some(slot) => slot.1 = ty,
@@ -648,6 +657,7 @@ fn compile_link(
         }
         Scanner::new(cx.lexicons, &names, prefix)
     };
+    let within_clause = l.within_clause.as_ref().and_then(|n| scanner(n, false, &mut errors));
     let scan = l
         .scan
         .as_ref()
@@ -695,6 +705,7 @@ fn compile_link(
         join: l.join.clone(),
         min: l.min,
         outside_span: l.outside_span,
+        within_clause,
     })
 }
 
@@ -777,18 +788,18 @@ fn compile_field(
             None => NameCase::Any,
             Some("capitalized") => NameCase::Capitalized,
             Some("all_capitalized") => NameCase::AllCapitalized,
+            Some("lowercase") => NameCase::Lowercase,
             Some(other) => {
                 return Err(LoadError::new(
                     loc.clone(),
                     LoadErrorKind::Toml,
-                    format!("unknown `case = \"{other}\"`: use `capitalized` or `all_capitalized`"),
+                    format!("unknown `case = \"{other}\"`: use `capitalized`, `all_capitalized` or `lowercase`"),
                 ));
             }
         };
-        if let Some(x) = &spec.exclude {
-            if !lexicons.has_lexicon(x) {
-                return Err(LoadError::new(loc.clone(), LoadErrorKind::Reference, format!("no lexicon `{x}`")));
-            }
+        let exclude = spec.exclude.as_ref().map(schema::OneOrMany::to_vec).unwrap_or_default();
+        if let Some(x) = exclude.iter().find(|x| !lexicons.has_lexicon(x)) {
+            return Err(LoadError::new(loc.clone(), LoadErrorKind::Reference, format!("no lexicon `{x}`")));
         }
         let rewrite = match &spec.rewrite {
             None => None,
@@ -835,7 +846,7 @@ fn compile_field(
             capture: capture.clone(),
             case,
             rewrite,
-            exclude: spec.exclude.clone(),
+            exclude,
         });
     }
     let capture = spec.date.clone().unwrap_or_default();

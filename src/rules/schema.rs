@@ -82,6 +82,9 @@ pub struct LinkDef {
     pub outside_span: bool,
     /// With `all`: give one string, the distinct values joined by this separator.
     pub join: Option<String>,
+    /// Look only inside the record's clause: the part of the sentence between the forms of
+    /// these lexicons around it (`, а также`, `;`).
+    pub within_clause: Option<OneOrMany>,
 }
 
 /// One rule: which grammar rule to run, which record it makes, and how.
@@ -151,12 +154,15 @@ pub struct FieldSpec {
     /// With `text`: `capitalized` keeps the leading words that start with a capital letter
     /// (or are a number such as `II`, `1`, `№3`) in the raw text, and gives no value when the
     /// first word is not a capitalised word; `all_capitalized` gives no value unless every
-    /// word is.
+    /// word is; `lowercase` makes no record when the first word IS capitalised (a bare
+    /// trigger with no name after it).
     pub case: Option<String>,
     /// With `text`: a rewrite table name, or a lexicon attribute naming one.
     pub rewrite: Option<RewriteRef>,
-    /// With `text`: no value when the result is a form of this lexicon (a stop list).
-    pub exclude: Option<String>,
+    /// With `text`: no value when the result is a form of these lexicons (a stop list; an
+    /// entry with `stem = true` excludes every name it starts, one with `suffix = true` every
+    /// name whose first word ends with it).
+    pub exclude: Option<OneOrMany>,
     /// The text of these specs joined by a space, instead of a single source.
     pub join: Option<Vec<FieldSpec>>,
     /// Value when the source is absent from the match.
@@ -213,9 +219,25 @@ pub struct RecordDef {
     /// `false` for helper records that other rules link to but that are not printed.
     #[serde(default = "yes")]
     pub output: bool,
+    /// Records of another (earlier-built, usually hidden) type that fold into the nearest
+    /// preceding record of this type: an anaphoric «на месторождении имеются запасы лития»
+    /// adds lithium to the deposit named just before.
+    pub absorb: Option<AbsorbDef>,
     /// Field name → type: `decimal`, `string`, `date`, `list`, or `enum:a,b,c`. The order
     /// of declaration is the order fields are printed in.
     pub fields: toml::Table,
+}
+
+/// See [`RecordDef::absorb`].
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AbsorbDef {
+    /// The record type absorbed.
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// How many sentences back the record it folds into may be (0: the same sentence).
+    #[serde(default)]
+    pub within_sentences: usize,
 }
 
 /// One name or a list of names.
