@@ -3,13 +3,14 @@
 //!
 //! Data flows one way: raw bytes → [`text`] (normalised text with an offset map, sentences
 //! with languages) → [`extract`] (grammar matches, overlap resolution, field building) →
-//! [`record::Record`]s. [`rules`] loads and checks the rule set the pipeline runs;
+//! [`record::Record`]s; [`peg`] is the compiled matcher the grammars run in. [`rules`] loads and checks the rule set the pipeline runs;
 //! [`examples`] runs the examples written in rule files; [`input`] reads documents.
 
 pub mod error;
 pub mod examples;
 pub mod extract;
 pub mod input;
+pub mod peg;
 pub mod record;
 pub mod rules;
 pub mod text;

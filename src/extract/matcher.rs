@@ -1,10 +1,12 @@
-//! Finding candidate matches: which rules to try where, and running them in pest_vm.
+//! Finding candidate matches: which rules to try where, and running them (in nedra's
+//! compiled PEG program, see [`crate::peg`]).
 //!
 //! A rule is tried only at a word start (or a non-alphanumeric character such as `$`) whose
 //! character is in the first set of its entry rule, and a match must end at a word end, so
 //! `3 т` never matches inside `3 тысячи`.
 
 use super::tree::Node;
+use crate::peg::Limits;
 use crate::rules::RuleSet;
 use crate::text::sentences::Sentence;
 
@@ -66,12 +68,14 @@ pub fn candidates(
 pub fn try_at(set: &RuleSet, r: usize, text: &str, pos: usize, limit: usize) -> Option<Candidate> {
     let rule = &set.rules[r];
     let input = &text[pos..limit];
-    let pairs = set.grammar.vm().parse(&rule.entry, input).ok()?;
-    let mut children: Vec<Node> = pairs.map(|p| Node::from_pair(p, pos)).collect();
-    let end = children.iter().map(|n| n.end).max()?;
+    let program = set.grammar.program();
+    let entry = program.rule_id(&rule.entry)?;
+    let m = program.matches(entry, input, Limits::default()).ok()?;
+    let end = pos + m.end;
     if end <= pos {
         return None;
     }
+    let mut children = Node::from_match(&m, program, pos);
     let matched = &text[pos..end];
     let last = matched.chars().next_back()?;
     let next = text[end..limit].chars().next();

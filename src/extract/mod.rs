@@ -11,6 +11,7 @@ pub mod links;
 pub mod matcher;
 pub mod numeral;
 pub mod overlap;
+pub mod prefilter;
 pub mod tree;
 
 use crate::error::DocError;
@@ -37,6 +38,7 @@ pub struct Extractor {
     rules: RuleSet,
     by_lang: BTreeMap<Lang, Vec<usize>>,
     type_order: Vec<String>,
+    prefilter: prefilter::Prefilter,
 }
 
 /// A record made (or not) from one candidate, for tools that explain.
@@ -120,10 +122,12 @@ impl Extractor {
             by_lang.entry(r.lang).or_default().push(i);
         }
         let type_order = type_order(&rules);
+        let prefilter = prefilter::Prefilter::new(&rules);
         Extractor {
             rules,
             by_lang,
             type_order,
+            prefilter,
         }
     }
 
@@ -186,11 +190,17 @@ impl Extractor {
         };
         let mut candidates = Vec::new();
         let mut sentence_of = Vec::new();
+        let eligible = self.prefilter.eligible(&norm.text, &sents);
         for (i, s) in sents.iter().enumerate() {
             let Some(rules) = self.by_lang.get(&s.lang) else {
                 continue;
             };
-            for c in matcher::candidates(&self.rules, rules, &norm.text, s) {
+            let rules: Vec<usize> = rules
+                .iter()
+                .copied()
+                .filter(|&r| eligible.allows(i, r))
+                .collect();
+            for c in matcher::candidates(&self.rules, &rules, &norm.text, s) {
                 if self.rules.rules[c.rule].emits == DOCUMENT && i >= HEADER_SENTENCES {
                     continue;
                 }

@@ -1,6 +1,7 @@
 //! The match tree: pest's pairs turned into owned nodes with absolute offsets into the
 //! normalised text, so field builders can search captures by name.
 
+use crate::peg::{Match, Program};
 use pest::iterators::Pair;
 
 /// One named grammar rule matched over `start..end` (normalised byte offsets).
@@ -29,6 +30,36 @@ impl Node {
                 .map(|p| Node::from_pair(p, base))
                 .collect(),
         }
+    }
+
+    /// The top-level nodes of a compiled-program match made on a slice starting at `base`.
+    pub fn from_match(m: &Match, program: &Program, base: usize) -> Vec<Node> {
+        let mut roots = Vec::new();
+        let mut stack: Vec<(u32, Node)> = Vec::new();
+        fn attach(n: Node, stack: &mut [(u32, Node)], roots: &mut Vec<Node>) {
+            match stack.last_mut() {
+                Some((_, parent)) => parent.children.push(n),
+                None => roots.push(n),
+            }
+        }
+        for &(rule, start, end, depth) in &m.nodes {
+            while stack.last().is_some_and(|(d, _)| *d >= depth) {
+                if let Some((_, n)) = stack.pop() {
+                    attach(n, &mut stack, &mut roots);
+                }
+            }
+            let node = Node {
+                rule: program.rule_name(rule).to_string(),
+                start: base + start,
+                end: base + end,
+                children: Vec::new(),
+            };
+            stack.push((depth, node));
+        }
+        while let Some((_, n)) = stack.pop() {
+            attach(n, &mut stack, &mut roots);
+        }
+        roots
     }
 
     /// The first node named `rule` in pre-order, this node included.

@@ -63,6 +63,7 @@ pub struct Definition {
 /// The compiled grammar of a rule set.
 pub struct Grammar {
     vm: pest_vm::Vm,
+    program: crate::peg::Program,
     rules: HashMap<String, OptimizedRule>,
     /// Where each grammar rule was defined (for diagnostics).
     pub definitions: HashMap<String, Location>,
@@ -302,9 +303,22 @@ impl Grammar {
             .iter()
             .map(|r| (r.name.clone(), r.clone()))
             .collect();
+        let lexicon_rules = lexicons.automata();
+        let program = crate::peg::compile(&optimized, &lexicon_rules).map_err(|errs| {
+            errs.into_iter()
+                .map(|e| {
+                    let at = winner.get(&e.rule).map_or_else(
+                        || Location::file_start("<lexicons>"),
+                        |d| d.location.clone(),
+                    );
+                    LoadError::new(at, LoadErrorKind::Grammar, e.to_string())
+                })
+                .collect::<Vec<_>>()
+        })?;
         let definitions = winner.into_iter().map(|(k, d)| (k, d.location)).collect();
         Ok(Grammar {
             vm: pest_vm::Vm::new(optimized),
+            program,
             rules,
             definitions,
         })
@@ -320,9 +334,15 @@ impl Grammar {
         self.rules.keys().map(String::as_str)
     }
 
-    /// The virtual machine that runs the grammar.
+    /// pest's own virtual machine for the grammar: the reference semantics, and the source
+    /// of pest's error messages for tools that explain.
     pub fn vm(&self) -> &pest_vm::Vm {
         &self.vm
+    }
+
+    /// The compiled program extraction runs (see [`crate::peg`]).
+    pub fn program(&self) -> &crate::peg::Program {
+        &self.program
     }
 
     /// The characters a match of `rule` can start with.
@@ -475,5 +495,89 @@ impl Grammar {
     /// The optimised expression of a grammar rule.
     pub fn expr(&self, name: &str) -> Option<&OptimizedExpr> {
         self.rules.get(name).map(|r| &r.expr)
+    }
+}
+
+/// What every match of a rule must contain: one of some literals, or an ASCII digit. A
+/// sentence holding none of them cannot match, so the rule is not tried there.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Anchors {
+    /// Literals (normalised), any one of which a match contains.
+    pub literals: BTreeSet<String>,
+    /// A match may instead contain an ASCII digit.
+    pub digit: bool,
+}
+
+impl Anchors {
+    fn literal(s: &str) -> Option<Anchors> {
+        (!s.is_empty()).then(|| Anchors {
+            literals: [s.to_string()].into(),
+            digit: false,
+        })
+    }
+
+    fn digit() -> Anchors {
+        Anchors {
+            literals: BTreeSet::new(),
+            digit: true,
+        }
+    }
+
+    fn union(mut self, other: Anchors) -> Anchors {
+        self.literals.extend(other.literals);
+        self.digit |= other.digit;
+        self
+    }
+
+    /// A rough cost of checking: digits are in most sentences, short literals in many.
+    fn weakness(&self) -> usize {
+        let short = self
+            .literals
+            .iter()
+            .filter(|l| l.chars().count() < 3)
+            .count();
+        usize::from(self.digit) * 1000 + short * 100 + self.literals.len()
+    }
+}
+
+impl Grammar {
+    /// The anchors of `rule`, or `None` when a match need not contain any known literal.
+    pub fn anchors(&self, rule: &str) -> Option<Anchors> {
+        self.anchors_of_rule(rule, &mut HashSet::new())
+    }
+
+    fn anchors_of_rule(&self, name: &str, visiting: &mut HashSet<String>) -> Option<Anchors> {
+        match name {
+            "ASCII_DIGIT" | "ASCII_NONZERO_DIGIT" => return Some(Anchors::digit()),
+            "NEWLINE" => return None,
+            _ => {}
+        }
+        let rule = self.rules.get(name)?;
+        if !visiting.insert(name.to_string()) {
+            return None;
+        }
+        let a = self.anchors_of(&rule.expr, visiting);
+        visiting.remove(name);
+        a
+    }
+
+    fn anchors_of(&self, e: &OptimizedExpr, visiting: &mut HashSet<String>) -> Option<Anchors> {
+        use OptimizedExpr as E;
+        match e {
+            E::Str(s) => Anchors::literal(s),
+            E::Insens(s) => Anchors::literal(&s.to_lowercase()),
+            E::Range(a, b) => (a.as_str() >= "0" && b.as_str() <= "9").then(Anchors::digit),
+            E::Ident(name) => self.anchors_of_rule(name, visiting),
+            E::PosPred(x) | E::Push(x) | E::RestoreOnErr(x) => self.anchors_of(x, visiting),
+            E::Seq(a, b) => match (self.anchors_of(a, visiting), self.anchors_of(b, visiting)) {
+                (Some(x), Some(y)) => Some(if y.weakness() < x.weakness() { y } else { x }),
+                (x, y) => x.or(y),
+            },
+            E::Choice(a, b) => Some(
+                self.anchors_of(a, visiting)?
+                    .union(self.anchors_of(b, visiting)?),
+            ),
+            _ => None,
+        }
     }
 }

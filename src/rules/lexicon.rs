@@ -164,6 +164,20 @@ impl Lexicons {
         })
     }
 
+    /// Every lexicon as (rule name, forms with their entry rule), for the matcher's automata.
+    pub fn automata(&self) -> Vec<crate::peg::LexiconRule> {
+        self.lexicons
+            .iter()
+            .map(|(name, entries)| crate::peg::LexiconRule {
+                name: name.clone(),
+                forms: entries
+                    .values()
+                    .flat_map(|e| e.forms.iter().map(move |f| (f.clone(), e.rule_name())))
+                    .collect(),
+            })
+            .collect()
+    }
+
     /// The pest source of all lexicons.
     pub fn grammar(&self) -> String {
         let mut out = String::new();

@@ -1,0 +1,297 @@
+//! From `pest_meta`'s optimised rules to a [`Program`].
+
+use super::{CompiledRule, Expr, Kind, Program, RuleId};
+use pest_meta::ast::RuleType;
+use pest_meta::optimizer::{OptimizedExpr, OptimizedRule};
+use std::collections::HashMap;
+
+/// A grammar construct nedra's matcher does not run.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("rule `{rule}` uses {what}, which nedra's matcher does not support")]
+pub struct CompileError {
+    /// The rule that uses it.
+    pub rule: String,
+    /// What it is.
+    pub what: String,
+}
+
+fn builtin(name: &str) -> Option<Expr> {
+    Some(match name {
+        "ANY" => Expr::Any,
+        "SOI" => Expr::Soi,
+        "EOI" => Expr::Eoi,
+        "ASCII_DIGIT" => Expr::Range('0', '9'),
+        "ASCII_NONZERO_DIGIT" => Expr::Range('1', '9'),
+        "ASCII_BIN_DIGIT" => Expr::Range('0', '1'),
+        "ASCII_OCT_DIGIT" => Expr::Range('0', '7'),
+        "ASCII_HEX_DIGIT" => Expr::Class(|c| c.is_ascii_hexdigit()),
+        "ASCII_ALPHA_LOWER" => Expr::Range('a', 'z'),
+        "ASCII_ALPHA_UPPER" => Expr::Range('A', 'Z'),
+        "ASCII_ALPHA" => Expr::Class(|c| c.is_ascii_alphabetic()),
+        "ASCII_ALPHANUMERIC" => Expr::Class(|c| c.is_ascii_alphanumeric()),
+        "ASCII" => Expr::Range('\x00', '\x7f'),
+        "NEWLINE" => return None, // compiled as a choice below
+        "LETTER" | "ALPHABETIC" => Expr::Class(char::is_alphabetic),
+        "LOWERCASE_LETTER" | "LOWERCASE" => Expr::Class(char::is_lowercase),
+        "UPPERCASE_LETTER" | "UPPERCASE" => Expr::Class(char::is_uppercase),
+        "NUMBER" | "DECIMAL_NUMBER" => Expr::Class(char::is_numeric),
+        "WHITE_SPACE" => Expr::Class(char::is_whitespace),
+        _ => return None,
+    })
+}
+
+struct Compiler<'a> {
+    exprs: Vec<Expr>,
+    ids: &'a HashMap<String, RuleId>,
+    rule: String,
+}
+
+impl Compiler<'_> {
+    fn push(&mut self, e: Expr) -> usize {
+        self.exprs.push(e);
+        self.exprs.len() - 1
+    }
+
+    fn unsupported(&self, what: &str) -> CompileError {
+        CompileError {
+            rule: self.rule.clone(),
+            what: what.to_string(),
+        }
+    }
+
+    /// Flattens nested `Seq`/`Choice` into one node each, and a choice of plain literals
+    /// into a [`Expr::Literals`] step.
+    fn expr(&mut self, e: &OptimizedExpr) -> Result<usize, CompileError> {
+        use OptimizedExpr as O;
+        Ok(match e {
+            O::Str(s) => self.push(Expr::Str(s.as_str().into())),
+            O::Insens(s) => self.push(Expr::Insens(s.to_ascii_lowercase().into())),
+            O::Range(a, b) => {
+                let (Some(a), Some(b)) = (a.chars().next(), b.chars().next()) else {
+                    return Err(self.unsupported("an empty character range"));
+                };
+                self.push(Expr::Range(a, b))
+            }
+            O::Ident(name) => self.ident(name)?,
+            O::PosPred(x) => {
+                let x = self.expr(x)?;
+                self.push(Expr::PosPred(x))
+            }
+            O::NegPred(x) => {
+                let x = self.expr(x)?;
+                self.push(Expr::NegPred(x))
+            }
+            O::Seq(..) => {
+                let mut parts = Vec::new();
+                flatten_seq(e, &mut parts);
+                let ids = parts
+                    .iter()
+                    .map(|p| self.expr(p))
+                    .collect::<Result<Vec<_>, _>>()?;
+                self.push(Expr::Seq(ids.into()))
+            }
+            O::Choice(..) => {
+                let mut parts = Vec::new();
+                flatten_choice(e, &mut parts);
+                if parts.iter().all(|p| matches!(p, O::Str(_))) {
+                    // PEG order matters only when one literal is a prefix of a later one;
+                    // trying longest first gives what ordered choice gives whenever the
+                    // grammar lists longer forms first (lexicons do), and is documented.
+                    let mut lits: Vec<Box<str>> = parts
+                        .iter()
+                        .filter_map(|p| {
+                            if let O::Str(s) = p {
+                                Some(s.as_str().into())
+                            } else {
+                                None
+                            }
+                        })
+                        .collect();
+                    if order_is_longest_first(&lits) {
+                        lits.sort_by(|a, b| b.len().cmp(&a.len()));
+                        return Ok(self.push(Expr::Literals(lits.into())));
+                    }
+                }
+                let ids = parts
+                    .iter()
+                    .map(|p| self.expr(p))
+                    .collect::<Result<Vec<_>, _>>()?;
+                self.push(Expr::Choice(ids.into()))
+            }
+            O::Opt(x) => {
+                let x = self.expr(x)?;
+                self.push(Expr::Opt(x))
+            }
+            O::Rep(x) => {
+                let x = self.expr(x)?;
+                self.push(Expr::Rep(x))
+            }
+            O::Skip(strings) => self.push(Expr::Skip(
+                strings.iter().map(|s| s.as_str().into()).collect(),
+            )),
+            O::RestoreOnErr(x) => self.expr(x)?,
+            O::Push(_) => return Err(self.unsupported("PUSH")),
+            O::PeekSlice(..) => return Err(self.unsupported("PEEK[..]")),
+            #[allow(unreachable_patterns)]
+            _ => return Err(self.unsupported("a construct of pest's grammar extras")),
+        })
+    }
+
+    fn ident(&mut self, name: &str) -> Result<usize, CompileError> {
+        if let Some(&id) = self.ids.get(name) {
+            return Ok(self.push(Expr::Call(id)));
+        }
+        if name == "NEWLINE" {
+            let lits = vec!["\r\n".into(), "\n".into(), "\r".into()];
+            return Ok(self.push(Expr::Literals(lits.into())));
+        }
+        if matches!(
+            name,
+            "PUSH" | "POP" | "POP_ALL" | "PEEK" | "PEEK_ALL" | "DROP"
+        ) {
+            return Err(self.unsupported(name));
+        }
+        if let Some(b) = builtin(name) {
+            return Ok(self.push(b));
+        }
+        if let Some(f) = pest::unicode::by_name(name) {
+            // Unicode properties other than the common ones above: resolve once per char.
+            let _ = f;
+            return Err(self.unsupported(&format!(
+                "the Unicode property {name} (use LETTER, NUMBER, …)"
+            )));
+        }
+        Err(self.unsupported(&format!("the undefined rule `{name}`")))
+    }
+}
+
+/// Whether an ordered choice of literals behaves like longest-first: no literal is a
+/// proper prefix of a literal listed after it.
+fn order_is_longest_first(lits: &[Box<str>]) -> bool {
+    lits.iter().enumerate().all(|(i, a)| {
+        lits[i + 1..]
+            .iter()
+            .all(|b| !(b.len() > a.len() && b.starts_with(&**a)))
+    })
+}
+
+fn flatten_seq<'e>(e: &'e OptimizedExpr, out: &mut Vec<&'e OptimizedExpr>) {
+    match e {
+        OptimizedExpr::Seq(a, b) => {
+            flatten_seq(a, out);
+            flatten_seq(b, out);
+        }
+        other => out.push(other),
+    }
+}
+
+fn flatten_choice<'e>(e: &'e OptimizedExpr, out: &mut Vec<&'e OptimizedExpr>) {
+    match e {
+        OptimizedExpr::Choice(a, b) => {
+            flatten_choice(a, out);
+            flatten_choice(b, out);
+        }
+        other => out.push(other),
+    }
+}
+
+/// A lexicon rule to run as one automaton: its name and (form, entry rule name) pairs.
+#[derive(Debug, Clone)]
+pub struct LexiconRule {
+    /// The lexicon rule's name (`unit`).
+    pub name: String,
+    /// Every form with the entry rule it belongs to (`тонн` -> `unit__t`).
+    pub forms: Vec<(String, String)>,
+}
+
+fn lexicon_expr(lex: &LexiconRule, ids: &HashMap<String, RuleId>) -> Option<Expr> {
+    use aho_corasick::{AhoCorasick, MatchKind, StartKind};
+    let patterns: Vec<&str> = lex.forms.iter().map(|(f, _)| f.as_str()).collect();
+    let entries: Vec<RuleId> = lex
+        .forms
+        .iter()
+        .map(|(_, e)| ids.get(e).copied())
+        .collect::<Option<_>>()?;
+    let ac = AhoCorasick::builder()
+        .match_kind(MatchKind::LeftmostLongest)
+        .start_kind(StartKind::Anchored)
+        .build(patterns)
+        .ok()?;
+    Some(Expr::Lexicon(Box::new(ac), entries.into()))
+}
+
+/// Compiles optimised pest rules into a [`Program`]; reports every unsupported construct.
+/// `lexicons` are the generated lexicon rules, run as automata instead of literal chains
+/// (their semantics is longest match, which is what the generated pest text does too).
+pub fn compile(
+    rules: &[OptimizedRule],
+    lexicons: &[LexiconRule],
+) -> Result<Program, Vec<CompileError>> {
+    let ids: HashMap<String, RuleId> = rules
+        .iter()
+        .enumerate()
+        .map(|(i, r)| (r.name.clone(), i as RuleId))
+        .collect();
+    let mut c = Compiler {
+        exprs: Vec::new(),
+        ids: &ids,
+        rule: String::new(),
+    };
+    let mut compiled = Vec::with_capacity(rules.len());
+    let mut errors = Vec::new();
+    for r in rules {
+        c.rule = r.name.clone();
+        if let Some(e) = lexicons
+            .iter()
+            .find(|l| l.name == r.name)
+            .and_then(|l| lexicon_expr(l, &ids))
+        {
+            let expr = c.push(e);
+            let kind = match r.ty {
+                RuleType::Silent => Kind::Silent,
+                RuleType::Atomic => Kind::Atomic,
+                RuleType::Normal => Kind::Normal,
+                RuleType::NonAtomic => Kind::NonAtomic,
+                RuleType::CompoundAtomic => Kind::CompoundAtomic,
+            };
+            compiled.push(CompiledRule {
+                name: r.name.clone(),
+                kind,
+                expr,
+                trivia: false,
+            });
+            continue;
+        }
+        let expr = match c.expr(&r.expr) {
+            Ok(e) => e,
+            Err(e) => {
+                errors.push(e);
+                0
+            }
+        };
+        let kind = match r.ty {
+            RuleType::Normal => Kind::Normal,
+            RuleType::Silent => Kind::Silent,
+            RuleType::Atomic => Kind::Atomic,
+            RuleType::CompoundAtomic => Kind::CompoundAtomic,
+            RuleType::NonAtomic => Kind::NonAtomic,
+        };
+        let trivia = r.name == "WHITESPACE" || r.name == "COMMENT";
+        compiled.push(CompiledRule {
+            name: r.name.clone(),
+            kind,
+            expr,
+            trivia,
+        });
+    }
+    if !errors.is_empty() {
+        return Err(errors);
+    }
+    Ok(Program {
+        whitespace: ids.get("WHITESPACE").copied(),
+        comment: ids.get("COMMENT").copied(),
+        rules: compiled,
+        exprs: c.exprs,
+        by_name: ids,
+    })
+}

@@ -1,0 +1,91 @@
+//! nedra's own PEG matcher: the optimised pest AST (from `pest_meta`) compiled into a flat
+//! program of integer-indexed expressions, run by a small interpreter.
+//!
+//! Why not `pest_vm`: it looks rules up by name in a `HashMap<String, _>` at every call,
+//! resolves builtins such as `LETTER` by name (allocating) at every character, and allocates
+//! a token queue per attempt; nedra tries grammars at thousands of positions per article.
+//! Here rules are indices, builtins are resolved once, and a failed attempt allocates
+//! nothing. Grammars stay `.pest` files loaded at run time; the semantics are pest's
+//! (ordered choice, atomicity `@`/`$`/`!`, implicit `WHITESPACE`/`COMMENT`, lookahead),
+//! checked against `pest_vm` by a differential test. Stack operations (`PUSH`, `POP`,
+//! `PEEK`, `DROP`) are not supported and are refused at load.
+
+mod compile;
+mod run;
+
+pub use compile::{CompileError, LexiconRule, compile};
+pub use run::{Failure, Limits, Match, MatchError};
+
+/// Index of a rule in a [`Program`].
+pub type RuleId = u32;
+
+/// How a rule treats tokens and implicit whitespace (pest's rule modifiers).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Kind {
+    /// `{}`: a node; atomicity inherited.
+    Normal,
+    /// `_{}`: no node.
+    Silent,
+    /// `@{}`: a node; atomic, and no nodes inside.
+    Atomic,
+    /// `${}`: a node; atomic, nodes inside kept.
+    CompoundAtomic,
+    /// `!{}`: a node; non-atomic again.
+    NonAtomic,
+}
+
+/// One compiled expression; children are indices into [`Program::exprs`].
+#[derive(Debug, Clone)]
+pub(crate) enum Expr {
+    Str(Box<str>),
+    Insens(Box<str>),
+    Range(char, char),
+    Class(fn(char) -> bool),
+    Any,
+    Soi,
+    Eoi,
+    Call(RuleId),
+    PosPred(usize),
+    NegPred(usize),
+    Seq(Box<[usize]>),
+    Choice(Box<[usize]>),
+    Opt(usize),
+    Rep(usize),
+    Skip(Box<[Box<str>]>),
+    /// A choice of plain literals, tried longest first, as one step.
+    Literals(Box<[Box<str>]>),
+    /// A lexicon: the longest form of any entry, found in one anchored automaton run, then
+    /// the entry's rule (pattern index -> entry rule).
+    Lexicon(Box<aho_corasick::AhoCorasick>, Box<[RuleId]>),
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct CompiledRule {
+    pub(crate) name: String,
+    pub(crate) kind: Kind,
+    pub(crate) expr: usize,
+    /// `WHITESPACE` and `COMMENT` always run atomically.
+    pub(crate) trivia: bool,
+}
+
+/// A compiled grammar, ready to match; cheap to share across threads.
+#[derive(Debug, Clone)]
+pub struct Program {
+    pub(crate) rules: Vec<CompiledRule>,
+    pub(crate) exprs: Vec<Expr>,
+    pub(crate) by_name: std::collections::HashMap<String, RuleId>,
+    pub(crate) whitespace: Option<RuleId>,
+    pub(crate) comment: Option<RuleId>,
+}
+
+impl Program {
+    /// The id of a rule by name.
+    pub fn rule_id(&self, name: &str) -> Option<RuleId> {
+        self.by_name.get(name).copied()
+    }
+
+    /// The name of a rule.
+    pub fn rule_name(&self, id: RuleId) -> &str {
+        &self.rules[id as usize].name
+    }
+}

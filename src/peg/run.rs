@@ -1,0 +1,394 @@
+//! Running a [`Program`]: ordered choice with backtracking, pest's atomicity rules, a step
+//! budget and a nesting limit, and the furthest failure for explanations.
+
+use super::{Expr, Kind, Program, RuleId};
+
+/// Bounds on one match attempt, so a pathological text or grammar cannot hang a worker.
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    /// Expression steps one attempt may take.
+    pub steps: u64,
+    /// Rule calls that may be nested.
+    pub depth: u32,
+}
+
+impl Default for Limits {
+    fn default() -> Limits {
+        Limits {
+            steps: 2_000_000,
+            depth: 256,
+        }
+    }
+}
+
+/// A successful match: the nodes of named rules, in pre-order, with their nesting depth.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Match {
+    /// End of the match (bytes into the input).
+    pub end: usize,
+    /// (rule, start, end, depth) for every node, parents before children.
+    pub nodes: Vec<(RuleId, usize, usize, u32)>,
+}
+
+/// How far an attempt that did not match got.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Failure {
+    /// The furthest byte offset at which something was tried.
+    pub furthest: usize,
+    /// The rules being tried there (innermost named rules).
+    pub expected: Vec<RuleId>,
+}
+
+/// Why there is no match.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum MatchError {
+    /// The grammar does not match here.
+    NoMatch(Failure),
+    /// The step budget or nesting limit was reached.
+    Limit(&'static str),
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Atomicity {
+    Atomic,
+    CompoundAtomic,
+    NonAtomic,
+}
+
+struct Run<'p, 'i> {
+    p: &'p Program,
+    input: &'i str,
+    nodes: Vec<(RuleId, usize, usize, u32)>,
+    steps: u64,
+    limits: Limits,
+    depth: u32,
+    /// Open node-making calls: the depth a new node is nested at.
+    node_depth: u32,
+    lookahead: u32,
+    atomicity: Atomicity,
+    stopped: Option<&'static str>,
+    furthest: usize,
+    expected: Vec<RuleId>,
+    rule_stack: Vec<RuleId>,
+    explain: bool,
+}
+
+impl Program {
+    /// Matches rule `rule` at the start of `input` (it need not consume all of it). A
+    /// failure carries no detail; see [`Program::explain`].
+    pub fn matches(&self, rule: RuleId, input: &str, limits: Limits) -> Result<Match, MatchError> {
+        self.run(rule, input, limits, false)
+    }
+
+    /// Like [`Program::matches`], and a failure says how far the grammar got and what it
+    /// expected there (slower: for tools that explain).
+    pub fn explain(&self, rule: RuleId, input: &str, limits: Limits) -> Result<Match, MatchError> {
+        self.run(rule, input, limits, true)
+    }
+
+    fn run(
+        &self,
+        rule: RuleId,
+        input: &str,
+        limits: Limits,
+        explain: bool,
+    ) -> Result<Match, MatchError> {
+        let mut run = Run {
+            p: self,
+            input,
+            nodes: Vec::new(),
+            steps: 0,
+            limits,
+            depth: 0,
+            node_depth: 0,
+            lookahead: 0,
+            atomicity: Atomicity::NonAtomic,
+            stopped: None,
+            furthest: 0,
+            expected: Vec::new(),
+            rule_stack: Vec::new(),
+            explain,
+        };
+        let end = run.call(rule, 0);
+        if let Some(why) = run.stopped {
+            return Err(MatchError::Limit(why));
+        }
+        match end {
+            Some(end) => Ok(Match {
+                end,
+                nodes: run.nodes,
+            }),
+            None => {
+                let mut expected = run.expected;
+                expected.sort_unstable();
+                expected.dedup();
+                Err(MatchError::NoMatch(Failure {
+                    furthest: run.furthest,
+                    expected,
+                }))
+            }
+        }
+    }
+}
+
+impl Run<'_, '_> {
+    fn fail_at(&mut self, pos: usize) -> Option<usize> {
+        if self.explain && self.lookahead == 0 {
+            if pos > self.furthest {
+                self.furthest = pos;
+                self.expected.clear();
+            }
+            if pos == self.furthest {
+                if let Some(&r) = self.rule_stack.last() {
+                    if !self.expected.contains(&r) {
+                        self.expected.push(r);
+                    }
+                }
+            }
+        }
+        None
+    }
+
+    fn call(&mut self, id: RuleId, pos: usize) -> Option<usize> {
+        if self.depth >= self.limits.depth {
+            self.stopped.get_or_insert("nesting limit");
+            return None;
+        }
+        let rule = &self.p.rules[id as usize];
+        let (kind, expr, trivia) = (rule.kind, rule.expr, rule.trivia);
+        let saved = self.atomicity;
+        // pest: Atomic/Normal/Silent open their node in the caller's atomicity,
+        // CompoundAtomic/NonAtomic switch first; no node while atomic or in lookahead.
+        let inner = if trivia {
+            Atomicity::Atomic
+        } else {
+            match kind {
+                Kind::Normal | Kind::Silent => saved,
+                Kind::Atomic => Atomicity::Atomic,
+                Kind::CompoundAtomic => Atomicity::CompoundAtomic,
+                Kind::NonAtomic => Atomicity::NonAtomic,
+            }
+        };
+        let node_atomicity = match kind {
+            Kind::CompoundAtomic | Kind::NonAtomic if !trivia => inner,
+            _ => saved,
+        };
+        let makes_node =
+            kind != Kind::Silent && self.lookahead == 0 && node_atomicity != Atomicity::Atomic;
+        let mark = self.nodes.len();
+        if makes_node {
+            self.nodes.push((id, pos, pos, self.node_depth));
+            self.node_depth += 1;
+        }
+        self.depth += 1;
+        self.atomicity = inner;
+        let named = self.explain && kind != Kind::Silent;
+        if named {
+            self.rule_stack.push(id);
+        }
+        let result = self.eval(expr, pos);
+        if named {
+            self.rule_stack.pop();
+        }
+        self.atomicity = saved;
+        self.depth -= 1;
+        if makes_node {
+            self.node_depth -= 1;
+        }
+        match result {
+            Some(end) => {
+                if makes_node {
+                    self.nodes[mark].2 = end;
+                }
+                Some(end)
+            }
+            None => {
+                self.nodes.truncate(mark);
+                None
+            }
+        }
+    }
+
+    /// Implicit `WHITESPACE`/`COMMENT` between sequence items, outside atomic rules.
+    fn skip(&mut self, mut pos: usize) -> usize {
+        if self.atomicity != Atomicity::NonAtomic
+            || (self.p.whitespace.is_none() && self.p.comment.is_none())
+        {
+            return pos;
+        }
+        loop {
+            let before = pos;
+            for trivia in [self.p.whitespace, self.p.comment].into_iter().flatten() {
+                while let Some(next) = self.call(trivia, pos) {
+                    if next == pos {
+                        break;
+                    }
+                    pos = next;
+                }
+            }
+            if pos == before {
+                return pos;
+            }
+        }
+    }
+
+    fn eval(&mut self, e: usize, pos: usize) -> Option<usize> {
+        self.steps += 1;
+        if self.steps > self.limits.steps {
+            self.stopped.get_or_insert("step budget");
+            return None;
+        }
+        if self.stopped.is_some() {
+            return None;
+        }
+        let input = self.input;
+        match &self.p.exprs[e] {
+            Expr::Str(s) => {
+                if input.as_bytes()[pos..].starts_with(s.as_bytes()) {
+                    Some(pos + s.len())
+                } else {
+                    self.fail_at(pos)
+                }
+            }
+            Expr::Insens(s) => {
+                let end = pos + s.len();
+                if input.len() >= end
+                    && input.as_bytes()[pos..end].eq_ignore_ascii_case(s.as_bytes())
+                {
+                    Some(end)
+                } else {
+                    self.fail_at(pos)
+                }
+            }
+            Expr::Lexicon(ac, entries) => {
+                let found = ac.find(
+                    aho_corasick::Input::new(input)
+                        .range(pos..)
+                        .anchored(aho_corasick::Anchored::Yes),
+                );
+                match found {
+                    Some(m) => {
+                        let entry = entries[m.pattern().as_usize()];
+                        self.call(entry, pos)
+                    }
+                    None => self.fail_at(pos),
+                }
+            }
+            Expr::Literals(lits) => {
+                let rest = &input.as_bytes()[pos..];
+                match lits.iter().find(|l| rest.starts_with(l.as_bytes())) {
+                    Some(l) => Some(pos + l.len()),
+                    None => self.fail_at(pos),
+                }
+            }
+            Expr::Range(a, b) => match input[pos..].chars().next() {
+                Some(c) if *a <= c && c <= *b => Some(pos + c.len_utf8()),
+                _ => self.fail_at(pos),
+            },
+            Expr::Class(f) => match input[pos..].chars().next() {
+                Some(c) if f(c) => Some(pos + c.len_utf8()),
+                _ => self.fail_at(pos),
+            },
+            Expr::Any => match input[pos..].chars().next() {
+                Some(c) => Some(pos + c.len_utf8()),
+                None => self.fail_at(pos),
+            },
+            Expr::Soi => (pos == 0).then_some(pos),
+            Expr::Eoi => {
+                if pos == input.len() {
+                    Some(pos)
+                } else {
+                    self.fail_at(pos)
+                }
+            }
+            Expr::Call(id) => self.call(*id, pos),
+            Expr::PosPred(x) => {
+                let x = *x;
+                self.lookahead += 1;
+                let r = self.eval(x, pos);
+                self.lookahead -= 1;
+                r.map(|_| pos)
+            }
+            Expr::NegPred(x) => {
+                let x = *x;
+                self.lookahead += 1;
+                let mark = self.nodes.len();
+                let r = self.eval(x, pos);
+                self.nodes.truncate(mark);
+                self.lookahead -= 1;
+                if r.is_some() {
+                    self.fail_at(pos)
+                } else {
+                    Some(pos)
+                }
+            }
+            Expr::Seq(items) => {
+                let mark = self.nodes.len();
+                let mut p = pos;
+                for (i, &item) in items.iter().enumerate() {
+                    if i > 0 {
+                        p = self.skip(p);
+                    }
+                    match self.eval(item, p) {
+                        Some(next) => p = next,
+                        None => {
+                            self.nodes.truncate(mark);
+                            return None;
+                        }
+                    }
+                }
+                Some(p)
+            }
+            Expr::Choice(items) => {
+                for &item in items.iter() {
+                    if let Some(p) = self.eval(item, pos) {
+                        return Some(p);
+                    }
+                    if self.stopped.is_some() {
+                        return None;
+                    }
+                }
+                None
+            }
+            Expr::Opt(x) => {
+                let x = *x;
+                Some(self.eval(x, pos).unwrap_or(pos))
+            }
+            Expr::Rep(x) => Some(self.repeat(*x, pos)),
+            Expr::Skip(strings) => {
+                let mut p = pos;
+                while p < input.len()
+                    && !strings
+                        .iter()
+                        .any(|s| input.as_bytes()[p..].starts_with(s.as_bytes()))
+                {
+                    p += input[p..].chars().next().map_or(1, char::len_utf8);
+                }
+                Some(p)
+            }
+        }
+    }
+
+    /// `e*` as pest runs it: `(e ~ (skip ~ e)*)?`.
+    fn repeat(&mut self, x: usize, pos: usize) -> usize {
+        match self.eval(x, pos) {
+            Some(first) => self.repeat_after(x, first),
+            None => pos,
+        }
+    }
+
+    fn repeat_after(&mut self, x: usize, mut pos: usize) -> usize {
+        loop {
+            let mark = self.nodes.len();
+            let skipped = self.skip(pos);
+            match self.eval(x, skipped) {
+                // An item that consumes nothing would repeat forever.
+                Some(next) if next > pos => pos = next,
+                _ => {
+                    self.nodes.truncate(mark);
+                    return pos;
+                }
+            }
+        }
+    }
+}
