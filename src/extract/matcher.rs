@@ -33,34 +33,50 @@ fn glues(c: char) -> bool {
     matches!(c, '%' | '/' | '=' | '&' | '_' | '#' | '@' | '\\')
 }
 
-/// Runs `rules` (indices into `set`) over one sentence of the normalised `text`.
+fn word_start(text: &str, pos: usize, sentence_start: usize) -> bool {
+    let Some(c) = text[pos..].chars().next() else {
+        return false;
+    };
+    let prev = if pos > sentence_start {
+        text[..pos].chars().next_back()
+    } else {
+        None
+    };
+    c != ' '
+        && (!is_word_char(c) || !prev.is_some_and(is_word_char))
+        && !(is_word_char(c) && prev.is_some_and(glues))
+}
+
+/// Runs the rules of one sentence of the normalised `text`: `tries` are (position, rule)
+/// pairs the prefilter found for rules with known starts; `anywhere` are rules that can
+/// start with anything, tried at every word start whose character is in their first set.
 pub fn candidates(
     set: &RuleSet,
-    rules: &[usize],
     text: &str,
     sentence: &Sentence,
+    tries: &[(usize, usize)],
+    anywhere: &[usize],
 ) -> Vec<Candidate> {
     let mut out = Vec::new();
-    let slice = &text[sentence.start..sentence.end];
-    let mut prev: Option<char> = None;
-    for (offset, c) in slice.char_indices() {
-        let at_start = (!is_word_char(c) || !prev.is_some_and(is_word_char))
-            && !(is_word_char(c) && prev.is_some_and(glues));
-        prev = Some(c);
-        if !at_start || c == ' ' {
-            continue;
+    for &(pos, r) in tries {
+        if word_start(text, pos, sentence.start) {
+            out.extend(try_at(set, r, text, pos, sentence.end));
         }
-        let pos = sentence.start + offset;
-        for &r in rules {
-            let rule = &set.rules[r];
-            if !rule.first.contains(c) {
+    }
+    if !anywhere.is_empty() {
+        for (offset, c) in text[sentence.start..sentence.end].char_indices() {
+            let pos = sentence.start + offset;
+            if !word_start(text, pos, sentence.start) {
                 continue;
             }
-            if let Some(m) = try_at(set, r, text, pos, sentence.end) {
-                out.push(m);
+            for &r in anywhere {
+                if set.rules[r].first.contains(c) {
+                    out.extend(try_at(set, r, text, pos, sentence.end));
+                }
             }
         }
     }
+    out.sort_by_key(|c| (c.start, c.rule));
     out
 }
 

@@ -195,12 +195,29 @@ impl Extractor {
             let Some(rules) = self.by_lang.get(&s.lang) else {
                 continue;
             };
-            let rules: Vec<usize> = rules
+            // A rule runs where the prefilter allows it, in sentences of its language;
+            // datelines only in the header.
+            let ok = |r: usize| {
+                eligible.allows(i, r)
+                    && self.rules.rules[r].lang == s.lang
+                    && (i < HEADER_SENTENCES || self.rules.rules[r].emits != DOCUMENT)
+            };
+            let lo = eligible.tries.partition_point(|&(p, _)| p < s.start);
+            let hi = eligible.tries.partition_point(|&(p, _)| p < s.end);
+            let tries: Vec<(usize, usize)> = eligible.tries[lo..hi]
                 .iter()
                 .copied()
-                .filter(|&r| eligible.allows(i, r))
+                .filter(|&(_, r)| ok(r))
                 .collect();
-            for c in matcher::candidates(&self.rules, &rules, &norm.text, s) {
+            let anywhere: Vec<usize> = self
+                .prefilter
+                .any_start
+                .iter()
+                .copied()
+                .filter(|&r| ok(r))
+                .collect();
+            let _ = rules;
+            for c in matcher::candidates(&self.rules, &norm.text, s, &tries, &anywhere) {
                 if self.rules.rules[c.rule].emits == DOCUMENT && i >= HEADER_SENTENCES {
                     continue;
                 }

@@ -4,6 +4,11 @@
 //! see [`crate::rules::grammar::Anchors`]) are combined into one Aho–Corasick automaton
 //! over all rules, so the cost grows with the text and the matches, not with the number of
 //! rules times the text. A rule without anchors is eligible everywhere.
+//!
+//! A second automaton finds where matches can *begin*: every rule's start literals (the
+//! forms a match can open with), plus digits for rules that open with a number. A rule is
+//! tried only there; rules that can open with anything (a letter class) are tried at every
+//! word start whose character is in their first set.
 
 use crate::rules::RuleSet;
 use crate::text::sentences::Sentence;
@@ -20,6 +25,13 @@ pub struct Prefilter {
     /// Rules with no anchors: always eligible.
     always: Vec<bool>,
     rules: usize,
+    starts: Option<AhoCorasick>,
+    /// Start pattern index -> rules that can begin with it.
+    start_rules: Vec<Vec<usize>>,
+    /// Rules that can begin with a digit.
+    digit_start: Vec<usize>,
+    /// Rules that can begin anywhere.
+    pub any_start: Vec<usize>,
 }
 
 /// Which rules may match in which sentence of one document.
@@ -28,6 +40,8 @@ pub struct Eligible {
     /// sentence * rules + rule -> may match
     bits: Vec<bool>,
     rules: usize,
+    /// (position, rule): where a rule with known starts can begin, sorted.
+    pub tries: Vec<(usize, usize)>,
 }
 
 impl Eligible {
@@ -67,12 +81,43 @@ impl Prefilter {
             .match_kind(MatchKind::Standard)
             .build(&patterns)
             .ok();
+        let mut start_patterns: Vec<String> = Vec::new();
+        let mut start_rules: Vec<Vec<usize>> = Vec::new();
+        let mut start_index = std::collections::HashMap::new();
+        let mut digit_start = Vec::new();
+        let mut any_start = Vec::new();
+        for (r, rule) in set.rules.iter().enumerate() {
+            let st = set.grammar.starts(&rule.entry);
+            if st.any {
+                any_start.push(r);
+                continue;
+            }
+            if st.digit {
+                digit_start.push(r);
+            }
+            for lit in st.literals {
+                let i = *start_index.entry(lit.clone()).or_insert_with(|| {
+                    start_patterns.push(lit);
+                    start_rules.push(Vec::new());
+                    start_rules.len() - 1
+                });
+                start_rules[i].push(r);
+            }
+        }
+        let starts = AhoCorasick::builder()
+            .match_kind(MatchKind::Standard)
+            .build(&start_patterns)
+            .ok();
         Prefilter {
             automaton,
             pattern_rules,
             digit_rules,
             always,
             rules: set.rules.len(),
+            starts,
+            start_rules,
+            digit_start,
+            any_start,
         }
     }
 
@@ -106,6 +151,30 @@ impl Prefilter {
                 }
             }
         }
-        Eligible { bits, rules: n }
+        let mut tries = Vec::new();
+        if let Some(ac) = &self.starts {
+            for m in ac.find_overlapping_iter(text) {
+                tries.extend(
+                    self.start_rules[m.pattern().as_usize()]
+                        .iter()
+                        .map(|&r| (m.start(), r)),
+                );
+            }
+        }
+        if !self.digit_start.is_empty() {
+            let bytes = text.as_bytes();
+            for (i, b) in bytes.iter().enumerate() {
+                if b.is_ascii_digit() && (i == 0 || !bytes[i - 1].is_ascii_digit()) {
+                    tries.extend(self.digit_start.iter().map(|&r| (i, r)));
+                }
+            }
+        }
+        tries.sort_unstable();
+        tries.dedup();
+        Eligible {
+            bits,
+            rules: n,
+            tries,
+        }
     }
 }

@@ -93,10 +93,18 @@ impl Program {
         limits: Limits,
         explain: bool,
     ) -> Result<Match, MatchError> {
+        // Failed attempts are the common case: they reuse this thread's node buffer and
+        // allocate nothing.
+        thread_local! {
+            static NODES: std::cell::RefCell<Vec<(RuleId, usize, usize, u32)>> =
+                const { std::cell::RefCell::new(Vec::new()) };
+        }
+        let mut nodes = NODES.with(|n| std::mem::take(&mut *n.borrow_mut()));
+        nodes.clear();
         let mut run = Run {
             p: self,
             input,
-            nodes: Vec::new(),
+            nodes,
             steps: 0,
             limits,
             depth: 0,
@@ -110,16 +118,14 @@ impl Program {
             explain,
         };
         let end = run.call(rule, 0);
-        if let Some(why) = run.stopped {
-            return Err(MatchError::Limit(why));
-        }
-        match end {
-            Some(end) => Ok(Match {
+        let result = match (run.stopped, end) {
+            (Some(why), _) => Err(MatchError::Limit(why)),
+            (None, Some(end)) => Ok(Match {
                 end,
-                nodes: run.nodes,
+                nodes: run.nodes.clone(),
             }),
-            None => {
-                let mut expected = run.expected;
+            (None, None) => {
+                let mut expected = std::mem::take(&mut run.expected);
                 expected.sort_unstable();
                 expected.dedup();
                 Err(MatchError::NoMatch(Failure {
@@ -127,7 +133,10 @@ impl Program {
                     expected,
                 }))
             }
-        }
+        };
+        let buffer = std::mem::take(&mut run.nodes);
+        NODES.with(|n| *n.borrow_mut() = buffer);
+        result
     }
 }
 

@@ -581,3 +581,121 @@ impl Grammar {
         }
     }
 }
+
+/// Where a match of a rule can begin: at one of some literals, at a digit, or anywhere.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Starts {
+    /// Literals (normalised) a match can begin with.
+    pub literals: BTreeSet<String>,
+    /// A match can begin with an ASCII digit.
+    pub digit: bool,
+    /// A match can begin with something else (a letter class, `ANY`…): try every position.
+    pub any: bool,
+    nullable: bool,
+}
+
+impl Starts {
+    fn union(mut self, o: Starts) -> Starts {
+        self.literals.extend(o.literals);
+        self.digit |= o.digit;
+        self.any |= o.any;
+        self.nullable |= o.nullable;
+        self
+    }
+
+    fn any() -> Starts {
+        Starts {
+            any: true,
+            ..Starts::default()
+        }
+    }
+
+    fn empty() -> Starts {
+        Starts {
+            nullable: true,
+            ..Starts::default()
+        }
+    }
+}
+
+impl Grammar {
+    /// Where a match of `rule` can begin (see [`Starts`]).
+    pub fn starts(&self, rule: &str) -> Starts {
+        let mut s = self.starts_of_rule(rule, &mut HashSet::new());
+        if s.nullable {
+            s.any = true;
+        }
+        s
+    }
+
+    fn starts_of_rule(&self, name: &str, visiting: &mut HashSet<String>) -> Starts {
+        match name {
+            "ASCII_DIGIT" | "ASCII_NONZERO_DIGIT" => {
+                return Starts {
+                    digit: true,
+                    ..Starts::default()
+                };
+            }
+            "SOI" | "EOI" => return Starts::empty(),
+            _ => {}
+        }
+        let Some(rule) = self.rules.get(name) else {
+            return Starts::any();
+        };
+        if !visiting.insert(name.to_string()) {
+            return Starts::any();
+        }
+        let s = self.starts_of(&rule.expr, visiting);
+        visiting.remove(name);
+        s
+    }
+
+    fn starts_of(&self, e: &OptimizedExpr, visiting: &mut HashSet<String>) -> Starts {
+        use OptimizedExpr as E;
+        match e {
+            E::Str(s) if s.is_empty() => Starts::empty(),
+            E::Str(s) => Starts {
+                literals: [s.clone()].into(),
+                ..Starts::default()
+            },
+            E::Insens(s) => Starts {
+                literals: [s.to_lowercase()].into(),
+                ..Starts::default()
+            },
+            E::Range(a, b) if a.as_str() >= "0" && b.as_str() <= "9" => Starts {
+                digit: true,
+                ..Starts::default()
+            },
+            E::Ident(name) => self.starts_of_rule(name, visiting),
+            // A lookahead consumes nothing: what follows may start the match too.
+            E::PosPred(x) => {
+                let mut s = self.starts_of(x, visiting);
+                s.nullable = true;
+                s
+            }
+            E::NegPred(_) => Starts::empty(),
+            E::Seq(a, b) => {
+                let sa = self.starts_of(a, visiting);
+                if sa.nullable {
+                    let sb = self.starts_of(b, visiting);
+                    let nullable = sb.nullable;
+                    let mut u = sa.union(sb);
+                    u.nullable = nullable;
+                    u
+                } else {
+                    sa
+                }
+            }
+            E::Choice(a, b) => self
+                .starts_of(a, visiting)
+                .union(self.starts_of(b, visiting)),
+            E::Opt(x) | E::Rep(x) => {
+                let mut s = self.starts_of(x, visiting);
+                s.nullable = true;
+                s
+            }
+            E::Push(x) | E::RestoreOnErr(x) => self.starts_of(x, visiting),
+            _ => Starts::any(),
+        }
+    }
+}
