@@ -136,6 +136,17 @@ pub enum DocError {
     /// Extraction hit a bug (a panic inside nedra or pest); reported, never fatal to a batch.
     #[error("internal error while extracting (please report): {0}")]
     Internal(String),
+    /// The document is larger than the size limit.
+    #[error("too large: {bytes} bytes, the limit is {limit} (see --max-bytes)")]
+    TooLarge {
+        /// Its size.
+        bytes: usize,
+        /// The limit.
+        limit: usize,
+    },
+    /// Matching reached the document's step budget or the nesting limit.
+    #[error("gave up: {0} exceeded (a pathological text or grammar; see --max-steps)")]
+    Budget(String),
     /// A line of a JSONL input is not a `{"id", "text"}` object.
     #[error("bad JSONL line: {0}")]
     BadJsonl(String),

@@ -6,7 +6,7 @@
 //! `3 т` never matches inside `3 тысячи`.
 
 use super::tree::Node;
-use crate::peg::Limits;
+use crate::peg::{Limits, MatchError};
 use crate::rules::RuleSet;
 use crate::text::sentences::Sentence;
 
@@ -56,11 +56,12 @@ pub fn candidates(
     sentence: &Sentence,
     tries: &[(usize, usize)],
     anywhere: &[usize],
+    budget: &Budget,
 ) -> Vec<Candidate> {
     let mut out = Vec::new();
     for &(pos, r) in tries {
         if word_start(text, pos, sentence.start) {
-            out.extend(try_at(set, r, text, pos, sentence.end));
+            out.extend(try_at(set, r, text, pos, sentence.end, budget));
         }
     }
     if !anywhere.is_empty() {
@@ -71,7 +72,7 @@ pub fn candidates(
             }
             for &r in anywhere {
                 if set.rules[r].first.contains(c) {
-                    out.extend(try_at(set, r, text, pos, sentence.end));
+                    out.extend(try_at(set, r, text, pos, sentence.end, budget));
                 }
             }
         }
@@ -80,13 +81,64 @@ pub fn candidates(
     out
 }
 
+/// The matching steps one document may take; attempts draw on it. Reaching it (or the
+/// nesting limit) stops matching and makes the document an error, never a hang.
+#[derive(Debug)]
+pub struct Budget {
+    left: std::cell::Cell<u64>,
+    depth: u32,
+    /// What was exceeded, once something was.
+    pub exceeded: std::cell::Cell<Option<&'static str>>,
+}
+
+impl Budget {
+    /// A budget of `steps` steps and `depth` nested rule calls.
+    pub fn new(steps: u64, depth: u32) -> Budget {
+        Budget {
+            left: std::cell::Cell::new(steps),
+            depth,
+            exceeded: std::cell::Cell::new(None),
+        }
+    }
+
+    /// Unlimited, for tools and tests.
+    pub fn unlimited() -> Budget {
+        Budget::new(u64::MAX, Limits::default().depth)
+    }
+}
+
 /// Tries rule `r` at `pos`; the match may not run past `limit`.
-pub fn try_at(set: &RuleSet, r: usize, text: &str, pos: usize, limit: usize) -> Option<Candidate> {
+pub fn try_at(
+    set: &RuleSet,
+    r: usize,
+    text: &str,
+    pos: usize,
+    limit: usize,
+    budget: &Budget,
+) -> Option<Candidate> {
+    if budget.exceeded.get().is_some() {
+        return None;
+    }
     let rule = &set.rules[r];
     let input = &text[pos..limit];
     let program = set.grammar.program();
     let entry = program.rule_id(&rule.entry)?;
-    let m = program.matches(entry, input, Limits::default()).ok()?;
+    let limits = Limits {
+        steps: budget.left.get(),
+        depth: budget.depth,
+    };
+    let m = match program.matches(entry, input, limits) {
+        Ok(m) => m,
+        Err(MatchError::NoMatch(f)) => {
+            budget.left.set(budget.left.get().saturating_sub(f.steps));
+            return None;
+        }
+        Err(MatchError::Limit(why)) => {
+            budget.exceeded.set(Some(why));
+            return None;
+        }
+    };
+    budget.left.set(budget.left.get().saturating_sub(m.steps));
     let end = pos + m.end;
     if end <= pos {
         return None;

@@ -39,6 +39,7 @@ pub struct Extractor {
     by_lang: BTreeMap<Lang, Vec<usize>>,
     type_order: Vec<String>,
     prefilter: prefilter::Prefilter,
+    limits: ExtractLimits,
 }
 
 /// A record made (or not) from one candidate, for tools that explain.
@@ -63,6 +64,33 @@ pub struct Trace {
     pub candidates: Vec<Candidate>,
     /// What each became.
     pub outcomes: Vec<Outcome>,
+    /// Why the document could not be processed (a limit), if it could not.
+    pub error: Option<DocError>,
+}
+
+/// Limits that keep one document from taking a worker down; reaching one is an error on
+/// that document only.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ExtractLimits {
+    /// Largest document, in bytes.
+    pub max_bytes: usize,
+    /// Matching steps a document may take: this many per byte, plus `base_steps`.
+    pub steps_per_byte: u64,
+    /// Matching steps every document may take whatever its size.
+    pub base_steps: u64,
+    /// Deepest nesting of grammar rule calls.
+    pub max_depth: u32,
+}
+
+impl Default for ExtractLimits {
+    fn default() -> ExtractLimits {
+        ExtractLimits {
+            max_bytes: 64 << 20,
+            steps_per_byte: 2_000,
+            base_steps: 20_000_000,
+            max_depth: 256,
+        }
+    }
 }
 
 /// A final record with where it sits, for links of later types.
@@ -128,7 +156,19 @@ impl Extractor {
             by_lang,
             type_order,
             prefilter,
+            limits: ExtractLimits::default(),
         }
+    }
+
+    /// The same extractor with other limits.
+    pub fn with_limits(mut self, limits: ExtractLimits) -> Extractor {
+        self.limits = limits;
+        self
+    }
+
+    /// The limits in force.
+    pub fn limits(&self) -> ExtractLimits {
+        self.limits
     }
 
     /// The rule set.
@@ -139,14 +179,21 @@ impl Extractor {
     /// Extracts from raw bytes. Always returns the `document` record first; a document that
     /// is not UTF-8 (or that hits a bug) gives only that record, with an `error` field.
     pub fn extract_bytes(&self, doc: &str, bytes: &[u8]) -> (Vec<Record>, Option<DocError>) {
+        if bytes.len() > self.limits.max_bytes {
+            let err = DocError::TooLarge {
+                bytes: bytes.len(),
+                limit: self.limits.max_bytes,
+            };
+            return (vec![failed_document(doc, &err)], Some(err));
+        }
         match std::str::from_utf8(bytes) {
             Ok(text) => {
                 // A bug in a grammar or in nedra must cost one document, not the batch.
                 let run = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                    self.extract(doc, text)
+                    self.trace(doc, text, None)
                 }));
                 match run {
-                    Ok(records) => (records, None),
+                    Ok((records, trace)) => (records, trace.error),
                     Err(payload) => {
                         let what = payload
                             .downcast_ref::<String>()
@@ -191,6 +238,11 @@ impl Extractor {
         let mut candidates = Vec::new();
         let mut sentence_of = Vec::new();
         let eligible = self.prefilter.eligible(&norm.text, &sents);
+        let steps = self
+            .limits
+            .base_steps
+            .saturating_add(self.limits.steps_per_byte.saturating_mul(raw.len() as u64));
+        let budget = matcher::Budget::new(steps, self.limits.max_depth);
         for (i, s) in sents.iter().enumerate() {
             let Some(rules) = self.by_lang.get(&s.lang) else {
                 continue;
@@ -217,7 +269,7 @@ impl Extractor {
                 .filter(|&r| ok(r))
                 .collect();
             let _ = rules;
-            for c in matcher::candidates(&self.rules, &norm.text, s, &tries, &anywhere) {
+            for c in matcher::candidates(&self.rules, &norm.text, s, &tries, &anywhere, &budget) {
                 if self.rules.rules[c.rule].emits == DOCUMENT && i >= HEADER_SENTENCES {
                     continue;
                 }
@@ -326,11 +378,19 @@ impl Extractor {
                 .then_with(|| a.rule.cmp(&b.rule))
         });
         records.insert(0, document);
+        let error = budget
+            .exceeded
+            .get()
+            .map(|why| DocError::Budget(why.to_string()));
+        if let Some(e) = &error {
+            records = vec![failed_document(doc, e)];
+        }
         let trace = Trace {
             text: norm.text.clone(),
             sentences: sents,
             candidates,
             outcomes,
+            error,
         };
         (records, trace)
     }

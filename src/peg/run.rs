@@ -26,6 +26,8 @@ impl Default for Limits {
 pub struct Match {
     /// End of the match (bytes into the input).
     pub end: usize,
+    /// Steps the attempt took.
+    pub steps: u64,
     /// (rule, start, end, depth) for every node, parents before children.
     pub nodes: Vec<(RuleId, usize, usize, u32)>,
 }
@@ -35,6 +37,8 @@ pub struct Match {
 pub struct Failure {
     /// The furthest byte offset at which something was tried.
     pub furthest: usize,
+    /// Steps the attempt took.
+    pub steps: u64,
     /// The rules being tried there (innermost named rules).
     pub expected: Vec<RuleId>,
 }
@@ -122,6 +126,7 @@ impl Program {
             (Some(why), _) => Err(MatchError::Limit(why)),
             (None, Some(end)) => Ok(Match {
                 end,
+                steps: run.steps,
                 nodes: run.nodes.clone(),
             }),
             (None, None) => {
@@ -130,6 +135,7 @@ impl Program {
                 expected.dedup();
                 Err(MatchError::NoMatch(Failure {
                     furthest: run.furthest,
+                    steps: run.steps,
                     expected,
                 }))
             }
