@@ -79,6 +79,14 @@ pub enum LoadErrorKind {
     Lexicon,
     /// A rule's example does not give what it says.
     Example,
+    /// A value does not fit the type its record type declares for the field.
+    Type,
+    /// Warning: a rule has no positive or no negative example.
+    Untested,
+    /// Warning: a lexicon entry that no rule can ever match or read.
+    Unused,
+    /// Warning: a rule replaced by a later rule with the same id.
+    Shadowed,
 }
 
 impl fmt::Display for LoadErrorKind {
@@ -90,7 +98,21 @@ impl fmt::Display for LoadErrorKind {
             LoadErrorKind::Reference => "unknown name",
             LoadErrorKind::Lexicon => "bad lexicon",
             LoadErrorKind::Example => "failing example",
+            LoadErrorKind::Type => "type mismatch",
+            LoadErrorKind::Untested => "untested rule",
+            LoadErrorKind::Unused => "unused lexicon entry",
+            LoadErrorKind::Shadowed => "shadowed rule",
         })
+    }
+}
+
+impl LoadErrorKind {
+    /// Whether problems of this kind are warnings: worth fixing, but the rule set still loads.
+    pub fn is_warning(self) -> bool {
+        matches!(
+            self,
+            LoadErrorKind::Untested | LoadErrorKind::Unused | LoadErrorKind::Shadowed
+        )
     }
 }
 

@@ -134,10 +134,18 @@ pub fn run_rule(ex: &Extractor, rule: &Rule) -> Vec<Result<(), Failure>> {
                 })
                 .collect()
         };
-        if mine.iter().any(|r| diffs(r).is_empty()) {
-            out.push(Ok(()));
-        } else {
-            out.push(Err(fail(diffs(mine[0]))));
+        match mine.iter().find(|r| diffs(r).is_empty()) {
+            // The record must also fit its declared type, which load time cannot always
+            // tell (an `enum` field filled from raw text).
+            Some(r) => {
+                let misfits = crate::rules::types::check_record(&ex.rules().records, r);
+                if misfits.is_empty() {
+                    out.push(Ok(()));
+                } else {
+                    out.push(Err(fail(misfits)));
+                }
+            }
+            None => out.push(Err(fail(diffs(mine[0])))),
         }
     }
     for n in &rule.negatives {

@@ -3,16 +3,26 @@
 //!
 //! Data flows one way: raw bytes → [`text`] (normalised text with an offset map, sentences
 //! with languages) → [`extract`] (grammar matches, overlap resolution, field building) →
-//! [`record::Record`]s; [`peg`] is the compiled matcher the grammars run in. [`rules`] loads and checks the rule set the pipeline runs;
+//! [`record::Record`]s. [`rules`] loads and checks the rule set the pipeline runs;
 //! [`examples`] runs the examples written in rule files; [`input`] reads documents.
+//!
+//! The rule author's tools: [`diagnostics`] shows load problems in their source lines,
+//! [`lint`] finds warnings, [`explain`] tells why a text gave what it gave, [`diff`] compares
+//! two rule sets' records, [`eval`] scores records against a gold file.
 
+pub mod diagnostics;
+pub mod diff;
 pub mod error;
+pub mod eval;
 pub mod examples;
+pub mod explain;
 pub mod extract;
 pub mod input;
 pub mod peg;
+pub mod lint;
 pub mod record;
 pub mod rules;
+pub mod suggest;
 pub mod text;
 
 pub use error::{DocError, LoadError, LoadErrors, Location};

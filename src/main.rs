@@ -1,10 +1,12 @@
-//! The `nedra` command line: extract records, check rule folders, run rule examples.
+//! The `nedra` command line: extract records, and the rule author's loop — check, test,
+//! explain, diff, eval — all on rules read at run time.
 
-use anyhow::{Context, Result};
-use clap::{Args, Parser, Subcommand, ValueEnum};
-use nedra::input::Inputs;
-use nedra::{Extractor, Record, RuleSet, RuleSources};
-use std::io::{BufWriter, Write};
+mod cli;
+
+use anyhow::Result;
+use clap::{Parser, Subcommand};
+use cli::common::RuleArgs;
+use cli::extract::Format;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -15,36 +17,6 @@ use std::process::ExitCode;
 struct Cli {
     #[command(subcommand)]
     command: Command,
-}
-
-#[derive(Args, Clone)]
-struct RuleArgs {
-    /// A rule folder (`.toml` rules and lexicons, `.pest` grammars); repeatable. Its rules
-    /// are added to the defaults, or replace those with the same id.
-    #[arg(long = "rules", value_name = "DIR")]
-    rules: Vec<PathBuf>,
-    /// Use only the rule folders given with --rules.
-    #[arg(long)]
-    no_default_rules: bool,
-}
-
-impl RuleArgs {
-    fn load(&self) -> Result<RuleSet, nedra::LoadErrors> {
-        RuleSet::load(&RuleSources {
-            defaults: !self.no_default_rules,
-            dirs: self.rules.clone(),
-        })
-    }
-}
-
-#[derive(Clone, Copy, ValueEnum)]
-enum Format {
-    /// One JSON record per line.
-    Jsonl,
-    /// One JSON array.
-    Json,
-    /// A YAML sequence.
-    Yaml,
 }
 
 #[derive(Subcommand)]
@@ -61,10 +33,14 @@ enum Command {
         #[arg(long, value_enum, default_value = "jsonl")]
         format: Format,
     },
-    /// Load the rule folders and report every problem with file:line:column.
+    /// Load the rule folders and report every problem and warning with file:line:column
+    /// and the source line underlined.
     Check {
         #[command(flatten)]
         rules: RuleArgs,
+        /// Warnings fail the check too (exit 1).
+        #[arg(long)]
+        strict: bool,
     },
     /// Run every rule's examples; print each failure as expected-vs-got.
     Test {
@@ -74,104 +50,52 @@ enum Command {
         #[arg(long = "rule", value_name = "ID")]
         only: Vec<String>,
     },
-}
-
-fn load_or_report(args: &RuleArgs) -> Option<RuleSet> {
-    match args.load() {
-        Ok(r) => Some(r),
-        Err(errors) => {
-            for e in &errors.0 {
-                eprintln!("error: {e}");
-            }
-            eprintln!(
-                "nedra: {} problem(s) in the rules; nothing extracted",
-                errors.0.len()
-            );
-            None
-        }
-    }
-}
-
-fn write_records(
-    out: &mut dyn Write,
-    format: Format,
-    records: &[Record],
-    first: &mut bool,
-) -> Result<()> {
-    for r in records {
-        match format {
-            Format::Jsonl => {
-                serde_json::to_writer(&mut *out, r)?;
-                out.write_all(b"\n")?;
-            }
-            Format::Json => {
-                out.write_all(if *first { b"[\n" } else { b",\n" })?;
-                serde_json::to_writer(&mut *out, r)?;
-            }
-            Format::Yaml => {
-                let doc = serde_norway::to_string(&[r])?;
-                out.write_all(doc.as_bytes())?;
-            }
-        }
-        *first = false;
-    }
-    Ok(())
-}
-
-fn is_broken_pipe(e: &anyhow::Error) -> bool {
-    e.chain().any(|c| {
-        c.downcast_ref::<std::io::Error>()
-            .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
-            || c.downcast_ref::<serde_json::Error>()
-                .and_then(|j| j.io_error_kind())
-                .is_some_and(|k| k == std::io::ErrorKind::BrokenPipe)
-    })
-}
-
-fn extract(inputs: &[String], rules: &RuleArgs, format: Format) -> Result<ExitCode> {
-    let Some(set) = load_or_report(rules) else {
-        return Ok(ExitCode::from(2));
-    };
-    let ex = Extractor::new(set);
-    let stdout = std::io::stdout();
-    let mut out = BufWriter::new(stdout.lock());
-    let mut failed = 0usize;
-    let mut first = true;
-    for doc in Inputs::new(inputs) {
-        let records = match &doc.content {
-            Ok(bytes) => {
-                let (records, err) = ex.extract_bytes(&doc.id, bytes);
-                if let Some(e) = err {
-                    eprintln!("nedra: {}: {e}", doc.id);
-                    failed += 1;
-                }
-                records
-            }
-            Err(e) => {
-                eprintln!("nedra: {}: {e}", doc.id);
-                failed += 1;
-                vec![nedra::extract::failed_document(&doc.id, e)]
-            }
-        };
-        if let Err(e) = write_records(&mut out, format, &records, &mut first) {
-            if is_broken_pipe(&e) {
-                return Ok(ExitCode::SUCCESS); // the reader (e.g. `head`) has had enough
-            }
-            return Err(e.context("writing records"));
-        }
-    }
-    if matches!(format, Format::Json) {
-        out.write_all(if first { b"[]\n" } else { b"\n]\n" })?;
-    }
-    match out.flush() {
-        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => return Ok(ExitCode::SUCCESS),
-        other => other.context("writing records")?,
-    }
-    Ok(if failed > 0 {
-        ExitCode::from(1)
-    } else {
-        ExitCode::SUCCESS
-    })
+    /// Show, sentence by sentence, which rules were tried where, what matched, which
+    /// matches lost an overlap to which and why; with --rule, how far that rule's grammar
+    /// got where it did not match.
+    Explain {
+        /// The text itself, a file holding it, or `-` for standard input.
+        input: String,
+        /// Explain this rule only, including where it did not match.
+        #[arg(long = "rule", value_name = "ID")]
+        rule: Option<String>,
+        /// Treat every sentence as this language (`ru` or `kk`), as rule examples do.
+        #[arg(long)]
+        lang: Option<String>,
+        #[command(flatten)]
+        rules: RuleArgs,
+    },
+    /// Run an old and a new rule set over a corpus and print the records added, removed
+    /// and changed (field by field), with a count per record type.
+    Diff {
+        /// Corpus: files, folders, JSONL files or `-`, as for extract.
+        #[arg(required = true)]
+        corpus: Vec<String>,
+        #[command(flatten)]
+        sides: cli::diff::Sides,
+        #[command(flatten)]
+        rules: RuleArgs,
+    },
+    /// Precision, recall and F1 per record type against a gold JSONL file, with the
+    /// semantics of shared/eval/score_records.py.
+    Eval {
+        /// The gold file ({"id", "text", "lang", "records"} per line).
+        gold: PathBuf,
+        /// Score this JSONL output of `nedra extract` instead of extracting.
+        #[arg(long, value_name = "FILE")]
+        pred: Option<PathBuf>,
+        /// Only the gold documents of this language.
+        #[arg(long)]
+        lang: Option<String>,
+        /// Print the scores as JSON.
+        #[arg(long)]
+        json: bool,
+        /// Print this many disagreements (missed, spurious, wrong value) to stderr.
+        #[arg(long, value_name = "N", default_value_t = 0)]
+        show_errors: usize,
+        #[command(flatten)]
+        rules: RuleArgs,
+    },
 }
 
 fn main() -> Result<ExitCode> {
@@ -181,31 +105,36 @@ fn main() -> Result<ExitCode> {
             inputs,
             rules,
             format,
-        } => extract(&inputs, &rules, format),
-        Command::Check { rules } => Ok(match load_or_report(&rules) {
-            Some(set) => {
-                let n = set.rules.len();
-                println!("ok: {n} rules, {} record types", set.records.len());
-                ExitCode::SUCCESS
-            }
-            None => ExitCode::from(1),
-        }),
-        Command::Test { rules, only } => {
-            let Some(set) = load_or_report(&rules) else {
-                return Ok(ExitCode::from(1));
-            };
-            let ex = Extractor::new(set);
-            let only = (!only.is_empty()).then_some(only.as_slice());
-            let report = nedra::examples::run(&ex, only);
-            for f in &report.failures {
-                println!("FAIL {f}");
-            }
-            println!("{} passed, {} failed", report.passed, report.failures.len());
-            Ok(if report.failures.is_empty() {
-                ExitCode::SUCCESS
-            } else {
-                ExitCode::from(1)
-            })
-        }
+        } => cli::extract::run(&inputs, &rules, format),
+        Command::Check { rules, strict } => Ok(cli::check::run(&rules, strict)),
+        Command::Test { rules, only } => Ok(cli::test::run(&rules, &only)),
+        Command::Explain {
+            input,
+            rule,
+            lang,
+            rules,
+        } => cli::explain::run(&input, rule.as_deref(), lang.as_deref(), &rules),
+        Command::Diff {
+            corpus,
+            sides,
+            rules,
+        } => cli::diff::run(&corpus, &rules, &sides),
+        Command::Eval {
+            gold,
+            pred,
+            lang,
+            json,
+            show_errors,
+            rules,
+        } => cli::eval::run(
+            &cli::eval::EvalArgs {
+                gold: &gold,
+                pred: pred.as_deref(),
+                lang: lang.as_deref(),
+                json,
+                show_errors,
+            },
+            &rules,
+        ),
     }
 }

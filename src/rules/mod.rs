@@ -6,10 +6,13 @@
 //! type the rule emits.
 
 pub mod grammar;
+pub mod grammar_panics;
 pub mod lexicon;
 pub mod link;
+pub mod parse;
 pub mod schema;
 pub mod source;
+pub mod types;
 
 use crate::error::{LoadError, LoadErrorKind, LoadErrors, Location};
 use crate::record::FieldValue;
@@ -225,6 +228,12 @@ fn spanned_location<T>(file: &SourceFile, s: &Spanned<T>) -> Location {
 impl RuleSet {
     /// Loads the defaults and/or folders named by `sources`.
     pub fn load(sources: &RuleSources) -> Result<RuleSet, LoadErrors> {
+        RuleSet::from_files(RuleSet::read(sources)?)
+    }
+
+    /// Reads the files `sources` names without loading them, for tools that keep the texts
+    /// (to show a problem in its source line) and then call [`RuleSet::from_files`].
+    pub fn read(sources: &RuleSources) -> Result<Vec<SourceFile>, LoadErrors> {
         let mut files = if sources.defaults {
             source::defaults()
         } else {
@@ -240,7 +249,7 @@ impl RuleSet {
         if !errors.is_empty() {
             return Err(LoadErrors(errors));
         }
-        RuleSet::from_files(files)
+        Ok(files)
     }
 
     /// Loads the defaults plus one folder; a convenience for tools and tests.
@@ -260,19 +269,10 @@ impl RuleSet {
             .enumerate()
             .filter(|(_, f)| f.kind == FileKind::Rules)
         {
-            match toml::from_str::<RuleFile>(&f.text) {
-                Ok(rf) => parsed.push((i, rf)),
-                Err(e) => {
-                    let loc = e
-                        .span()
-                        .map_or_else(|| Location::file_start(&f.name), |s| toml_location(f, s));
-                    errors.push(LoadError::new(
-                        loc,
-                        LoadErrorKind::Toml,
-                        e.message().trim().to_string(),
-                    ));
-                }
-            }
+            // Every problem of the file, not only the first; the items that read are kept.
+            let (rf, problems) = parse::rule_file(f);
+            errors.extend(problems);
+            parsed.extend(rf.map(|rf| (i, rf)));
         }
         let mut lexicons = Lexicons::default();
         let mut records: BTreeMap<String, RecordType> = BTreeMap::new();
@@ -359,10 +359,11 @@ impl RuleSet {
                     .map(|a| crate::text::normalize::normalize_literal(a)),
             );
         }
+        errors.extend(types::check_declarations(&records, &files));
         let grammar = match Grammar::build(&files, &lexicons) {
             Ok(g) => Some(g),
             Err(e) => {
-                errors.extend(e);
+                errors.extend(grammar_panics::locate(e, &files));
                 None
             }
         };
@@ -385,9 +386,10 @@ impl RuleSet {
                 },
             };
             for def in rf.rule {
-                let Some(grammar) = &grammar else { continue };
+                // Without a grammar (it has errors) rules are still checked for everything
+                // else, so one load reports every problem.
                 let cx = CompileContext {
-                    grammar,
+                    grammar: grammar.as_ref(),
                     lexicons: &lexicons,
                     records: &records,
                     rewrites: &rewrites,
@@ -463,7 +465,7 @@ fn grammar_expr<'g>(grammar: &'g Grammar, name: &str) -> Option<&'g OptimizedExp
 
 /// What compiling a rule checks against.
 struct CompileContext<'a> {
-    grammar: &'a Grammar,
+    grammar: Option<&'a Grammar>,
     lexicons: &'a Lexicons,
     records: &'a BTreeMap<String, RecordType>,
     rewrites: &'a BTreeMap<String, Rewrite>,
@@ -499,18 +501,20 @@ fn compile_rule(
         }),
     };
     let entry = def.entry.get_ref().clone();
-    let entry_ok = grammar.has_rule(&entry);
-    if !entry_ok {
+    let entry_ok = grammar.is_some_and(|g| g.has_rule(&entry));
+    if let (false, Some(g)) = (entry_ok, grammar) {
         errors.push(LoadError::new(
             spanned_location(f, &def.entry),
             LoadErrorKind::Reference,
-            format!("no grammar rule `{entry}`"),
+            format!(
+                "no grammar rule `{entry}`{}",
+                crate::suggest::did_you_mean(&entry, g.rule_names())
+            ),
         ));
     }
-    let captures = if entry_ok {
-        reachable(grammar, &entry)
-    } else {
-        HashSet::new()
+    let captures = match grammar {
+        Some(g) if entry_ok => reachable(g, &entry),
+        _ => HashSet::new(),
     };
     let emits = def.emits.get_ref().clone();
     let record = records.get(&emits);
@@ -518,7 +522,10 @@ fn compile_rule(
         errors.push(LoadError::new(
             spanned_location(f, &def.emits),
             LoadErrorKind::Reference,
-            format!("no record type `{emits}` (declare it under [record.{emits}])"),
+            match crate::suggest::closest(&emits, records.keys().map(String::as_str)) {
+                Some(k) => format!("no record type `{emits}` (did you mean `{k}`? or declare it under [record.{emits}])"),
+                None => format!("no record type `{emits}` (declare it under [record.{emits}])"),
+            },
         ));
     }
     let check_capture = |name: &str, loc: &Location, errors: &mut Vec<LoadError>| {
@@ -526,7 +533,10 @@ fn compile_rule(
             errors.push(LoadError::new(
                 loc.clone(),
                 LoadErrorKind::Reference,
-                format!("capture `{name}` is not a grammar rule reachable from `{entry}`"),
+                format!(
+                    "capture `{name}` is not a grammar rule reachable from `{entry}`{}",
+                    crate::suggest::did_you_mean(name, captures.iter().map(String::as_str))
+                ),
             ));
         }
     };
@@ -552,7 +562,13 @@ fn compile_rule(
                 errors.push(LoadError::new(
                     loc.clone(),
                     LoadErrorKind::Reference,
-                    format!("record type `{emits}` has no field `{name}`"),
+                    format!(
+                        "record type `{emits}` has no field `{name}`{}",
+                        crate::suggest::did_you_mean(
+                            name,
+                            rt.fields.iter().map(|(n, _)| n.as_str())
+                        )
+                    ),
                 ));
             }
         }
@@ -595,6 +611,16 @@ fn compile_rule(
             ));
         }
     }
+    if let Some(rt) = record {
+        errors.extend(types::check_rule(
+            f,
+            &def,
+            &fields,
+            rt,
+            cx.lexicons,
+            records,
+        ));
+    }
     if !errors.is_empty() {
         return Err(errors);
     }
@@ -615,6 +641,9 @@ fn compile_rule(
             text: n.into_inner(),
         })
         .collect();
+    let Some(grammar) = grammar else {
+        return Err(errors); // the grammar's own errors are reported
+    };
     Ok(Rule {
         id: def.id.into_inner(),
         first: grammar.first_set(&entry),
