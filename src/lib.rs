@@ -10,6 +10,7 @@
 //! [`lint`] finds warnings, [`explain`] tells why a text gave what it gave, [`diff`] compares
 //! two rule sets' records, [`eval`] scores records against a gold file.
 
+pub mod batch;
 pub mod diagnostics;
 pub mod diff;
 pub mod error;
@@ -20,6 +21,7 @@ pub mod extract;
 pub mod input;
 pub mod peg;
 pub mod lint;
+pub mod output;
 pub mod record;
 pub mod rules;
 pub mod suggest;

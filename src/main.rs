@@ -6,7 +6,6 @@ mod cli;
 use anyhow::Result;
 use clap::{Parser, Subcommand};
 use cli::common::RuleArgs;
-use cli::extract::Format;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -29,9 +28,8 @@ enum Command {
         inputs: Vec<String>,
         #[command(flatten)]
         rules: RuleArgs,
-        /// Output format.
-        #[arg(long, value_enum, default_value = "jsonl")]
-        format: Format,
+        #[command(flatten)]
+        args: cli::extract::ExtractArgs,
     },
     /// Load the rule folders and report every problem and warning with file:line:column
     /// and the source line underlined.
@@ -104,8 +102,8 @@ fn main() -> Result<ExitCode> {
         Command::Extract {
             inputs,
             rules,
-            format,
-        } => cli::extract::run(&inputs, &rules, format),
+            args,
+        } => cli::extract::run(&inputs, &rules, &args),
         Command::Check { rules, strict } => Ok(cli::check::run(&rules, strict)),
         Command::Test { rules, only } => Ok(cli::test::run(&rules, &only)),
         Command::Explain {

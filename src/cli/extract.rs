@@ -1,15 +1,23 @@
-//! `nedra extract`: records from files, folders, JSONL and standard input.
+//! `nedra extract`: records from files, folders, JSONL and standard input — in parallel,
+//! streaming, in input order, with progress on a terminal.
 
 use super::common::{RuleArgs, load};
 use anyhow::{Context, Result};
-use clap::ValueEnum;
+use clap::{Args, ValueEnum};
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use nedra::Extractor;
+use nedra::batch::{self, BatchOptions};
+use nedra::extract::ExtractLimits;
 use nedra::input::Inputs;
-use nedra::{Extractor, Record};
-use std::io::{BufWriter, Write};
+use nedra::output::{self, Output};
+use std::collections::{BTreeMap, HashSet};
+use std::io::IsTerminal;
+use std::path::PathBuf;
 use std::process::ExitCode;
+use std::time::Instant;
 
 /// Output format of `extract`.
-#[derive(Clone, Copy, ValueEnum)]
+#[derive(Clone, Copy, Debug, ValueEnum)]
 pub enum Format {
     /// One JSON record per line.
     Jsonl,
@@ -17,83 +25,141 @@ pub enum Format {
     Json,
     /// A YAML sequence.
     Yaml,
+    /// One CSV table per record type (needs --out DIR, or --types with one type).
+    Csv,
 }
 
-fn write_records(
-    out: &mut dyn Write,
-    format: Format,
-    records: &[Record],
-    first: &mut bool,
-) -> Result<()> {
-    for r in records {
-        match format {
-            Format::Jsonl => {
-                serde_json::to_writer(&mut *out, r)?;
-                out.write_all(b"\n")?;
-            }
-            Format::Json => {
-                out.write_all(if *first { b"[\n" } else { b",\n" })?;
-                serde_json::to_writer(&mut *out, r)?;
-            }
-            Format::Yaml => {
-                let doc = serde_norway::to_string(&[r])?;
-                out.write_all(doc.as_bytes())?;
-            }
+/// Everything `extract` takes besides the inputs and rules.
+#[derive(Args, Clone, Debug)]
+pub struct ExtractArgs {
+    /// Output format.
+    #[arg(long, value_enum, default_value = "jsonl")]
+    pub format: Format,
+    /// Write one file per record type into this folder (amount.jsonl, deposit.csv, …).
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    /// Only these record types, comma-separated (e.g. amount,deposit).
+    #[arg(long, value_delimiter = ',', value_name = "TYPES")]
+    pub types: Vec<String>,
+    /// Worker threads; 0 means one per core.
+    #[arg(long, short = 'j', default_value_t = 0)]
+    pub jobs: usize,
+    /// Write each document's records as soon as it is done, not in input order.
+    #[arg(long)]
+    pub unordered: bool,
+    /// No progress bar and no summary.
+    #[arg(long, short = 'q')]
+    pub quiet: bool,
+    /// Print the one-line summary even when standard error is not a terminal.
+    #[arg(long)]
+    pub summary: bool,
+    /// Largest document in bytes; a larger one is an error on that document.
+    #[arg(long, default_value_t = ExtractLimits::default().max_bytes, value_name = "BYTES")]
+    pub max_bytes: usize,
+    /// Matching steps a document may take per byte (plus a fixed base); reaching it is an
+    /// error on that document, so a pathological text cannot hang a worker.
+    #[arg(long, default_value_t = ExtractLimits::default().steps_per_byte, value_name = "N")]
+    pub max_steps_per_byte: u64,
+}
+
+impl From<Format> for output::Format {
+    fn from(f: Format) -> output::Format {
+        match f {
+            Format::Jsonl => output::Format::Jsonl,
+            Format::Json => output::Format::Json,
+            Format::Yaml => output::Format::Yaml,
+            Format::Csv => output::Format::Csv,
         }
-        *first = false;
     }
-    Ok(())
 }
 
-fn is_broken_pipe(e: &anyhow::Error) -> bool {
-    e.chain().any(|c| {
-        c.downcast_ref::<std::io::Error>()
-            .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
-            || c.downcast_ref::<serde_json::Error>()
-                .and_then(|j| j.io_error_kind())
-                .is_some_and(|k| k == std::io::ErrorKind::BrokenPipe)
-    })
+fn progress(show: bool) -> ProgressBar {
+    if !show {
+        return ProgressBar::hidden();
+    }
+    let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr_with_hz(4));
+    bar.set_style(
+        ProgressStyle::with_template("{spinner} {elapsed_precise} {msg}")
+            .unwrap_or_else(|_| ProgressStyle::default_spinner()),
+    );
+    bar
 }
 
 /// Runs `extract`: exit 0, 1 when a document failed, 2 when the rules do not load.
-pub fn run(inputs: &[String], rules: &RuleArgs, format: Format) -> Result<ExitCode> {
+pub fn run(inputs: &[String], rules: &RuleArgs, args: &ExtractArgs) -> Result<ExitCode> {
     let Some(set) = load(rules) else {
         return Ok(ExitCode::from(2));
     };
-    let ex = Extractor::new(set);
-    let stdout = std::io::stdout();
-    let mut out = BufWriter::new(stdout.lock());
-    let mut failed = 0usize;
-    let mut first = true;
-    for doc in Inputs::new(inputs) {
-        let records = match &doc.content {
-            Ok(bytes) => {
-                let (records, err) = ex.extract_bytes(&doc.id, bytes);
-                if let Some(e) = err {
-                    eprintln!("nedra: {}: {e}", doc.id);
-                    failed += 1;
-                }
-                records
-            }
-            Err(e) => {
-                eprintln!("nedra: {}: {e}", doc.id);
-                failed += 1;
-                vec![nedra::extract::failed_document(&doc.id, e)]
-            }
-        };
-        if let Err(e) = write_records(&mut out, format, &records, &mut first) {
-            if is_broken_pipe(&e) {
-                return Ok(ExitCode::SUCCESS); // the reader (e.g. `head`) has had enough
-            }
-            return Err(e.context("writing records"));
+    let types: Option<HashSet<String>> =
+        (!args.types.is_empty()).then(|| args.types.iter().cloned().collect());
+    let mut out = Output::new(args.format.into(), args.out.as_deref(), types, &set)
+        .context("opening the output")?;
+    let limits = ExtractLimits {
+        max_bytes: args.max_bytes,
+        steps_per_byte: args.max_steps_per_byte,
+        ..ExtractLimits::default()
+    };
+    let ex = Extractor::new(set).with_limits(limits);
+    let terminal = std::io::stderr().is_terminal();
+    let bar = progress(terminal && !args.quiet);
+    let mut opts = BatchOptions::new(args.jobs);
+    opts.ordered = !args.unordered;
+    let started = Instant::now();
+    let (mut docs, mut failed, mut bytes) = (0usize, 0usize, 0usize);
+    let mut by_type: BTreeMap<String, usize> = BTreeMap::new();
+    let mut write_error = None;
+    batch::run(&ex, Inputs::new(inputs), opts, |r| {
+        docs += 1;
+        bytes += r.bytes;
+        if let Some(e) = &r.error {
+            failed += 1;
+            bar.suspend(|| eprintln!("nedra: {}: {e}", r.id));
         }
+        for rec in r
+            .records
+            .iter()
+            .filter(|rec| rec.kind != nedra::extract::DOCUMENT)
+        {
+            *by_type.entry(rec.kind.clone()).or_default() += 1;
+        }
+        if let Err(e) = out.write(&r.records) {
+            write_error = Some(e);
+            return false;
+        }
+        let secs = started.elapsed().as_secs_f64().max(1e-9);
+        let records: usize = by_type.values().sum();
+        bar.set_message(format!(
+            "{docs} documents, {:.1} MB, {records} records, {failed} errors, {:.2} MB/s",
+            bytes as f64 / 1e6,
+            bytes as f64 / 1e6 / secs
+        ));
+        bar.tick();
+        true
+    })?;
+    bar.finish_and_clear();
+    if let Some(e) = write_error {
+        if e.is_broken_pipe() {
+            return Ok(ExitCode::SUCCESS); // the reader (e.g. `head`) has had enough
+        }
+        return Err(e).context("writing records");
     }
-    if matches!(format, Format::Json) {
-        out.write_all(if first { b"[]\n" } else { b"\n]\n" })?;
-    }
-    match out.flush() {
-        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => return Ok(ExitCode::SUCCESS),
+    match out.finish() {
+        Err(e) if e.is_broken_pipe() => return Ok(ExitCode::SUCCESS),
         other => other.context("writing records")?,
+    }
+    if !args.quiet && (terminal || args.summary) {
+        let secs = started.elapsed().as_secs_f64().max(1e-9);
+        let counts: Vec<String> = by_type.iter().map(|(t, n)| format!("{n} {t}")).collect();
+        eprintln!(
+            "nedra: {docs} documents ({:.1} MB) in {secs:.1} s, {:.2} MB/s; records: {}; {failed} failed",
+            bytes as f64 / 1e6,
+            bytes as f64 / 1e6 / secs,
+            if counts.is_empty() {
+                "none".to_string()
+            } else {
+                counts.join(", ")
+            }
+        );
     }
     Ok(if failed > 0 {
         ExitCode::from(1)
