@@ -11,6 +11,7 @@
 //! two rule sets' records, [`eval`] scores records against a gold file.
 
 pub mod batch;
+pub mod bench;
 pub mod diagnostics;
 pub mod diff;
 pub mod error;

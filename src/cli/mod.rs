@@ -1,5 +1,6 @@
 //! The subcommands of the `nedra` binary, one module each, and what they share.
 
+pub mod bench;
 pub mod check;
 pub mod common;
 pub mod diff;

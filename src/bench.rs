@@ -1,0 +1,141 @@
+//! The benchmark behind `nedra bench`: throughput of the default rules on one thread and on
+//! all threads, with the rule set grown tenfold, against a single `regex` pass over the same
+//! text (so the result reads as a ratio that holds on a noisy machine), and the peak memory
+//! of `nedra extract` on two corpus sizes.
+
+use crate::batch::{self, BatchOptions};
+use crate::error::LoadErrors;
+use crate::extract::Extractor;
+use crate::input::Document;
+use crate::rules::RuleSet;
+use crate::rules::source::{self, FileKind, SourceFile};
+use std::time::Instant;
+
+/// A corpus in memory: the test articles repeated until it reaches a size.
+#[derive(Debug, Clone)]
+pub struct Corpus {
+    /// (id, text) documents.
+    pub docs: Vec<(String, String)>,
+    /// Total bytes.
+    pub bytes: usize,
+}
+
+impl Corpus {
+    /// Repeats `articles` until the corpus holds at least `min_bytes`.
+    pub fn build(articles: &[String], min_bytes: usize) -> Corpus {
+        let mut docs = Vec::new();
+        let mut bytes = 0;
+        if articles.iter().all(String::is_empty) {
+            return Corpus { docs, bytes };
+        }
+        while bytes < min_bytes {
+            for a in articles {
+                docs.push((format!("d{}", docs.len()), a.clone()));
+                bytes += a.len();
+            }
+        }
+        Corpus { docs, bytes }
+    }
+
+    /// The corpus as JSONL lines, for feeding a `nedra extract` process.
+    pub fn jsonl(&self) -> String {
+        let mut out = String::with_capacity(self.bytes + self.docs.len() * 32);
+        for (id, text) in &self.docs {
+            out.push_str(&serde_json::json!({ "id": id, "text": text }).to_string());
+            out.push('\n');
+        }
+        out
+    }
+}
+
+/// Megabytes per second of extracting `corpus` with `ex` on `jobs` threads, and the records.
+pub fn throughput(ex: &Extractor, corpus: &Corpus, jobs: usize) -> (f64, usize) {
+    let docs = corpus.docs.iter().map(|(id, t)| Document {
+        id: id.clone(),
+        content: Ok(t.as_bytes().to_vec()),
+    });
+    let mut records = 0usize;
+    let start = Instant::now();
+    let opts = BatchOptions {
+        jobs,
+        ordered: true,
+        window: jobs * 8,
+    };
+    let _ = batch::run(ex, docs, opts, |r| {
+        records += r.records.len();
+        true
+    });
+    (
+        corpus.bytes as f64 / 1e6 / start.elapsed().as_secs_f64().max(1e-9),
+        records,
+    )
+}
+
+/// The reference: one pass of a comparable amount pattern with the `regex` crate.
+pub fn regex_throughput(corpus: &Corpus) -> (f64, usize) {
+    let re = regex::Regex::new(
+        r"(?i)\$?\d+(?:[ \u{a0}]\d{3})*(?:[.,]\d+)?\s*(?:тыс\.?|млн|млрд|трлн|мың|миллион\w*|миллиард\w*)?\s*(?:тонн\w*|т\b|доллар\w*|тенге|теңге\w*|руб\w*|сом\w*|%|процент\w*|пайыз\w*|га\b)",
+    )
+    .expect("the reference pattern compiles");
+    let start = Instant::now();
+    let found: usize = corpus
+        .docs
+        .iter()
+        .map(|(_, t)| re.find_iter(t).count())
+        .sum();
+    (
+        corpus.bytes as f64 / 1e6 / start.elapsed().as_secs_f64().max(1e-9),
+        found,
+    )
+}
+
+/// The default rule files with every rule file repeated `times` times under new rule ids:
+/// the same work as the defaults, `times` over, to see how matching scales with rules.
+pub fn grown_rules(times: usize) -> Result<RuleSet, LoadErrors> {
+    let base = source::defaults();
+    let mut files: Vec<SourceFile> = base.clone();
+    for k in 1..times {
+        for f in base
+            .iter()
+            .filter(|f| f.kind == FileKind::Rules && f.text.contains("[[rule]]"))
+        {
+            let text: String = f
+                .text
+                .lines()
+                .map(|l| match l.strip_prefix("id = \"") {
+                    Some(rest) => format!("id = \"copy{k}.{rest}"),
+                    None => l.to_string(),
+                })
+                .collect::<Vec<_>>()
+                .join("\n");
+            files.push(SourceFile {
+                name: format!("{}#copy{k}", f.name),
+                text,
+                kind: FileKind::Rules,
+                layer: 0,
+            });
+        }
+    }
+    RuleSet::from_files(files)
+}
+
+/// Peak resident memory (KiB) of a finished child, read from /proc while it runs.
+pub fn peak_rss_kib(child: &mut std::process::Child) -> Option<u64> {
+    let status = format!("/proc/{}/status", child.id());
+    let mut peak = None;
+    loop {
+        if let Ok(s) = std::fs::read_to_string(&status) {
+            let hwm = s
+                .lines()
+                .find_map(|l| l.strip_prefix("VmHWM:"))
+                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok());
+            if hwm.is_some() {
+                peak = hwm.max(peak);
+            }
+        }
+        match child.try_wait() {
+            Ok(Some(_)) | Err(_) => return peak,
+            Ok(None) => std::thread::sleep(std::time::Duration::from_millis(20)),
+        }
+    }
+}

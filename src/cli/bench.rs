@@ -1,0 +1,108 @@
+//! `nedra bench`: throughput and memory, as a table (see `nedra::bench`).
+
+use anyhow::{Context, Result};
+use nedra::bench::{self, Corpus};
+use nedra::{Extractor, RuleSet, RuleSources};
+use std::path::Path;
+use std::process::{Command, ExitCode, Stdio};
+
+/// Runs the benchmark over articles from `corpus_dir`.
+pub fn run(corpus_dir: &Path, mb: usize, big_mb: usize, jobs: usize) -> Result<ExitCode> {
+    let mut paths: Vec<_> = std::fs::read_dir(corpus_dir)
+        .with_context(|| format!("reading {}", corpus_dir.display()))?
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|x| x == "txt"))
+        .collect();
+    paths.sort();
+    let articles: Vec<String> = paths
+        .iter()
+        .filter_map(|p| std::fs::read_to_string(p).ok())
+        .collect();
+    anyhow::ensure!(
+        !articles.is_empty(),
+        "no *.txt articles in {}",
+        corpus_dir.display()
+    );
+    let jobs = if jobs == 0 {
+        std::thread::available_parallelism().map_or(1, |n| n.get())
+    } else {
+        jobs
+    };
+    let corpus = Corpus::build(&articles, mb << 20);
+    eprintln!(
+        "corpus: {} documents, {:.1} MB from {} articles",
+        corpus.docs.len(),
+        corpus.bytes as f64 / 1e6,
+        articles.len()
+    );
+    let default = Extractor::new(
+        RuleSet::load(&RuleSources {
+            defaults: true,
+            dirs: vec![],
+        })
+        .map_err(|e| anyhow::anyhow!("{e}"))?,
+    );
+    let rules = default.rules().rules.len();
+    let grown = Extractor::new(bench::grown_rules(10).map_err(|e| anyhow::anyhow!("{e}"))?);
+    let (re, re_found) = bench::regex_throughput(&corpus);
+    let (one, recs) = bench::throughput(&default, &corpus, 1);
+    let (all, _) = bench::throughput(&default, &corpus, jobs);
+    let (grown_one, _) = bench::throughput(&grown, &corpus, 1);
+    println!("| measure | MB/s | vs regex |");
+    println!("| --- | ---: | ---: |");
+    println!("| regex reference, 1 thread ({re_found} matches) | {re:.1} | 1.00 |");
+    println!(
+        "| default rules ({rules} rules), 1 thread ({recs} records) | {one:.2} | {:.3} |",
+        one / re
+    );
+    println!(
+        "| default rules, {jobs} threads | {all:.2} | {:.3} |",
+        all / re
+    );
+    println!(
+        "| rules grown 10x ({} rules), 1 thread | {grown_one:.2} | {:.3} |",
+        grown.rules().rules.len(),
+        grown_one / re
+    );
+    println!();
+    println!(
+        "slowdown with 10x rules: {:.2}x; speed-up on {jobs} threads: {:.2}x",
+        one / grown_one,
+        all / one
+    );
+    let exe = std::env::current_exe().context("finding the nedra binary")?;
+    let dir = tempfile_dir()?;
+    println!();
+    println!("| corpus | peak RSS of `nedra extract --jobs {jobs}` |");
+    println!("| --- | ---: |");
+    for size in [mb, big_mb] {
+        let c = Corpus::build(&articles, size << 20);
+        let file = dir.join(format!("bench-{size}mb.jsonl"));
+        std::fs::write(&file, c.jsonl()).with_context(|| format!("writing {}", file.display()))?;
+        drop(c);
+        let mut child = Command::new(&exe)
+            .args(["extract", "--quiet", "--jobs", &jobs.to_string()])
+            .arg(&file)
+            .stdout(Stdio::null())
+            .spawn()
+            .context("starting nedra extract")?;
+        let peak = bench::peak_rss_kib(&mut child);
+        let _ = std::fs::remove_file(&file);
+        println!(
+            "| {size} MB | {} |",
+            peak.map_or("unknown".to_string(), |k| format!(
+                "{:.1} MB",
+                k as f64 / 1024.0
+            ))
+        );
+    }
+    let _ = std::fs::remove_dir(&dir);
+    Ok(ExitCode::SUCCESS)
+}
+
+fn tempfile_dir() -> Result<std::path::PathBuf> {
+    let dir = std::env::temp_dir().join(format!("nedra-bench-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
+    Ok(dir)
+}
