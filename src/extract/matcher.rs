@@ -9,6 +9,7 @@ use super::tree::Node;
 use crate::peg::{Limits, MatchError};
 use crate::rules::RuleSet;
 use crate::text::sentences::Sentence;
+use std::collections::HashMap;
 
 /// A grammar match of one rule, before it becomes a record.
 #[derive(Debug, Clone)]
@@ -49,19 +50,41 @@ fn word_start(text: &str, pos: usize, sentence_start: usize) -> bool {
 
 /// Runs the rules of one sentence of the normalised `text`: `tries` are (position, rule)
 /// pairs the prefilter found for rules with known starts; `anywhere` are rules that can
-/// start with anything, tried at every word start whose character is in their first set.
+/// start with anything, tried at every word start whose character is in their first set;
+/// `shared[r]` says rule `r`'s entry grammar rule is used by other rules too (its matches
+/// are then computed once per position).
 pub fn candidates(
     set: &RuleSet,
     text: &str,
     sentence: &Sentence,
     tries: &[(usize, usize)],
     anywhere: &[usize],
+    shared: &[bool],
     budget: &Budget,
 ) -> Vec<Candidate> {
+    // Rules that share an entry grammar rule share its match at a position: matching cost
+    // grows with the distinct grammars, not with the number of rules.
+    let mut memo: HashMap<(&str, usize), Option<Candidate>> = HashMap::new();
+    let mut attempt = |r: usize, pos: usize, out: &mut Vec<Candidate>| {
+        if !shared.get(r).copied().unwrap_or(false) {
+            out.extend(try_at(set, r, text, pos, sentence.end, budget));
+            return;
+        }
+        let entry = set.rules[r].entry.as_str();
+        let found = memo
+            .entry((entry, pos))
+            .or_insert_with(|| try_at(set, r, text, pos, sentence.end, budget));
+        if let Some(c) = found {
+            out.push(Candidate {
+                rule: r,
+                ..c.clone()
+            });
+        }
+    };
     let mut out = Vec::new();
     for &(pos, r) in tries {
         if word_start(text, pos, sentence.start) {
-            out.extend(try_at(set, r, text, pos, sentence.end, budget));
+            attempt(r, pos, &mut out);
         }
     }
     if !anywhere.is_empty() {
@@ -72,7 +95,7 @@ pub fn candidates(
             }
             for &r in anywhere {
                 if set.rules[r].first.contains(c) {
-                    out.extend(try_at(set, r, text, pos, sentence.end, budget));
+                    attempt(r, pos, &mut out);
                 }
             }
         }

@@ -269,7 +269,15 @@ impl Extractor {
                 .filter(|&r| ok(r))
                 .collect();
             let _ = rules;
-            for c in matcher::candidates(&self.rules, &norm.text, s, &tries, &anywhere, &budget) {
+            for c in matcher::candidates(
+                &self.rules,
+                &norm.text,
+                s,
+                &tries,
+                &anywhere,
+                &self.prefilter.shared_entry,
+                &budget,
+            ) {
                 if self.rules.rules[c.rule].emits == DOCUMENT && i >= HEADER_SENTENCES {
                     continue;
                 }

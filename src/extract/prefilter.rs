@@ -32,6 +32,8 @@ pub struct Prefilter {
     digit_start: Vec<usize>,
     /// Rules that can begin anywhere.
     pub any_start: Vec<usize>,
+    /// Per rule: its entry grammar rule is shared with another rule.
+    pub shared_entry: Vec<bool>,
 }
 
 /// Which rules may match in which sentence of one document.
@@ -118,6 +120,11 @@ impl Prefilter {
             start_rules,
             digit_start,
             any_start,
+            shared_entry: set
+                .rules
+                .iter()
+                .map(|r| set.rules.iter().filter(|o| o.entry == r.entry).count() > 1)
+                .collect(),
         }
     }
 
