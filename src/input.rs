@@ -117,7 +117,17 @@ fn list_dir(
                 list_dir(&path, &name, out, errors, depth + 1);
             }
         } else if path.extension().is_some_and(|x| x == "txt") {
-            out.push((path, name));
+            // A FIFO or device named *.txt would block or never end: in a folder walk only
+            // regular files are documents; anything else is reported, not read.
+            match std::fs::metadata(&path) {
+                Ok(m) if !m.is_file() => errors.push(Document {
+                    id: name,
+                    content: Err(DocError::Unreadable(
+                        "not a regular file (a FIFO, socket or device); skipped".into(),
+                    )),
+                }),
+                _ => out.push((path, name)),
+            }
         }
     }
 }
