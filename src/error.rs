@@ -173,3 +173,12 @@ pub enum DocError {
     #[error("bad JSONL line: {0}")]
     BadJsonl(String),
 }
+
+/// The message of a caught panic (what `panic!` was given), for reporting it as an error.
+pub(crate) fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
+    payload
+        .downcast_ref::<String>()
+        .cloned()
+        .or_else(|| payload.downcast_ref::<&str>().map(|s| s.to_string()))
+        .unwrap_or_else(|| "unknown panic".to_string())
+}

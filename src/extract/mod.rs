@@ -195,11 +195,7 @@ impl Extractor {
                 match run {
                     Ok((records, trace)) => (records, trace.error),
                     Err(payload) => {
-                        let what = payload
-                            .downcast_ref::<String>()
-                            .cloned()
-                            .or_else(|| payload.downcast_ref::<&str>().map(|s| s.to_string()))
-                            .unwrap_or_default();
+                        let what = crate::error::panic_message(&*payload);
                         let err = DocError::Internal(what);
                         (vec![failed_document(doc, &err)], Some(err))
                     }

@@ -97,14 +97,6 @@ fn line_col(e: &pest::error::Error<MetaRule>) -> (usize, usize) {
     }
 }
 
-fn panic_text(payload: Box<dyn std::any::Any + Send>) -> String {
-    payload
-        .downcast_ref::<String>()
-        .cloned()
-        .or_else(|| payload.downcast_ref::<&str>().map(|s| s.to_string()))
-        .unwrap_or_else(|| "unknown panic".to_string())
-}
-
 /// Finds the grammar rules a file defines; syntax errors are reported against the file.
 fn definitions(file: &SourceFile, index: usize) -> Result<Vec<Definition>, LoadError> {
     let parsed = catch_unwind(AssertUnwindSafe(|| {
@@ -153,7 +145,7 @@ fn definitions(file: &SourceFile, index: usize) -> Result<Vec<Definition>, LoadE
             LoadErrorKind::Grammar,
             format!(
                 "pest could not read this grammar (it panicked: {})",
-                panic_text(p)
+                crate::error::panic_message(&*p)
             ),
         )),
     }
@@ -286,7 +278,7 @@ impl Grammar {
                     format!(
                         "pest could not validate the grammar of {} (it panicked: {})",
                         files.join(", "),
-                        panic_text(p)
+                        crate::error::panic_message(&*p)
                     ),
                 )]);
             }

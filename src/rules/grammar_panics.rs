@@ -14,14 +14,6 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 
 const PANICKED: &str = "(it panicked:";
 
-fn panic_text(payload: Box<dyn std::any::Any + Send>) -> String {
-    payload
-        .downcast_ref::<String>()
-        .cloned()
-        .or_else(|| payload.downcast_ref::<&str>().map(|s| s.to_string()))
-        .unwrap_or_else(|| "unknown panic".to_string())
-}
-
 /// The rule definitions of a grammar file that make `pest_meta` panic on their own.
 fn panicking_rules(file: &SourceFile) -> Vec<LoadError> {
     let defs = catch_unwind(AssertUnwindSafe(|| {
@@ -44,7 +36,7 @@ fn panicking_rules(file: &SourceFile) -> Vec<LoadError> {
                 LoadErrorKind::Grammar,
                 format!(
                     "pest cannot read this rule (pest_meta panics: {}); look for an escape such as \"\\u{{D800}}\" that is no character, a PEEK index out of range, or a `|` with nothing before it",
-                    panic_text(p).trim()
+                    crate::error::panic_message(&*p).trim()
                 ),
             ));
         }

@@ -686,7 +686,10 @@ fn compile_link(
         }
         Scanner::new(cx.lexicons, &names, prefix)
     };
-    let within_clause = l.within_clause.as_ref().and_then(|n| scanner(n, false, &mut errors));
+    let within_clause = l
+        .within_clause
+        .as_ref()
+        .and_then(|n| scanner(n, false, &mut errors));
     let scan = l
         .scan
         .as_ref()
@@ -822,13 +825,23 @@ fn compile_field(
                 return Err(LoadError::new(
                     loc.clone(),
                     LoadErrorKind::Toml,
-                    format!("unknown `case = \"{other}\"`: use `capitalized`, `all_capitalized` or `lowercase`"),
+                    format!(
+                        "unknown `case = \"{other}\"`: use `capitalized`, `all_capitalized` or `lowercase`"
+                    ),
                 ));
             }
         };
-        let exclude = spec.exclude.as_ref().map(schema::OneOrMany::to_vec).unwrap_or_default();
+        let exclude = spec
+            .exclude
+            .as_ref()
+            .map(schema::OneOrMany::to_vec)
+            .unwrap_or_default();
         if let Some(x) = exclude.iter().find(|x| !lexicons.has_lexicon(x)) {
-            return Err(LoadError::new(loc.clone(), LoadErrorKind::Reference, format!("no lexicon `{x}`")));
+            return Err(LoadError::new(
+                loc.clone(),
+                LoadErrorKind::Reference,
+                format!("no lexicon `{x}`"),
+            ));
         }
         let rewrite = match &spec.rewrite {
             None => None,
