@@ -205,6 +205,45 @@ fn not_utf8_reports_the_byte_offset_and_too_large_reports_the_size() {
 }
 
 #[test]
+fn a_document_that_exhausts_the_step_budget_fails_alone() {
+    let dir = tempfile::tempdir().expect("dir");
+    let good = with_good(dir.path());
+    let heavy = dir.path().join("heavy.txt");
+    std::fs::write(&heavy, "Добыча выросла на 5% до 10 млн тонн. ".repeat(50)).expect("write");
+    // A base of 2,000 steps plus one per byte: enough for the short article, not for one
+    // fifty times its size with an amount in every sentence.
+    let run = nedra(&[
+        "extract",
+        "--max-steps",
+        "2000",
+        "--max-steps-per-byte",
+        "1",
+        heavy.to_str().expect("p"),
+        &good,
+    ]);
+    assert_eq!(run.code, Some(1), "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains("heavy.txt: gave up: step budget exceeded"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(run.stderr.lines().count(), 1, "{}", run.stderr);
+    let recs = records(&run.stdout);
+    let h = heavy.to_str().expect("p");
+    assert!(
+        recs.iter()
+            .any(|r| r["doc"] == h && r["type"] == "document" && r["error"].is_string())
+    );
+    assert_eq!(
+        recs.iter().filter(|r| r["doc"] == h).count(),
+        1,
+        "a failed document gives its document record only"
+    );
+    assert_good_records_present(&recs, &good);
+}
+
+#[test]
 fn the_base_step_budget_covers_a_short_article_without_per_byte_steps() {
     let dir = tempfile::tempdir().expect("dir");
     let good = with_good(dir.path());

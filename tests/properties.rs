@@ -84,4 +84,23 @@ proptest! {
     fn arbitrary_bytes(b in prop::collection::vec(any::<u8>(), 0..300)) {
         check(&b)?;
     }
+
+    #[test]
+    fn results_do_not_depend_on_the_number_of_threads(docs in prop::collection::vec(newsy(), 0..12)) {
+        let run = |jobs: usize| {
+            let input = docs.iter().enumerate().map(|(i, t)| nedra::input::Document {
+                id: format!("d{i}"),
+                content: Ok(t.as_bytes().to_vec()),
+            });
+            let mut out = Vec::new();
+            let opts = nedra::batch::BatchOptions { jobs, ordered: true, window: 3 };
+            nedra::batch::run(extractor(), input, opts, |r| {
+                out.push(r.records);
+                true
+            })
+            .expect("pool");
+            out
+        };
+        prop_assert_eq!(run(1), run(3));
+    }
 }

@@ -60,6 +60,10 @@ pub struct ExtractArgs {
     /// error on that document, so a pathological text cannot hang a worker.
     #[arg(long, default_value_t = ExtractLimits::default().steps_per_byte, value_name = "N")]
     pub max_steps_per_byte: u64,
+    /// Matching steps every document may take whatever its size (added to the per-byte
+    /// budget).
+    #[arg(long, default_value_t = ExtractLimits::default().base_steps, value_name = "N")]
+    pub max_steps: u64,
 }
 
 impl From<Format> for output::Format {
@@ -97,6 +101,7 @@ pub fn run(inputs: &[String], rules: &RuleArgs, args: &ExtractArgs) -> Result<Ex
     let limits = ExtractLimits {
         max_bytes: args.max_bytes,
         steps_per_byte: args.max_steps_per_byte,
+        base_steps: args.max_steps,
         ..ExtractLimits::default()
     };
     let ex = Extractor::new(set).with_limits(limits);
