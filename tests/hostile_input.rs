@@ -311,3 +311,47 @@ fn left_recursion_and_empty_loops_are_refused_at_load() {
         assert!(run.stderr.contains(what), "{}", run.stderr);
     }
 }
+
+#[test]
+fn deep_nesting_hits_the_depth_limit_and_fails_that_document_alone() {
+    let rules = tempfile::tempdir().expect("dir");
+    std::fs::write(
+        rules.path().join("nest.pest"),
+        "nest = { \"(\" ~ nest? ~ \")\" }\nnested = ${ nest }\n",
+    )
+    .expect("write");
+    std::fs::write(
+        rules.path().join("nest.toml"),
+        "lang = \"ru\"\n[record.brackets]\nfields = { depth = \"string\" }\n\n[[rule]]\nid = \"nest\"\nentry = \"nested\"\nemits = \"brackets\"\nnegative = [\"текст\"]\n[[rule.example]]\ntext = \"(())\"\n",
+    )
+    .expect("write");
+    let dir = tempfile::tempdir().expect("dir");
+    let deep = dir.path().join("deep.txt");
+    std::fs::write(&deep, format!("{}{}", "(".repeat(300), ")".repeat(300))).expect("write");
+    let shallow = dir.path().join("shallow.txt");
+    std::fs::write(&shallow, "((()))").expect("write");
+    let r = rules.path().to_str().expect("p");
+    let run = nedra(&[
+        "extract",
+        "--rules",
+        r,
+        "--max-depth",
+        "100",
+        deep.to_str().expect("p"),
+        shallow.to_str().expect("p"),
+    ]);
+    assert_eq!(run.code, Some(1), "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains("deep.txt: gave up: nesting limit exceeded"),
+        "{}",
+        run.stderr
+    );
+    let recs = records(&run.stdout);
+    let s = shallow.to_str().expect("p");
+    assert!(
+        recs.iter()
+            .any(|x| x["doc"] == s && x["type"] == "brackets"),
+        "{recs:?}"
+    );
+}

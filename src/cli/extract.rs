@@ -64,6 +64,9 @@ pub struct ExtractArgs {
     /// budget).
     #[arg(long, default_value_t = ExtractLimits::default().base_steps, value_name = "N")]
     pub max_steps: u64,
+    /// Deepest nesting of grammar rule calls (recursive grammars on deeply nested text).
+    #[arg(long, default_value_t = ExtractLimits::default().max_depth, value_name = "N")]
+    pub max_depth: u32,
 }
 
 impl From<Format> for output::Format {
@@ -102,6 +105,7 @@ pub fn run(inputs: &[String], rules: &RuleArgs, args: &ExtractArgs) -> Result<Ex
         max_bytes: args.max_bytes,
         steps_per_byte: args.max_steps_per_byte,
         base_steps: args.max_steps,
+        max_depth: args.max_depth,
         ..ExtractLimits::default()
     };
     let ex = Extractor::new(set).with_limits(limits);
