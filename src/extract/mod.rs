@@ -36,7 +36,6 @@ const HEADER_SENTENCES: usize = 6;
 #[derive(Debug)]
 pub struct Extractor {
     rules: RuleSet,
-    by_lang: BTreeMap<Lang, Vec<usize>>,
     type_order: Vec<String>,
     prefilter: prefilter::Prefilter,
     limits: ExtractLimits,
@@ -145,15 +144,10 @@ fn type_order(rules: &RuleSet) -> Vec<String> {
 impl Extractor {
     /// Prepares a rule set for extraction.
     pub fn new(rules: RuleSet) -> Extractor {
-        let mut by_lang: BTreeMap<Lang, Vec<usize>> = BTreeMap::new();
-        for (i, r) in rules.rules.iter().enumerate() {
-            by_lang.entry(r.lang).or_default().push(i);
-        }
         let type_order = type_order(&rules);
         let prefilter = prefilter::Prefilter::new(&rules);
         Extractor {
             rules,
-            by_lang,
             type_order,
             prefilter,
             limits: ExtractLimits::default(),
@@ -240,9 +234,6 @@ impl Extractor {
             .saturating_add(self.limits.steps_per_byte.saturating_mul(raw.len() as u64));
         let budget = matcher::Budget::new(steps, self.limits.max_depth);
         for (i, s) in sents.iter().enumerate() {
-            let Some(rules) = self.by_lang.get(&s.lang) else {
-                continue;
-            };
             // A rule runs where the prefilter allows it, in sentences of its language;
             // datelines only in the header.
             let ok = |r: usize| {
@@ -264,7 +255,6 @@ impl Extractor {
                 .copied()
                 .filter(|&r| ok(r))
                 .collect();
-            let _ = rules;
             for c in matcher::candidates(
                 &self.rules,
                 &norm.text,

@@ -154,14 +154,23 @@ impl Compiler<'_> {
         if let Some(b) = builtin(name) {
             return Ok(self.push(b));
         }
-        if let Some(f) = pest::unicode::by_name(name) {
-            // Unicode properties other than the common ones above: resolve once per char.
-            let _ = f;
+        if pest::unicode::by_name(name).is_some() {
+            // A Unicode property other than the common ones above.
             return Err(self.unsupported(&format!(
                 "the Unicode property {name} (use LETTER, NUMBER, …)"
             )));
         }
         Err(self.unsupported(&format!("the undefined rule `{name}`")))
+    }
+}
+
+fn kind_of(ty: RuleType) -> Kind {
+    match ty {
+        RuleType::Normal => Kind::Normal,
+        RuleType::Silent => Kind::Silent,
+        RuleType::Atomic => Kind::Atomic,
+        RuleType::CompoundAtomic => Kind::CompoundAtomic,
+        RuleType::NonAtomic => Kind::NonAtomic,
     }
 }
 
@@ -247,13 +256,7 @@ pub fn compile(
             .and_then(|l| lexicon_expr(l, &ids))
         {
             let expr = c.push(e);
-            let kind = match r.ty {
-                RuleType::Silent => Kind::Silent,
-                RuleType::Atomic => Kind::Atomic,
-                RuleType::Normal => Kind::Normal,
-                RuleType::NonAtomic => Kind::NonAtomic,
-                RuleType::CompoundAtomic => Kind::CompoundAtomic,
-            };
+            let kind = kind_of(r.ty);
             compiled.push(CompiledRule {
                 name: r.name.clone(),
                 kind,
@@ -269,13 +272,7 @@ pub fn compile(
                 0
             }
         };
-        let kind = match r.ty {
-            RuleType::Normal => Kind::Normal,
-            RuleType::Silent => Kind::Silent,
-            RuleType::Atomic => Kind::Atomic,
-            RuleType::CompoundAtomic => Kind::CompoundAtomic,
-            RuleType::NonAtomic => Kind::NonAtomic,
-        };
+        let kind = kind_of(r.ty);
         let trivia = r.name == "WHITESPACE" || r.name == "COMMENT";
         compiled.push(CompiledRule {
             name: r.name.clone(),

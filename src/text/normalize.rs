@@ -62,17 +62,10 @@ pub fn normalize_literal(s: &str) -> String {
 
 /// Byte length of one base character with the combining marks that follow it.
 fn unit_len(s: &str) -> usize {
-    let mut chars = s.char_indices();
-    let Some((_, first)) = chars.next() else {
-        return 0;
-    };
-    for (i, c) in chars {
-        if canonical_combining_class(c) == 0 {
-            return i;
-        }
-    }
-    let _ = first;
-    s.len()
+    s.char_indices()
+        .skip(1)
+        .find(|&(_, c)| canonical_combining_class(c) == 0)
+        .map_or(s.len(), |(i, _)| i)
 }
 
 fn push_mapped(c: char, out: &mut String) {

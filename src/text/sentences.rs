@@ -86,7 +86,7 @@ fn is_cyrillic(c: char) -> bool {
 
 /// The main language of a document: the language of most of its sentences' text (by bytes),
 /// counting only sentences whose language is clear; Russian when nothing tells.
-pub fn main_language(text: &str, sentences: &[(usize, usize, Option<Lang>)]) -> Lang {
+pub fn main_language(sentences: &[(usize, usize, Option<Lang>)]) -> Lang {
     let (mut ru, mut kk) = (0usize, 0usize);
     for &(s, e, lang) in sentences {
         match lang {
@@ -95,7 +95,6 @@ pub fn main_language(text: &str, sentences: &[(usize, usize, Option<Lang>)]) -> 
             None => {}
         }
     }
-    let _ = text;
     if kk > ru { Lang::Kk } else { Lang::Ru }
 }
 
@@ -109,7 +108,7 @@ pub fn split(
     abbreviations: &HashSet<String>,
 ) -> (Vec<Sentence>, Lang) {
     let raw_sentences = split_undecided(norm, raw, abbreviations);
-    let main = main_language(&norm.text, &raw_sentences);
+    let main = main_language(&raw_sentences);
     let sentences = raw_sentences
         .into_iter()
         .map(|(start, end, lang)| Sentence {
