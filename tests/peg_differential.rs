@@ -1,7 +1,7 @@
 //! nedra's compiled matcher gives exactly what pest_vm gives: for every built-in rule, at
 //! every word start of every test article, the same match end (or the same failure).
 
-use nedra::peg::{Limits, MatchError};
+use nedra::peg::{Limits, MatchError, Memo};
 use nedra::{RuleSet, RuleSources};
 
 #[test]
@@ -70,4 +70,82 @@ fn compiled_matcher_agrees_with_pest_vm_on_the_test_corpus() {
         compared > 10_000 && matched > 50,
         "compared {compared}, matched {matched}"
     );
+}
+
+/// Memoised grammar rules (see `nedra::peg::Memo`) change nothing: at every word start of
+/// every test article, every rule attempted with one memo shared by the whole line gives
+/// the same match, nodes and all, as a fresh attempt on the text from that position.
+#[test]
+fn memoised_attempts_match_fresh_attempts_on_the_test_corpus() {
+    let set = RuleSet::load(&RuleSources {
+        defaults: true,
+        dirs: vec![],
+    })
+    .expect("default rules load");
+    let program = set.grammar.program();
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/corpus");
+    let mut compared = 0usize;
+    let mut entries: Vec<_> = std::fs::read_dir(dir).expect("corpus").flatten().collect();
+    entries.sort_by_key(|e| e.path());
+    for entry in entries {
+        let raw = std::fs::read_to_string(entry.path()).expect("UTF-8");
+        let text = nedra::text::normalize::normalize(&raw).text;
+        for line in text.lines() {
+            let mut memo = Memo::default();
+            for (pos, _) in line.char_indices() {
+                for rule in &set.rules {
+                    let id = program.rule_id(&rule.entry).expect("entry compiled");
+                    let fresh = program.matches(id, &line[pos..], Limits::default());
+                    let shared = program
+                        .matches_at(id, line, pos, Limits::default(), &mut memo)
+                        .map(|m| {
+                            let shift = |p: usize| p - pos;
+                            (
+                                shift(m.end),
+                                m.nodes
+                                    .iter()
+                                    .map(|&(r, s, e, d)| (r, shift(s), shift(e), d))
+                                    .collect::<Vec<_>>(),
+                            )
+                        });
+                    match (fresh, shared) {
+                        (Ok(f), Ok(s)) => {
+                            assert_eq!((f.end, f.nodes), s, "rule {} at {pos} of {line:?}", rule.id)
+                        }
+                        (Err(MatchError::NoMatch(_)), Err(MatchError::NoMatch(_))) => {}
+                        (f, s) => panic!("rule {} at {pos} of {line:?}: {f:?} vs {s:?}", rule.id),
+                    }
+                    compared += 1;
+                }
+            }
+        }
+    }
+    assert!(compared > 100_000, "compared {compared}");
+}
+
+/// A rule that reaches `SOI` is never shared between attempts that began at different
+/// places: `SOI` is where each attempt began.
+#[test]
+fn rules_that_reach_soi_are_not_memoised() {
+    let grammar = r#"
+        s = { SOI ~ "x" ~ "x"* }
+        t = { s | "z" ~ s }
+        u = { s }
+    "#;
+    let (_, rules) = pest_meta::parse_and_optimize(grammar).expect("grammar parses");
+    let program = nedra::peg::compile(&rules, &[]).expect("compiles");
+    let id = |n: &str| program.rule_id(n).expect("rule");
+    let mut memo = Memo::default();
+    let input = "zxx";
+    // `t` tries `s` at 1 in an attempt that began at 0, where SOI is not.
+    assert!(
+        program
+            .matches_at(id("t"), input, 0, Limits::default(), &mut memo)
+            .is_err()
+    );
+    // An attempt beginning at 1 has SOI there.
+    let m = program
+        .matches_at(id("u"), input, 1, Limits::default(), &mut memo)
+        .expect("u matches from 1");
+    assert_eq!(m.end, 3);
 }

@@ -6,7 +6,7 @@
 //! `3 т` never matches inside `3 тысячи`.
 
 use super::tree::Node;
-use crate::peg::{Limits, MatchError};
+use crate::peg::{Limits, MatchError, Memo};
 use crate::rules::RuleSet;
 use crate::text::sentences::Sentence;
 use std::collections::HashMap;
@@ -65,15 +65,25 @@ pub fn candidates(
     // Rules that share an entry grammar rule share its match at a position: matching cost
     // grows with the distinct grammars, not with the number of rules.
     let mut memo: HashMap<(&str, usize), Option<Candidate>> = HashMap::new();
+    // Grammar rules shared by several rules (a number) share their results too.
+    let mut rule_memo = Memo::default();
     let mut attempt = |r: usize, pos: usize, out: &mut Vec<Candidate>| {
         if !shared.get(r).copied().unwrap_or(false) {
-            out.extend(try_at(set, r, text, pos, sentence.end, budget));
+            out.extend(try_at(
+                set,
+                r,
+                text,
+                pos,
+                sentence.end,
+                budget,
+                &mut rule_memo,
+            ));
             return;
         }
         let entry = set.rules[r].entry.as_str();
         let found = memo
             .entry((entry, pos))
-            .or_insert_with(|| try_at(set, r, text, pos, sentence.end, budget));
+            .or_insert_with(|| try_at(set, r, text, pos, sentence.end, budget, &mut rule_memo));
         if let Some(c) = found {
             out.push(Candidate {
                 rule: r,
@@ -130,7 +140,8 @@ impl Budget {
     }
 }
 
-/// Tries rule `r` at `pos`; the match may not run past `limit`.
+/// Tries rule `r` at `pos`; the match may not run past `limit`. `memo` keeps grammar
+/// rule results for other attempts that share `text` and `limit`.
 pub fn try_at(
     set: &RuleSet,
     r: usize,
@@ -138,19 +149,20 @@ pub fn try_at(
     pos: usize,
     limit: usize,
     budget: &Budget,
+    memo: &mut Memo,
 ) -> Option<Candidate> {
     if budget.exceeded.get().is_some() {
         return None;
     }
     let rule = &set.rules[r];
-    let input = &text[pos..limit];
+    let input = &text[..limit];
     let program = set.grammar.program();
     let entry = program.rule_id(&rule.entry)?;
     let limits = Limits {
         steps: budget.left.get(),
         depth: budget.depth,
     };
-    let m = match program.matches(entry, input, limits) {
+    let m = match program.matches_at(entry, input, pos, limits, memo) {
         Ok(m) => m,
         Err(MatchError::NoMatch(f)) => {
             budget.left.set(budget.left.get().saturating_sub(f.steps));
@@ -162,11 +174,11 @@ pub fn try_at(
         }
     };
     budget.left.set(budget.left.get().saturating_sub(m.steps));
-    let end = pos + m.end;
+    let end = m.end;
     if end <= pos {
         return None;
     }
-    let mut children = Node::from_match(&m, program, pos);
+    let mut children = Node::from_match(&m, program, 0);
     let matched = &text[pos..end];
     let last = matched.chars().next_back()?;
     let next = text[end..limit].chars().next();

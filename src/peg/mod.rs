@@ -14,7 +14,7 @@ mod compile;
 mod run;
 
 pub use compile::{CompileError, LexiconRule, compile};
-pub use run::{Failure, Limits, Match, MatchError};
+pub use run::{Failure, Limits, Match, MatchError, Memo};
 
 /// Index of a rule in a [`Program`].
 pub type RuleId = u32;
@@ -66,6 +66,10 @@ pub(crate) struct CompiledRule {
     pub(crate) expr: usize,
     /// `WHITESPACE` and `COMMENT` always run atomically.
     pub(crate) trivia: bool,
+    /// Results of this rule are kept in a [`Memo`]: it is called from several places (so
+    /// the same position is often tried again by another rule or alternative), its body
+    /// is more than one cheap step, and it does not depend on where the attempt began.
+    pub(crate) memo: bool,
 }
 
 /// A compiled grammar, ready to match; cheap to share across threads.

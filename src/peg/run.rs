@@ -2,6 +2,45 @@
 //! budget and a nesting limit, and the furthest failure for explanations.
 
 use super::{Expr, Kind, Program, RuleId};
+use std::collections::HashMap;
+
+/// Results of memoised rule calls (see `CompiledRule::memo`) at positions of one input,
+/// shared by every attempt on that input: when `amount`, `percentage` and their ranges
+/// all begin at the same digit, the number there is parsed once.
+///
+/// A memo belongs to one input: used with another, it forgets what it held first. It also
+/// forgets everything on [`Memo::clear`].
+#[derive(Debug, Default)]
+pub struct Memo {
+    /// Address and length of the input the entries are about.
+    input: (usize, usize),
+    /// (rule, position, calling context) -> result.
+    table: HashMap<(RuleId, usize, u8), MemoEntry, foldhash::fast::FixedState>,
+    /// Nodes of successful entries: absolute offsets, depth relative to the memoised call.
+    nodes: Vec<(RuleId, usize, usize, u32)>,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct MemoEntry {
+    end: Option<usize>,
+    nodes: (usize, usize),
+}
+
+impl Memo {
+    /// Forgets every entry, keeping the allocations.
+    pub fn clear(&mut self) {
+        self.table.clear();
+        self.nodes.clear();
+    }
+
+    fn bind(&mut self, input: &str) {
+        let id = (input.as_ptr() as usize, input.len());
+        if self.input != id {
+            self.clear();
+            self.input = id;
+        }
+    }
+}
 
 /// Bounds on one match attempt, so a pathological text or grammar cannot hang a worker.
 #[derive(Debug, Clone, Copy)]
@@ -52,6 +91,13 @@ pub enum MatchError {
     Limit(&'static str),
 }
 
+thread_local! {
+    // Failed attempts are the common case: they reuse this thread's node buffer and
+    // allocate nothing.
+    static NODES: std::cell::RefCell<Vec<(RuleId, usize, usize, u32)>> =
+        const { std::cell::RefCell::new(Vec::new()) };
+}
+
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Atomicity {
     Atomic,
@@ -59,9 +105,12 @@ enum Atomicity {
     NonAtomic,
 }
 
-struct Run<'p, 'i> {
+struct Run<'p, 'i, 'm> {
     p: &'p Program,
     input: &'i str,
+    /// Where the attempt began: `SOI` matches here.
+    start: usize,
+    memo: Option<&'m mut Memo>,
     nodes: Vec<(RuleId, usize, usize, u32)>,
     steps: u64,
     limits: Limits,
@@ -81,33 +130,59 @@ impl Program {
     /// Matches rule `rule` at the start of `input` (it need not consume all of it). A
     /// failure carries no detail; see [`Program::explain`].
     pub fn matches(&self, rule: RuleId, input: &str, limits: Limits) -> Result<Match, MatchError> {
-        self.run(rule, input, limits, false)
+        self.run(rule, input, 0, limits, None)
+    }
+
+    /// Like [`Program::matches`], with the attempt beginning at byte `start` of `input`
+    /// (offsets in the result count from the start of `input`, and `SOI` matches at
+    /// `start`), and rule results kept in `memo` for later attempts on the same input.
+    pub fn matches_at(
+        &self,
+        rule: RuleId,
+        input: &str,
+        start: usize,
+        limits: Limits,
+        memo: &mut Memo,
+    ) -> Result<Match, MatchError> {
+        memo.bind(input);
+        self.run(rule, input, start, limits, Some(memo))
     }
 
     /// Like [`Program::matches`], and a failure says how far the grammar got and what it
     /// expected there (slower: for tools that explain).
     pub fn explain(&self, rule: RuleId, input: &str, limits: Limits) -> Result<Match, MatchError> {
-        self.run(rule, input, limits, true)
+        let mut run = Run::new(self, input, 0, limits, None);
+        run.explain = true;
+        run.finish(rule)
     }
 
     fn run(
         &self,
         rule: RuleId,
         input: &str,
+        start: usize,
         limits: Limits,
-        explain: bool,
+        memo: Option<&mut Memo>,
     ) -> Result<Match, MatchError> {
-        // Failed attempts are the common case: they reuse this thread's node buffer and
-        // allocate nothing.
-        thread_local! {
-            static NODES: std::cell::RefCell<Vec<(RuleId, usize, usize, u32)>> =
-                const { std::cell::RefCell::new(Vec::new()) };
-        }
+        Run::new(self, input, start, limits, memo).finish(rule)
+    }
+}
+
+impl<'p, 'i, 'm> Run<'p, 'i, 'm> {
+    fn new(
+        p: &'p Program,
+        input: &'i str,
+        start: usize,
+        limits: Limits,
+        memo: Option<&'m mut Memo>,
+    ) -> Run<'p, 'i, 'm> {
         let mut nodes = NODES.with(|n| std::mem::take(&mut *n.borrow_mut()));
         nodes.clear();
-        let mut run = Run {
-            p: self,
+        Run {
+            p,
             input,
+            start,
+            memo,
             nodes,
             steps: 0,
             limits,
@@ -119,9 +194,13 @@ impl Program {
             furthest: 0,
             expected: Vec::new(),
             rule_stack: Vec::new(),
-            explain,
-        };
-        let end = run.call(rule, 0);
+            explain: false,
+        }
+    }
+
+    fn finish(mut self, rule: RuleId) -> Result<Match, MatchError> {
+        let run = &mut self;
+        let end = run.call(rule, run.start);
         let result = match (run.stopped, end) {
             (Some(why), _) => Err(MatchError::Limit(why)),
             (None, Some(end)) => Ok(Match {
@@ -144,9 +223,7 @@ impl Program {
         NODES.with(|n| *n.borrow_mut() = buffer);
         result
     }
-}
 
-impl Run<'_, '_> {
     fn fail_at(&mut self, pos: usize) -> Option<usize> {
         if self.explain && self.lookahead == 0 {
             if pos > self.furthest {
@@ -164,7 +241,54 @@ impl Run<'_, '_> {
         None
     }
 
+    /// Calls rule `id` at `pos`, through the memo when the rule is memoised.
     fn call(&mut self, id: RuleId, pos: usize) -> Option<usize> {
+        if !self.p.rules[id as usize].memo || self.memo.is_none() {
+            return self.call_rule(id, pos);
+        }
+        // A result depends on the atomicity it runs in (implicit whitespace, nodes) and
+        // on whether it runs in a lookahead (no nodes).
+        let context = self.atomicity as u8 * 2 + u8::from(self.lookahead > 0);
+        let key = (id, pos, context);
+        if let Some(memo) = self.memo.as_deref() {
+            if let Some(found) = memo.table.get(&key).copied() {
+                self.steps += 1;
+                if found.end.is_some() {
+                    let depth = self.node_depth;
+                    self.nodes.extend(
+                        memo.nodes[found.nodes.0..found.nodes.1]
+                            .iter()
+                            .map(|&(r, s, e, d)| (r, s, e, d + depth)),
+                    );
+                }
+                return found.end;
+            }
+        }
+        let mark = self.nodes.len();
+        let end = self.call_rule(id, pos);
+        if self.stopped.is_some() {
+            return end;
+        }
+        let depth = self.node_depth;
+        if let Some(memo) = self.memo.as_deref_mut() {
+            let first = memo.nodes.len();
+            if end.is_some() {
+                memo.nodes.extend(
+                    self.nodes[mark..]
+                        .iter()
+                        .map(|&(r, s, e, d)| (r, s, e, d - depth)),
+                );
+            }
+            let entry = MemoEntry {
+                end,
+                nodes: (first, memo.nodes.len()),
+            };
+            memo.table.insert(key, entry);
+        }
+        end
+    }
+
+    fn call_rule(&mut self, id: RuleId, pos: usize) -> Option<usize> {
         if self.depth >= self.limits.depth {
             self.stopped.get_or_insert("nesting limit");
             return None;
@@ -308,7 +432,7 @@ impl Run<'_, '_> {
                 Some(c) => Some(pos + c.len_utf8()),
                 None => self.fail_at(pos),
             },
-            Expr::Soi => (pos == 0).then_some(pos),
+            Expr::Soi => (pos == self.start).then_some(pos),
             Expr::Eoi => {
                 if pos == input.len() {
                     Some(pos)
