@@ -25,7 +25,7 @@ pub struct Candidate {
 }
 
 fn is_word_char(c: char) -> bool {
-    c.is_alphanumeric()
+    crate::peg::class::is_alphanumeric(c)
 }
 
 /// Characters that glue a following number into a token that is not a quantity: URL

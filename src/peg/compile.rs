@@ -1,6 +1,6 @@
 //! From `pest_meta`'s optimised rules to a [`Program`].
 
-use super::{CompiledRule, Expr, Kind, Program, RuleId};
+use super::{CompiledRule, Expr, Kind, Program, RuleId, class};
 use pest_meta::ast::RuleType;
 use pest_meta::optimizer::{OptimizedExpr, OptimizedRule};
 use std::collections::HashMap;
@@ -31,11 +31,11 @@ fn builtin(name: &str) -> Option<Expr> {
         "ASCII_ALPHANUMERIC" => Expr::Class(|c| c.is_ascii_alphanumeric()),
         "ASCII" => Expr::Range('\x00', '\x7f'),
         "NEWLINE" => return None, // compiled as a choice below
-        "LETTER" | "ALPHABETIC" => Expr::Class(char::is_alphabetic),
-        "LOWERCASE_LETTER" | "LOWERCASE" => Expr::Class(char::is_lowercase),
-        "UPPERCASE_LETTER" | "UPPERCASE" => Expr::Class(char::is_uppercase),
-        "NUMBER" | "DECIMAL_NUMBER" => Expr::Class(char::is_numeric),
-        "WHITE_SPACE" => Expr::Class(char::is_whitespace),
+        "LETTER" | "ALPHABETIC" => Expr::Class(class::is_alphabetic),
+        "LOWERCASE_LETTER" | "LOWERCASE" => Expr::Class(class::is_lowercase),
+        "UPPERCASE_LETTER" | "UPPERCASE" => Expr::Class(class::is_uppercase),
+        "NUMBER" | "DECIMAL_NUMBER" => Expr::Class(class::is_numeric),
+        "WHITE_SPACE" => Expr::Class(class::is_whitespace),
         _ => return None,
     })
 }

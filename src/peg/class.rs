@@ -1,0 +1,98 @@
+//! Character classes asked at almost every byte (is this a letter? a word character?),
+//! answered from a table for the scripts nedra's texts are written in.
+//!
+//! `char::is_alphabetic` and friends are fast for ASCII only; for Cyrillic they search
+//! Unicode tables, and a matcher asking at every word start spent a tenth of its time
+//! there. The table below is filled from those same functions on first use, so it
+//! answers exactly as they do; characters past it fall back to them.
+
+use std::sync::LazyLock;
+
+/// Characters the table covers: Basic Latin to the end of Cyrillic Supplement
+/// (Kazakh's letters included).
+const COVERED: usize = 0x530;
+
+const ALPHABETIC: u8 = 1;
+const ALPHANUMERIC: u8 = 2;
+const UPPERCASE: u8 = 4;
+const LOWERCASE: u8 = 8;
+const NUMERIC: u8 = 16;
+const WHITESPACE: u8 = 32;
+
+static TABLE: LazyLock<[u8; COVERED]> = LazyLock::new(|| {
+    let mut table = [0u8; COVERED];
+    for (i, slot) in table.iter_mut().enumerate() {
+        let Some(c) = char::from_u32(i as u32) else {
+            continue;
+        };
+        for (has, bit) in [
+            (c.is_alphabetic(), ALPHABETIC),
+            (c.is_alphanumeric(), ALPHANUMERIC),
+            (c.is_uppercase(), UPPERCASE),
+            (c.is_lowercase(), LOWERCASE),
+            (c.is_numeric(), NUMERIC),
+            (c.is_whitespace(), WHITESPACE),
+        ] {
+            if has {
+                *slot |= bit;
+            }
+        }
+    }
+    table
+});
+
+#[inline]
+fn lookup(c: char, bit: u8, slow: fn(char) -> bool) -> bool {
+    match TABLE.get(c as usize) {
+        Some(flags) => flags & bit != 0,
+        None => slow(c),
+    }
+}
+
+/// Same as [`char::is_alphabetic`].
+pub fn is_alphabetic(c: char) -> bool {
+    lookup(c, ALPHABETIC, char::is_alphabetic)
+}
+
+/// Same as [`char::is_alphanumeric`].
+pub fn is_alphanumeric(c: char) -> bool {
+    lookup(c, ALPHANUMERIC, char::is_alphanumeric)
+}
+
+/// Same as [`char::is_uppercase`].
+pub fn is_uppercase(c: char) -> bool {
+    lookup(c, UPPERCASE, char::is_uppercase)
+}
+
+/// Same as [`char::is_lowercase`].
+pub fn is_lowercase(c: char) -> bool {
+    lookup(c, LOWERCASE, char::is_lowercase)
+}
+
+/// Same as [`char::is_numeric`].
+pub fn is_numeric(c: char) -> bool {
+    lookup(c, NUMERIC, char::is_numeric)
+}
+
+/// Same as [`char::is_whitespace`].
+pub fn is_whitespace(c: char) -> bool {
+    lookup(c, WHITESPACE, char::is_whitespace)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn answers_as_the_standard_library_does() {
+        let probes = (0..0x800u32).chain([0x1E9E, 0x2160, 0x3000, 0x1F600, 0x10FFFF]);
+        for c in probes.filter_map(char::from_u32) {
+            assert_eq!(is_alphabetic(c), c.is_alphabetic(), "{c:?}");
+            assert_eq!(is_alphanumeric(c), c.is_alphanumeric(), "{c:?}");
+            assert_eq!(is_uppercase(c), c.is_uppercase(), "{c:?}");
+            assert_eq!(is_lowercase(c), c.is_lowercase(), "{c:?}");
+            assert_eq!(is_numeric(c), c.is_numeric(), "{c:?}");
+            assert_eq!(is_whitespace(c), c.is_whitespace(), "{c:?}");
+        }
+    }
+}
