@@ -6,7 +6,7 @@
 //! `3 т` never matches inside `3 тысячи`.
 
 use super::tree::Node;
-use crate::peg::{Limits, MatchError, Memo};
+use crate::peg::{Limits, MatchError, Memo, RuleId};
 use crate::rules::RuleSet;
 use crate::text::sentences::Sentence;
 use std::collections::HashMap;
@@ -48,42 +48,64 @@ fn word_start(text: &str, pos: usize, sentence_start: usize) -> bool {
         && !(is_word_char(c) && prev.is_some_and(glues))
 }
 
+/// Each rule's entry grammar rule, resolved once per rule set rather than by name at
+/// every attempt.
+#[derive(Debug, Clone)]
+pub struct Entries {
+    /// Per rule: its entry rule's id in the compiled program.
+    ids: Vec<Option<RuleId>>,
+    /// Per rule: another rule has the same entry (its matches are then computed once per
+    /// position and shared).
+    shared: Vec<bool>,
+}
+
+impl Entries {
+    /// Resolves the entries of every rule of `set`.
+    pub fn new(set: &RuleSet) -> Entries {
+        let program = set.grammar.program();
+        let ids: Vec<Option<RuleId>> = set
+            .rules
+            .iter()
+            .map(|r| program.rule_id(&r.entry))
+            .collect();
+        let shared = ids
+            .iter()
+            .map(|id| id.is_some() && ids.iter().filter(|o| *o == id).count() > 1)
+            .collect();
+        Entries { ids, shared }
+    }
+}
+
 /// Runs the rules of one sentence of the normalised `text`: `tries` are (position, rule)
 /// pairs the prefilter found for rules with known starts; `anywhere` are rules that can
-/// start with anything, tried at every word start whose character is in their first set;
-/// `shared[r]` says rule `r`'s entry grammar rule is used by other rules too (its matches
-/// are then computed once per position).
+/// start with anything, tried at every word start whose character is in their first set.
 pub fn candidates(
     set: &RuleSet,
+    entries: &Entries,
     text: &str,
     sentence: &Sentence,
     tries: &[(usize, usize)],
     anywhere: &[usize],
-    shared: &[bool],
     budget: &Budget,
 ) -> Vec<Candidate> {
     // Rules that share an entry grammar rule share its match at a position: matching cost
     // grows with the distinct grammars, not with the number of rules.
-    let mut memo: HashMap<(&str, usize), Option<Candidate>> = HashMap::new();
+    let mut memo: HashMap<(RuleId, usize), Option<Candidate>> = HashMap::new();
     // Grammar rules shared by several rules (a number) share their results too.
     let mut rule_memo = Memo::default();
     let mut attempt = |r: usize, pos: usize, out: &mut Vec<Candidate>| {
-        if !shared.get(r).copied().unwrap_or(false) {
-            out.extend(try_at(
-                set,
-                r,
-                text,
-                pos,
-                sentence.end,
-                budget,
-                &mut rule_memo,
-            ));
+        let Some(entry) = entries.ids[r] else {
+            return;
+        };
+        let attempt_at =
+            |memo: &mut Memo| try_at(set, r, entry, text, pos, sentence.end, budget, memo);
+        if !entries.shared[r] {
+            out.extend(attempt_at(&mut rule_memo));
             return;
         }
-        let entry = set.rules[r].entry.as_str();
         let found = memo
             .entry((entry, pos))
-            .or_insert_with(|| try_at(set, r, text, pos, sentence.end, budget, &mut rule_memo));
+            .or_insert_with(|| attempt_at(&mut rule_memo));
         if let Some(c) = found {
             out.push(Candidate {
                 rule: r,
@@ -140,11 +162,14 @@ impl Budget {
     }
 }
 
-/// Tries rule `r` at `pos`; the match may not run past `limit`. `memo` keeps grammar
-/// rule results for other attempts that share `text` and `limit`.
+/// Tries rule `r` (whose entry grammar rule is `entry`) at `pos`; the match may not run
+/// past `limit`. `memo` keeps grammar rule results for other attempts that share `text`
+/// and `limit`.
+#[allow(clippy::too_many_arguments)]
 pub fn try_at(
     set: &RuleSet,
     r: usize,
+    entry: RuleId,
     text: &str,
     pos: usize,
     limit: usize,
@@ -157,7 +182,6 @@ pub fn try_at(
     let rule = &set.rules[r];
     let input = &text[..limit];
     let program = set.grammar.program();
-    let entry = program.rule_id(&rule.entry)?;
     let limits = Limits {
         steps: budget.left.get(),
         depth: budget.depth,

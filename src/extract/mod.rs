@@ -38,6 +38,7 @@ pub struct Extractor {
     rules: RuleSet,
     type_order: Vec<String>,
     prefilter: prefilter::Prefilter,
+    entries: matcher::Entries,
     limits: ExtractLimits,
 }
 
@@ -146,10 +147,12 @@ impl Extractor {
     pub fn new(rules: RuleSet) -> Extractor {
         let type_order = type_order(&rules);
         let prefilter = prefilter::Prefilter::new(&rules);
+        let entries = matcher::Entries::new(&rules);
         Extractor {
             rules,
             type_order,
             prefilter,
+            entries,
             limits: ExtractLimits::default(),
         }
     }
@@ -257,11 +260,11 @@ impl Extractor {
                 .collect();
             for c in matcher::candidates(
                 &self.rules,
+                &self.entries,
                 &norm.text,
                 s,
                 &tries,
                 &anywhere,
-                &self.prefilter.shared_entry,
                 &budget,
             ) {
                 if self.rules.rules[c.rule].emits == DOCUMENT && i >= HEADER_SENTENCES {

@@ -276,7 +276,7 @@ pub struct LexiconRule {
 }
 
 fn lexicon_expr(lex: &LexiconRule, ids: &HashMap<String, RuleId>) -> Option<Expr> {
-    use aho_corasick::{AhoCorasick, MatchKind, StartKind};
+    use aho_corasick::{AhoCorasick, AhoCorasickKind, MatchKind, StartKind};
     let patterns: Vec<&str> = lex.forms.iter().map(|(f, _)| f.as_str()).collect();
     let entries: Vec<RuleId> = lex
         .forms
@@ -286,6 +286,9 @@ fn lexicon_expr(lex: &LexiconRule, ids: &HashMap<String, RuleId>) -> Option<Expr
     let ac = AhoCorasick::builder()
         .match_kind(MatchKind::LeftmostLongest)
         .start_kind(StartKind::Anchored)
+        // A lexicon is tried at thousands of positions per article and is small: a DFA
+        // makes each anchored try a few table lookups.
+        .kind(Some(AhoCorasickKind::DFA))
         .build(patterns)
         .ok()?;
     Some(Expr::Lexicon(Box::new(ac), entries.into()))
