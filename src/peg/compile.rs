@@ -313,6 +313,7 @@ pub fn compile(
     };
     let mut compiled = Vec::with_capacity(rules.len());
     let mut errors = Vec::new();
+    let mut lexicon_firsts = HashMap::new();
     for r in rules {
         c.rule = r.name.clone();
         if let Some(e) = lexicons
@@ -321,6 +322,13 @@ pub fn compile(
             .and_then(|l| lexicon_expr(l, &ids))
         {
             let expr = c.push(e);
+            if let Some(lex) = lexicons
+                .iter()
+                .find(|l| l.name == r.name && l.forms.iter().all(|(f, _)| !f.is_empty()))
+            {
+                let firsts = lex.forms.iter().filter_map(|(f, _)| f.bytes().next());
+                lexicon_firsts.insert(expr, firsts.collect::<Vec<u8>>());
+            }
             let kind = kind_of(r.ty);
             compiled.push(CompiledRule {
                 name: r.name.clone(),
@@ -352,9 +360,14 @@ pub fn compile(
         return Err(errors);
     }
     mark_memoised(&mut compiled, &c.exprs);
+    let whitespace = ids.get("WHITESPACE").copied();
+    let comment = ids.get("COMMENT").copied();
+    let trivia = whitespace.is_some() || comment.is_some();
+    let starts = super::starts::compute(&c.exprs, &compiled, &lexicon_firsts, trivia);
     Ok(Program {
-        whitespace: ids.get("WHITESPACE").copied(),
-        comment: ids.get("COMMENT").copied(),
+        whitespace,
+        comment,
+        starts,
         rules: compiled,
         exprs: c.exprs,
         by_name: ids,

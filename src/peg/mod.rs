@@ -13,6 +13,7 @@
 pub mod class;
 mod compile;
 mod run;
+mod starts;
 
 pub use compile::{CompileError, LexiconRule, compile};
 pub use run::{Failure, Limits, Match, MatchError, Memo};
@@ -81,6 +82,8 @@ pub struct Program {
     pub(crate) by_name: std::collections::HashMap<String, RuleId>,
     pub(crate) whitespace: Option<RuleId>,
     pub(crate) comment: Option<RuleId>,
+    /// Per expression: the bytes its matches can begin with.
+    pub(crate) starts: Vec<starts::Starts>,
 }
 
 impl Program {

@@ -241,9 +241,20 @@ impl<'p, 'i, 'm> Run<'p, 'i, 'm> {
         None
     }
 
+    /// Whether expression `e` may match at `pos`: false when its first byte rules it out.
+    /// Explanations see every attempt, so they skip nothing.
+    #[inline]
+    fn may_match(&self, e: usize, pos: usize) -> bool {
+        self.explain || self.p.starts[e].may_match_at(self.input.as_bytes(), pos)
+    }
+
     /// Calls rule `id` at `pos`, through the memo when the rule is memoised.
     fn call(&mut self, id: RuleId, pos: usize) -> Option<usize> {
-        if !self.p.rules[id as usize].memo || self.memo.is_none() {
+        let rule = &self.p.rules[id as usize];
+        if !self.may_match(rule.expr, pos) {
+            return None;
+        }
+        if !rule.memo || self.memo.is_none() {
             return self.call_rule(id, pos);
         }
         // A result depends on the atomicity it runs in (implicit whitespace, nodes) and
@@ -480,6 +491,9 @@ impl<'p, 'i, 'm> Run<'p, 'i, 'm> {
             }
             Expr::Choice(items) => {
                 for &item in items.iter() {
+                    if !self.may_match(item, pos) {
+                        continue;
+                    }
                     if let Some(p) = self.eval(item, pos) {
                         return Some(p);
                     }
@@ -491,6 +505,9 @@ impl<'p, 'i, 'm> Run<'p, 'i, 'm> {
             }
             Expr::Opt(x) => {
                 let x = *x;
+                if !self.may_match(x, pos) {
+                    return Some(pos);
+                }
                 Some(self.eval(x, pos).unwrap_or(pos))
             }
             Expr::Rep(x) => Some(self.repeat(*x, pos)),
@@ -510,6 +527,9 @@ impl<'p, 'i, 'm> Run<'p, 'i, 'm> {
 
     /// `e*` as pest runs it: `(e ~ (skip ~ e)*)?`.
     fn repeat(&mut self, x: usize, pos: usize) -> usize {
+        if !self.may_match(x, pos) {
+            return pos;
+        }
         match self.eval(x, pos) {
             Some(first) => self.repeat_after(x, first),
             None => pos,
@@ -520,6 +540,10 @@ impl<'p, 'i, 'm> Run<'p, 'i, 'm> {
         loop {
             let mark = self.nodes.len();
             let skipped = self.skip(pos);
+            if !self.may_match(x, skipped) {
+                self.nodes.truncate(mark);
+                return pos;
+            }
             match self.eval(x, skipped) {
                 // An item that consumes nothing would repeat forever.
                 Some(next) if next > pos => pos = next,
