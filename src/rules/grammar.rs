@@ -608,6 +608,13 @@ impl Starts {
             ..Starts::default()
         }
     }
+
+    fn chars(cs: impl IntoIterator<Item = char>) -> Starts {
+        Starts {
+            literals: cs.into_iter().map(String::from).collect(),
+            ..Starts::default()
+        }
+    }
 }
 
 impl Grammar {
@@ -629,6 +636,16 @@ impl Grammar {
                 };
             }
             "SOI" | "EOI" => return Starts::empty(),
+            // Latin letters are few enough to list: a rule opening with a Latin name is
+            // then tried at Latin letters only, not at every word.
+            "ASCII_ALPHA_LOWER" => return Starts::chars('a'..='z'),
+            "ASCII_ALPHA_UPPER" => return Starts::chars('A'..='Z'),
+            "ASCII_ALPHA" => return Starts::chars(('a'..='z').chain('A'..='Z')),
+            "ASCII_ALPHANUMERIC" => {
+                let mut s = Starts::chars(('a'..='z').chain('A'..='Z'));
+                s.digit = true;
+                return s;
+            }
             _ => {}
         }
         let Some(rule) = self.rules.get(name) else {
@@ -657,6 +674,13 @@ impl Grammar {
             E::Range(a, b) if a.as_str() >= "0" && b.as_str() <= "9" => Starts {
                 digit: true,
                 ..Starts::default()
+            },
+            // A short range (a Latin or Cyrillic letter range) is its characters.
+            E::Range(a, b) => match (a.chars().next(), b.chars().next()) {
+                (Some(a), Some(b)) if (b as u32).saturating_sub(a as u32) < 64 => {
+                    Starts::chars(a..=b)
+                }
+                _ => Starts::any(),
             },
             E::Ident(name) => self.starts_of_rule(name, visiting),
             // A lookahead consumes nothing: what follows may start the match too.
