@@ -79,33 +79,36 @@ impl Entries {
 /// Runs the rules of one sentence of the normalised `text`: `tries` are (position, rule)
 /// pairs the prefilter found for rules with known starts; `anywhere` are rules that can
 /// start with anything, tried at every word start whose character is in their first set.
-pub fn candidates(
+/// `rule_memo` keeps the results of grammar rules shared by several rules (a number) for
+/// the other attempts in the sentence; one memo can serve every sentence of a text.
+#[allow(clippy::too_many_arguments)]
+pub fn candidates<'t>(
     set: &RuleSet,
     entries: &Entries,
-    text: &str,
+    text: &'t str,
     sentence: &Sentence,
     tries: &[(usize, usize)],
     anywhere: &[usize],
     budget: &Budget,
+    rule_memo: &mut Memo<'t>,
 ) -> Vec<Candidate> {
     // Rules that share an entry grammar rule share its match at a position: matching cost
     // grows with the distinct grammars, not with the number of rules.
-    let mut memo: HashMap<(RuleId, usize), Option<Candidate>> = HashMap::new();
-    // Grammar rules shared by several rules (a number) share their results too.
-    let mut rule_memo = Memo::default();
+    let mut memo: HashMap<(RuleId, usize), Option<Candidate>, foldhash::fast::FixedState> =
+        HashMap::default();
     let mut attempt = |r: usize, pos: usize, out: &mut Vec<Candidate>| {
         let Some(entry) = entries.ids[r] else {
             return;
         };
         let attempt_at =
-            |memo: &mut Memo| try_at(set, r, entry, text, pos, sentence.end, budget, memo);
+            |memo: &mut Memo<'t>| try_at(set, r, entry, text, pos, sentence.end, budget, memo);
         if !entries.shared[r] {
-            out.extend(attempt_at(&mut rule_memo));
+            out.extend(attempt_at(rule_memo));
             return;
         }
         let found = memo
             .entry((entry, pos))
-            .or_insert_with(|| attempt_at(&mut rule_memo));
+            .or_insert_with(|| attempt_at(rule_memo));
         if let Some(c) = found {
             out.push(Candidate {
                 rule: r,
@@ -166,15 +169,15 @@ impl Budget {
 /// past `limit`. `memo` keeps grammar rule results for other attempts that share `text`
 /// and `limit`.
 #[allow(clippy::too_many_arguments)]
-pub fn try_at(
+pub fn try_at<'t>(
     set: &RuleSet,
     r: usize,
     entry: RuleId,
-    text: &str,
+    text: &'t str,
     pos: usize,
     limit: usize,
     budget: &Budget,
-    memo: &mut Memo,
+    memo: &mut Memo<'t>,
 ) -> Option<Candidate> {
     if budget.exceeded.get().is_some() {
         return None;

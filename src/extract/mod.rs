@@ -236,6 +236,7 @@ impl Extractor {
             .base_steps
             .saturating_add(self.limits.steps_per_byte.saturating_mul(raw.len() as u64));
         let budget = matcher::Budget::new(steps, self.limits.max_depth);
+        let mut rule_memo = crate::peg::Memo::default();
         for (i, s) in sents.iter().enumerate() {
             // A rule runs where the prefilter allows it, in sentences of its language;
             // datelines only in the header.
@@ -266,6 +267,7 @@ impl Extractor {
                 &tries,
                 &anywhere,
                 &budget,
+                &mut rule_memo,
             ) {
                 if self.rules.rules[c.rule].emits == DOCUMENT && i >= HEADER_SENTENCES {
                     continue;

@@ -8,12 +8,13 @@ use std::collections::HashMap;
 /// shared by every attempt on that input: when `amount`, `percentage` and their ranges
 /// all begin at the same digit, the number there is parsed once.
 ///
-/// A memo belongs to one input: used with another, it forgets what it held first. It also
-/// forgets everything on [`Memo::clear`].
+/// A memo belongs to one input: used with another, it forgets what it held first. It
+/// borrows the input, so the input cannot be freed and its address reused by another
+/// text while the memo holds entries about it.
 #[derive(Debug, Default)]
-pub struct Memo {
-    /// Address and length of the input the entries are about.
-    input: (usize, usize),
+pub struct Memo<'i> {
+    /// The input the entries are about.
+    input: Option<&'i str>,
     /// (rule, position, calling context) -> result.
     table: HashMap<(RuleId, usize, u8), MemoEntry, foldhash::fast::FixedState>,
     /// Nodes of successful entries: absolute offsets, depth relative to the memoised call.
@@ -26,18 +27,15 @@ struct MemoEntry {
     nodes: (usize, usize),
 }
 
-impl Memo {
-    /// Forgets every entry, keeping the allocations.
-    pub fn clear(&mut self) {
-        self.table.clear();
-        self.nodes.clear();
-    }
-
-    fn bind(&mut self, input: &str) {
-        let id = (input.as_ptr() as usize, input.len());
-        if self.input != id {
-            self.clear();
-            self.input = id;
+impl<'i> Memo<'i> {
+    fn bind(&mut self, input: &'i str) {
+        let same = self.input.is_some_and(|held| {
+            std::ptr::eq(held.as_ptr(), input.as_ptr()) && held.len() == input.len()
+        });
+        if !same {
+            self.table.clear();
+            self.nodes.clear();
+            self.input = Some(input);
         }
     }
 }
@@ -110,7 +108,7 @@ struct Run<'p, 'i, 'm> {
     input: &'i str,
     /// Where the attempt began: `SOI` matches here.
     start: usize,
-    memo: Option<&'m mut Memo>,
+    memo: Option<&'m mut Memo<'i>>,
     nodes: Vec<(RuleId, usize, usize, u32)>,
     steps: u64,
     limits: Limits,
@@ -136,13 +134,13 @@ impl Program {
     /// Like [`Program::matches`], with the attempt beginning at byte `start` of `input`
     /// (offsets in the result count from the start of `input`, and `SOI` matches at
     /// `start`), and rule results kept in `memo` for later attempts on the same input.
-    pub fn matches_at(
+    pub fn matches_at<'i>(
         &self,
         rule: RuleId,
-        input: &str,
+        input: &'i str,
         start: usize,
         limits: Limits,
-        memo: &mut Memo,
+        memo: &mut Memo<'i>,
     ) -> Result<Match, MatchError> {
         memo.bind(input);
         self.run(rule, input, start, limits, Some(memo))
@@ -156,13 +154,13 @@ impl Program {
         run.finish(rule)
     }
 
-    fn run(
+    fn run<'i>(
         &self,
         rule: RuleId,
-        input: &str,
+        input: &'i str,
         start: usize,
         limits: Limits,
-        memo: Option<&mut Memo>,
+        memo: Option<&mut Memo<'i>>,
     ) -> Result<Match, MatchError> {
         Run::new(self, input, start, limits, memo).finish(rule)
     }
@@ -174,7 +172,7 @@ impl<'p, 'i, 'm> Run<'p, 'i, 'm> {
         input: &'i str,
         start: usize,
         limits: Limits,
-        memo: Option<&'m mut Memo>,
+        memo: Option<&'m mut Memo<'i>>,
     ) -> Run<'p, 'i, 'm> {
         let mut nodes = NODES.with(|n| std::mem::take(&mut *n.borrow_mut()));
         nodes.clear();
