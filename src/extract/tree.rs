@@ -72,15 +72,39 @@ impl Node {
 
     /// Every node in pre-order, this node included.
     pub fn walk(&self) -> Vec<&Node> {
-        let mut out = vec![self];
-        let mut i = 0;
-        while i < out.len() {
-            let n = out[i];
-            // keep pre-order: insert children right after their parent
-            let kids: Vec<&Node> = n.children.iter().collect();
-            out.splice(i + 1..i + 1, kids);
-            i += 1;
+        fn visit<'n>(n: &'n Node, out: &mut Vec<&'n Node>) {
+            out.push(n);
+            n.children.iter().for_each(|c| visit(c, out));
         }
+        let mut out = Vec::new();
+        visit(self, &mut out);
         out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Node;
+
+    fn node(rule: &str, children: Vec<Node>) -> Node {
+        Node {
+            rule: rule.to_string(),
+            start: 0,
+            end: 0,
+            children,
+        }
+    }
+
+    #[test]
+    fn walk_is_pre_order() {
+        let tree = node(
+            "a",
+            vec![
+                node("b", vec![node("c", vec![]), node("d", vec![])]),
+                node("e", vec![node("f", vec![])]),
+            ],
+        );
+        let order: Vec<&str> = tree.walk().iter().map(|n| n.rule.as_str()).collect();
+        assert_eq!(order, ["a", "b", "c", "d", "e", "f"]);
     }
 }
