@@ -48,7 +48,9 @@ impl Entry {
 #[derive(Debug, Clone, Default)]
 pub struct Lexicons {
     lexicons: BTreeMap<String, BTreeMap<String, Entry>>,
-    by_rule: HashMap<String, (String, String)>,
+    /// Entry rule name -> (lexicon, entry id). Asked for every node of every match by the
+    /// field builders, so hashed with foldhash rather than SipHash.
+    by_rule: HashMap<String, (String, String), foldhash::fast::FixedState>,
 }
 
 fn is_identifier(s: &str, allow_digit_start: bool) -> bool {
@@ -131,6 +133,10 @@ impl Lexicons {
 
     /// The entry whose grammar rule is `rule`, if `rule` is a lexicon entry rule.
     pub fn entry_of_rule(&self, rule: &str) -> Option<&Entry> {
+        // Entry rules are named `lexicon__id`: most nodes are not, and need no lookup.
+        if !rule.contains("__") {
+            return None;
+        }
         let (lex, id) = self.by_rule.get(rule)?;
         self.lexicons.get(lex)?.get(id)
     }
