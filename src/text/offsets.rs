@@ -18,7 +18,7 @@ struct Run {
 }
 
 /// Maps normalised byte offsets to raw byte offsets, built while normalising.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct OffsetMap {
     runs: Vec<Run>,
     norm_len: usize,
