@@ -150,14 +150,14 @@ fn normalize_unit(
     map: &mut OffsetMap,
     linear: &mut usize,
 ) -> usize {
-    if first == '&' {
-        if let Some((decoded, len)) = decode_entity(rest) {
-            flush(map, linear);
-            let before = text.len();
-            push_mapped(decoded, text);
-            map.push(len, text.len() - before, false);
-            return len;
-        }
+    if first == '&'
+        && let Some((decoded, len)) = decode_entity(rest)
+    {
+        flush(map, linear);
+        let before = text.len();
+        push_mapped(decoded, text);
+        map.push(len, text.len() - before, false);
+        return len;
     }
     let unit_len = unit_len(rest);
     let unit = &rest[..unit_len];
@@ -276,14 +276,14 @@ mod tests {
         let mut map = OffsetMap::default();
         let mut rest = raw;
         while let Some(first) = rest.chars().next() {
-            if first == '&' {
-                if let Some((decoded, len)) = decode_entity(rest) {
-                    let before = text.len();
-                    push_mapped(decoded, &mut text);
-                    map.push(len, text.len() - before, false);
-                    rest = &rest[len..];
-                    continue;
-                }
+            if first == '&'
+                && let Some((decoded, len)) = decode_entity(rest)
+            {
+                let before = text.len();
+                push_mapped(decoded, &mut text);
+                map.push(len, text.len() - before, false);
+                rest = &rest[len..];
+                continue;
             }
             let unit_len = unit_len(rest);
             let unit = &rest[..unit_len];
