@@ -156,6 +156,14 @@ static CLASSES: std::sync::LazyLock<[u8; 0x800]> = std::sync::LazyLock::new(|| {
     table
 });
 
+/// `char::is_alphanumeric`, through [`CLASSES`] where it can.
+fn is_alphanumeric(c: char) -> bool {
+    match CLASSES.get(c as usize) {
+        Some(class) => class & ALNUM != 0,
+        None => c.is_alphanumeric(),
+    }
+}
+
 /// The code point of a two-byte UTF-8 sequence.
 fn decode2(b0: u8, b1: u8) -> usize {
     (usize::from(b0 & 0x1F) << 6) | usize::from(b1 & 0x3F)
@@ -283,7 +291,7 @@ fn ends_sentence(
     let word_start = text[sentence_start..stop]
         .char_indices()
         .rev()
-        .find(|&(_, c)| !c.is_alphanumeric() && c != '.')
+        .find(|&(_, c)| !is_alphanumeric(c) && c != '.')
         .map_or(sentence_start, |(p, c)| sentence_start + p + c.len_utf8());
     let word = &text[word_start..stop];
     !abbreviations.contains(word)
@@ -319,6 +327,13 @@ mod tests {
             reference_votes(text),
             "votes of {text:?}"
         );
+    }
+
+    #[test]
+    fn table_alphanumeric_is_std_alphanumeric() {
+        for c in (0..0x3_0000u32).filter_map(char::from_u32) {
+            assert_eq!(is_alphanumeric(c), c.is_alphanumeric(), "{c:?}");
+        }
     }
 
     #[test]
