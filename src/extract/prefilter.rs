@@ -5,29 +5,34 @@
 //! over all rules, so the cost grows with the text and the matches, not with the number of
 //! rules times the text. A rule without anchors is eligible everywhere.
 //!
-//! A second automaton finds where matches can *begin*: every rule's start literals (the
+//! The same automaton finds where matches can *begin*: every rule's start literals (the
 //! forms a match can open with), plus digits for rules that open with a number. A rule is
 //! tried only there; rules that can open with anything (a letter class) are tried at every
 //! word start whose character is in their first set.
+//!
+//! The text is scanned once: the automaton (a contiguous NFA; a DFA of the default rules
+//! takes 5 MB, misses the cache and was slower) is walked by hand so matches are handled
+//! inline, and the ten ASCII digits are patterns too, so digits need no scan of their own.
 
 use crate::rules::RuleSet;
 use crate::text::sentences::Sentence;
-use aho_corasick::{AhoCorasick, MatchKind};
+use aho_corasick::automaton::Automaton;
+use aho_corasick::nfa::contiguous::NFA;
+use aho_corasick::{Anchored, MatchKind};
 
-/// The combined anchors of a rule set.
+/// The combined anchors and starts of a rule set.
 #[derive(Debug)]
 pub struct Prefilter {
-    automaton: Option<AhoCorasick>,
-    /// Pattern index -> rules anchored on it.
-    pattern_rules: Vec<Vec<usize>>,
+    /// Every anchor and start literal, and the ten digits; `None` when there are none or
+    /// the automaton could not be built.
+    automaton: Option<Searcher>,
+    /// Pattern index -> what a match of it means.
+    patterns: Vec<PatternRules>,
     /// Rules that a digit makes eligible.
     digit_rules: Vec<usize>,
-    /// Rules with no anchors: always eligible.
-    always: Vec<bool>,
+    /// Per rule: it has no anchors and is always eligible; `None` when no rule is.
+    always: Option<Vec<bool>>,
     rules: usize,
-    starts: Option<AhoCorasick>,
-    /// Start pattern index -> rules that can begin with it.
-    start_rules: Vec<Vec<usize>>,
     /// Rules that can begin with a digit.
     digit_start: Vec<usize>,
     /// Rules that can begin anywhere.
@@ -36,13 +41,53 @@ pub struct Prefilter {
     pub shared_entry: Vec<bool>,
 }
 
+/// The automaton and its unanchored start state.
+#[derive(Debug)]
+struct Searcher {
+    automaton: NFA,
+    start: aho_corasick::automaton::StateID,
+}
+
+/// What the prefilter needs of one rule.
+#[derive(Debug, Clone)]
+struct Keys {
+    /// Its anchors; `None` when it has none and is eligible everywhere.
+    anchors: Option<Literals>,
+    /// What a match can begin with; `None` when it can begin with anything.
+    starts: Option<Literals>,
+}
+
+/// Literals, and whether an ASCII digit stands with them.
+#[derive(Debug, Clone)]
+struct Literals {
+    literals: std::collections::BTreeSet<String>,
+    digit: bool,
+}
+
+/// What a match of one pattern of the automaton means.
+#[derive(Debug, Default)]
+struct PatternRules {
+    /// Rules anchored on it: eligible in the sentence where it starts.
+    anchor: Vec<usize>,
+    /// Rules that can begin with it: tried where it starts.
+    start: Vec<usize>,
+    /// It is an ASCII digit: the digit rules are eligible, and the digit-start rules are
+    /// tried where a run of digits begins.
+    digit: bool,
+}
+
+/// In [`Eligible::tries`] construction: a hit of the digit-start rules, not of a pattern.
+const DIGIT_HIT: u32 = u32::MAX;
+
 /// Which rules may match in which sentence of one document.
 #[derive(Debug)]
 pub struct Eligible {
     /// sentence * rules + rule -> may match
     bits: Vec<bool>,
     rules: usize,
-    /// (position, rule): where a rule with known starts can begin, sorted.
+    /// (position, rule): where a rule with known starts can begin, sorted, deduplicated.
+    /// Only positions inside a sentence that the rule is eligible in are listed: a match
+    /// cannot start anywhere else.
     pub tries: Vec<(usize, usize)>,
 }
 
@@ -54,134 +99,459 @@ impl Eligible {
 }
 
 impl Prefilter {
-    /// Builds the automaton from every rule's anchors.
+    /// Builds the automaton from every rule's anchors and starts.
     pub fn new(set: &RuleSet) -> Prefilter {
-        let mut patterns: Vec<String> = Vec::new();
-        let mut pattern_rules: Vec<Vec<usize>> = Vec::new();
+        let shared_entry = set
+            .rules
+            .iter()
+            .map(|r| set.rules.iter().filter(|o| o.entry == r.entry).count() > 1)
+            .collect();
+        Prefilter::from_keys(rule_keys(set), shared_entry)
+    }
+
+    fn from_keys(keys: Vec<Keys>, shared_entry: Vec<bool>) -> Prefilter {
+        let mut literals: Vec<String> = Vec::new();
+        let mut patterns: Vec<PatternRules> = Vec::new();
         let mut index = std::collections::HashMap::new();
+        let mut pattern = |lit: String| -> usize {
+            *index.entry(lit.clone()).or_insert_with(|| {
+                literals.push(lit);
+                patterns.push(PatternRules::default());
+                patterns.len() - 1
+            })
+        };
+        let mut ids: Vec<(usize, Vec<usize>, Vec<usize>)> = Vec::new();
         let mut digit_rules = Vec::new();
-        let mut always = vec![false; set.rules.len()];
-        for (r, rule) in set.rules.iter().enumerate() {
-            match set.grammar.anchors(&rule.entry) {
+        let mut always = vec![false; keys.len()];
+        let mut digit_start = Vec::new();
+        let mut any_start = Vec::new();
+        let rules = keys.len();
+        for (r, k) in keys.into_iter().enumerate() {
+            let mut anchor_ids = Vec::new();
+            match k.anchors {
                 None => always[r] = true,
                 Some(a) => {
                     if a.digit {
                         digit_rules.push(r);
                     }
-                    for lit in a.literals {
-                        let i = *index.entry(lit.clone()).or_insert_with(|| {
-                            patterns.push(lit);
-                            pattern_rules.push(Vec::new());
-                            pattern_rules.len() - 1
-                        });
-                        pattern_rules[i].push(r);
-                    }
+                    anchor_ids.extend(a.literals.into_iter().map(&mut pattern));
                 }
             }
+            let mut start_ids = Vec::new();
+            match k.starts {
+                None => any_start.push(r),
+                Some(st) => {
+                    if st.digit {
+                        digit_start.push(r);
+                    }
+                    start_ids.extend(st.literals.into_iter().map(&mut pattern));
+                }
+            }
+            ids.push((r, anchor_ids, start_ids));
         }
-        let automaton = AhoCorasick::builder()
-            .match_kind(MatchKind::Standard)
-            .build(&patterns)
-            .ok();
-        let mut start_patterns: Vec<String> = Vec::new();
-        let mut start_rules: Vec<Vec<usize>> = Vec::new();
-        let mut start_index = std::collections::HashMap::new();
-        let mut digit_start = Vec::new();
-        let mut any_start = Vec::new();
-        for (r, rule) in set.rules.iter().enumerate() {
-            let st = set.grammar.starts(&rule.entry);
-            if st.any {
-                any_start.push(r);
-                continue;
+        let digits: Vec<usize> = (b'0'..=b'9')
+            .map(|d| pattern(char::from(d).to_string()))
+            .collect();
+        for (r, anchor_ids, start_ids) in ids {
+            for i in anchor_ids {
+                patterns[i].anchor.push(r);
             }
-            if st.digit {
-                digit_start.push(r);
-            }
-            for lit in st.literals {
-                let i = *start_index.entry(lit.clone()).or_insert_with(|| {
-                    start_patterns.push(lit);
-                    start_rules.push(Vec::new());
-                    start_rules.len() - 1
-                });
-                start_rules[i].push(r);
+            for i in start_ids {
+                patterns[i].start.push(r);
             }
         }
-        let starts = AhoCorasick::builder()
+        for i in digits {
+            patterns[i].digit = true;
+        }
+        let automaton = NFA::builder()
             .match_kind(MatchKind::Standard)
-            .build(&start_patterns)
-            .ok();
+            .prefilter(false)
+            .build(&literals)
+            .ok()
+            .and_then(|automaton| {
+                let start = automaton.start_state(Anchored::No).ok()?;
+                Some(Searcher { automaton, start })
+            });
         Prefilter {
             automaton,
-            pattern_rules,
+            patterns,
             digit_rules,
-            always,
-            rules: set.rules.len(),
-            starts,
-            start_rules,
+            always: always.contains(&true).then_some(always),
+            rules,
             digit_start,
             any_start,
-            shared_entry: set
-                .rules
-                .iter()
-                .map(|r| set.rules.iter().filter(|o| o.entry == r.entry).count() > 1)
-                .collect(),
+            shared_entry,
         }
     }
 
-    /// The rules each sentence may match.
+    /// The rules each sentence may match, and where rules with known starts can begin.
     pub fn eligible(&self, text: &str, sentences: &[Sentence]) -> Eligible {
         let n = self.rules;
-        let mut bits = vec![false; sentences.len() * n];
-        for (s, _) in sentences.iter().enumerate() {
-            for (r, &a) in self.always.iter().enumerate() {
-                bits[s * n + r] |= a;
-            }
-        }
-        let sentence_at = |pos: usize| sentences.partition_point(|s| s.end <= pos);
-        for (s, sent) in sentences.iter().enumerate() {
-            if text[sent.start..sent.end]
-                .bytes()
-                .any(|b| b.is_ascii_digit())
-            {
-                for &r in &self.digit_rules {
-                    bits[s * n + r] = true;
+        let bits = match &self.always {
+            Some(row) => row.repeat(sentences.len()),
+            None => vec![false; sentences.len() * n],
+        };
+        let mut scan = Scan {
+            prefilter: self,
+            text: text.as_bytes(),
+            sentences,
+            bits,
+            hits: Vec::with_capacity(text.len() / 8),
+            done_in: vec![usize::MAX; self.patterns.len()],
+            digit_done_in: usize::MAX,
+            k: 0,
+        };
+        if let Some(searcher) = &self.automaton {
+            let aut = &searcher.automaton;
+            let mut sid = searcher.start;
+            // Only an empty pattern makes the start state a match; an overlapping search
+            // reports it there too.
+            if aut.is_match(sid) {
+                for i in 0..aut.match_len(sid) {
+                    scan.on_match(aut.match_pattern(sid, i).as_usize(), 0);
                 }
             }
-        }
-        if let Some(ac) = &self.automaton {
-            for m in ac.find_overlapping_iter(text) {
-                let s = sentence_at(m.start());
-                if s < sentences.len() && m.start() >= sentences[s].start {
-                    for &r in &self.pattern_rules[m.pattern().as_usize()] {
-                        bits[s * n + r] = true;
+            for (at, &b) in text.as_bytes().iter().enumerate() {
+                sid = aut.next_state(Anchored::No, sid, b);
+                if aut.is_special(sid) {
+                    if aut.is_dead(sid) {
+                        break;
+                    }
+                    if aut.is_match(sid) {
+                        let end = at + 1;
+                        for i in 0..aut.match_len(sid) {
+                            let pid = aut.match_pattern(sid, i);
+                            scan.on_match(pid.as_usize(), end - aut.pattern_len(pid));
+                        }
                     }
                 }
             }
         }
-        let mut tries = Vec::new();
-        if let Some(ac) = &self.starts {
-            for m in ac.find_overlapping_iter(text) {
-                tries.extend(
-                    self.start_rules[m.pattern().as_usize()]
-                        .iter()
-                        .map(|&r| (m.start(), r)),
-                );
-            }
-        }
-        if !self.digit_start.is_empty() {
-            let bytes = text.as_bytes();
-            for (i, b) in bytes.iter().enumerate() {
-                if b.is_ascii_digit() && (i == 0 || !bytes[i - 1].is_ascii_digit()) {
-                    tries.extend(self.digit_start.iter().map(|&r| (i, r)));
-                }
-            }
-        }
-        tries.sort_unstable();
-        tries.dedup();
+        let Scan { bits, hits, .. } = scan;
+        let tries = self.expand(hits, &bits, sentences);
         Eligible {
             bits,
             rules: n,
             tries,
+        }
+    }
+
+    /// The (position, rule) tries of sorted hits, keeping the rules eligible in the
+    /// sentence of the position, sorted and deduplicated.
+    fn expand(
+        &self,
+        hits: Vec<(usize, u32)>,
+        bits: &[bool],
+        sentences: &[Sentence],
+    ) -> Vec<(usize, usize)> {
+        let n = self.rules;
+        let mut tries = Vec::with_capacity(hits.len() * 2);
+        let mut k = 0;
+        let mut i = 0;
+        while i < hits.len() {
+            let pos = hits[i].0;
+            let mut j = i + 1;
+            while j < hits.len() && hits[j].0 == pos {
+                j += 1;
+            }
+            while k < sentences.len() && sentences[k].end <= pos {
+                k += 1;
+            }
+            let row = &bits[k * n..(k + 1) * n];
+            let first = tries.len();
+            for &(_, id) in &hits[i..j] {
+                let rules = if id == DIGIT_HIT {
+                    &self.digit_start
+                } else {
+                    &self.patterns[id as usize].start
+                };
+                tries.extend(rules.iter().filter(|&&r| row[r]).map(|&r| (pos, r)));
+            }
+            if j - i > 1 {
+                // Several patterns begin here: their rule lists overlap.
+                tries[first..].sort_unstable();
+                let mut w = first;
+                for x in first..tries.len() {
+                    if w == first || tries[x] != tries[w - 1] {
+                        tries[w] = tries[x];
+                        w += 1;
+                    }
+                }
+                tries.truncate(w);
+            }
+            i = j;
+        }
+        tries
+    }
+}
+
+/// The anchors and starts of every rule of `set`.
+fn rule_keys(set: &RuleSet) -> Vec<Keys> {
+    set.rules
+        .iter()
+        .map(|rule| {
+            let anchors = set.grammar.anchors(&rule.entry).map(|a| Literals {
+                literals: a.literals,
+                digit: a.digit,
+            });
+            let st = set.grammar.starts(&rule.entry);
+            let starts = (!st.any).then_some(Literals {
+                literals: st.literals,
+                digit: st.digit,
+            });
+            Keys { anchors, starts }
+        })
+        .collect()
+}
+
+/// The state of one pass over a document.
+struct Scan<'a> {
+    prefilter: &'a Prefilter,
+    text: &'a [u8],
+    sentences: &'a [Sentence],
+    /// As in [`Eligible`].
+    bits: Vec<bool>,
+    /// (position, pattern or [`DIGIT_HIT`]) where rules may begin, inside a sentence,
+    /// kept sorted.
+    hits: Vec<(usize, u32)>,
+    /// Per pattern: the last sentence it made rules eligible in, so a pattern that recurs
+    /// (a space, a comma) sets its rules' bits once per sentence.
+    done_in: Vec<usize>,
+    /// The same for the digit rules.
+    digit_done_in: usize,
+    /// The sentence of the last match start (or the first after it).
+    k: usize,
+}
+
+impl Scan<'_> {
+    /// Takes a match of pattern `pid` starting at byte `start`.
+    #[inline(always)]
+    fn on_match(&mut self, pid: usize, start: usize) {
+        // Matches come in order of their end, so the sentence index walks forward, and back
+        // only for a match that began before the previous one.
+        let sentences = self.sentences;
+        while self.k < sentences.len() && sentences[self.k].end <= start {
+            self.k += 1;
+        }
+        while self.k > 0 && sentences[self.k - 1].end > start {
+            self.k -= 1;
+        }
+        let k = self.k;
+        if k >= sentences.len() || start < sentences[k].start {
+            return;
+        }
+        let n = self.prefilter.rules;
+        let p = &self.prefilter.patterns[pid];
+        if self.done_in[pid] != k {
+            self.done_in[pid] = k;
+            for &r in &p.anchor {
+                self.bits[k * n + r] = true;
+            }
+        }
+        if !p.start.is_empty() {
+            self.hit(start, pid as u32);
+        }
+        if p.digit {
+            if self.digit_done_in != k {
+                self.digit_done_in = k;
+                for &r in &self.prefilter.digit_rules {
+                    self.bits[k * n + r] = true;
+                }
+            }
+            let run_start = start == 0 || !self.text[start - 1].is_ascii_digit();
+            if run_start && !self.prefilter.digit_start.is_empty() {
+                self.hit(start, DIGIT_HIT);
+            }
+        }
+    }
+
+    /// Adds a hit in order. Hits arrive in order of match end, so a hit belongs at most a
+    /// pattern's length of hits before the end: moving it there beats sorting them all.
+    #[inline(always)]
+    fn hit(&mut self, start: usize, id: u32) {
+        let h = (start, id);
+        let mut j = self.hits.len();
+        self.hits.push(h);
+        while j > 0 && self.hits[j - 1] > h {
+            self.hits[j] = self.hits[j - 1];
+            j -= 1;
+        }
+        self.hits[j] = h;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rules::RuleSources;
+    use crate::text::Lang;
+    use crate::text::{normalize::normalize, sentences};
+    use aho_corasick::AhoCorasick;
+    use proptest::prelude::*;
+    use std::sync::OnceLock;
+
+    fn rules() -> &'static (RuleSet, Prefilter) {
+        static SET: OnceLock<(RuleSet, Prefilter)> = OnceLock::new();
+        SET.get_or_init(|| {
+            let set = RuleSet::load(&RuleSources {
+                defaults: true,
+                dirs: vec![],
+            })
+            .expect("default rules");
+            let prefilter = Prefilter::new(&set);
+            (set, prefilter)
+        })
+    }
+
+    /// The straightforward prefilter the single pass must agree with: one overlapping
+    /// search for anchors, one for starts, a digit scan per sentence, a sort. Returns the
+    /// bits and every try.
+    fn reference(
+        keys: &[Keys],
+        text: &str,
+        sents: &[Sentence],
+    ) -> (Vec<bool>, Vec<(usize, usize)>) {
+        let n = keys.len();
+        let mut bits = vec![false; sents.len() * n];
+        let mut tries = Vec::new();
+        let sentence_at = |pos: usize| sents.partition_point(|s| s.end <= pos);
+        let (mut anchors, mut starts) = (Vec::new(), Vec::new());
+        let b = text.as_bytes();
+        for (r, k) in keys.iter().enumerate() {
+            match &k.anchors {
+                None => (0..sents.len()).for_each(|s| bits[s * n + r] = true),
+                Some(a) => {
+                    for (s, sent) in sents.iter().enumerate() {
+                        let digit = b[sent.start..sent.end].iter().any(u8::is_ascii_digit);
+                        bits[s * n + r] |= a.digit && digit;
+                    }
+                    anchors.extend(a.literals.iter().map(|l| (l, r)));
+                }
+            }
+            if let Some(st) = &k.starts {
+                starts.extend(st.literals.iter().map(|l| (l, r)));
+                if st.digit {
+                    tries.extend(
+                        (0..b.len())
+                            .filter(|&i| {
+                                b[i].is_ascii_digit() && (i == 0 || !b[i - 1].is_ascii_digit())
+                            })
+                            .map(|i| (i, r)),
+                    );
+                }
+            }
+        }
+        let ac = AhoCorasick::new(anchors.iter().map(|(l, _)| l)).expect("anchors");
+        for m in ac.find_overlapping_iter(text) {
+            let s = sentence_at(m.start());
+            if s < sents.len() && m.start() >= sents[s].start {
+                bits[s * n + anchors[m.pattern().as_usize()].1] = true;
+            }
+        }
+        let ac = AhoCorasick::new(starts.iter().map(|(l, _)| l)).expect("starts");
+        for m in ac.find_overlapping_iter(text) {
+            tries.push((m.start(), starts[m.pattern().as_usize()].1));
+        }
+        tries.sort_unstable();
+        tries.dedup();
+        (bits, tries)
+    }
+
+    fn check(prefilter: &Prefilter, keys: &[Keys], text: &str, sents: &[Sentence]) {
+        let got = prefilter.eligible(text, sents);
+        let (bits, tries) = reference(keys, text, sents);
+        assert_eq!(got.bits, bits, "bits of {text:?} in {sents:?}");
+        // A try outside a sentence, or in one where its rule is not eligible, cannot match.
+        let n = keys.len();
+        let useful: Vec<(usize, usize)> = tries
+            .into_iter()
+            .filter(|&(p, r)| {
+                let s = sents.partition_point(|s| s.end <= p);
+                s < sents.len() && p >= sents[s].start && bits[s * n + r]
+            })
+            .collect();
+        assert_eq!(got.tries, useful, "tries of {text:?} in {sents:?}");
+    }
+
+    fn check_default(raw: &str) {
+        static KEYS: OnceLock<Vec<Keys>> = OnceLock::new();
+        let (set, prefilter) = rules();
+        let keys = KEYS.get_or_init(|| rule_keys(set));
+        let norm = normalize(raw);
+        let (sents, _) = sentences::split(&norm, raw, &set.abbreviations);
+        check(prefilter, keys, &norm.text, &sents);
+    }
+
+    #[test]
+    fn single_pass_matches_the_reference_on_the_test_corpus() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/corpus");
+        let mut seen = 0;
+        for entry in std::fs::read_dir(dir).expect("tests/corpus") {
+            let path = entry.expect("entry").path();
+            if path.extension().is_some_and(|e| e == "txt") {
+                check_default(&std::fs::read_to_string(&path).expect("text"));
+                seen += 1;
+            }
+        }
+        assert!(seen > 0);
+        check_default("");
+        check_default("1");
+        check_default("12 345,6 млн тонн.\n\n7% \"Казахмыс\"");
+    }
+
+    fn literals() -> impl Strategy<Value = Literals> {
+        (
+            proptest::collection::btree_set("[ab1. ]{1,4}", 0..4),
+            any::<bool>(),
+        )
+            .prop_map(|(literals, digit)| Literals { literals, digit })
+    }
+
+    proptest! {
+        #[test]
+        fn single_pass_matches_the_reference_on_news(parts in proptest::collection::vec(
+            prop_oneof![
+                proptest::sample::select(&[
+                    "млн", "тонн", "тыс. ", "месторождение", "ТОО", "АО ", "в ", "на ", "по ",
+                    "%", "процента", "долл.", "$", "₸", "19", "2024", "5,5", " ", "\n", ". ",
+                    "«", "»", "—", "Қазақстан", "мен", "кен орны", "келісім", "млрд", "8-",
+                ][..]).prop_map(str::to_string),
+                "[0-9 .,а-яА-Я\n%-]{0,10}",
+            ],
+            0..30,
+        )) {
+            check_default(&parts.concat());
+        }
+
+        /// Random rules on random text cut into random sentences: patterns that span
+        /// sentences, sentences with gaps, empty key sets.
+        #[test]
+        fn single_pass_matches_the_reference_on_random_rules(
+            rules in proptest::collection::vec(
+                (proptest::option::of(literals()), proptest::option::of(literals())),
+                1..6,
+            ),
+            text in "[ab1. ]{0,40}",
+            cuts in proptest::collection::vec(0usize..=40, 0..12),
+        ) {
+            let keys: Vec<Keys> = rules
+                .into_iter()
+                .map(|(anchors, starts)| Keys { anchors, starts })
+                .collect();
+            let prefilter = Prefilter::from_keys(keys.clone(), vec![false; keys.len()]);
+            // Sentences from sorted cuts: every other stretch is a sentence, the rest gaps.
+            let mut cuts: Vec<usize> = cuts.into_iter().map(|c| c.min(text.len())).collect();
+            cuts.push(0);
+            cuts.push(text.len());
+            cuts.sort_unstable();
+            cuts.dedup();
+            let sents: Vec<Sentence> = cuts
+                .windows(2)
+                .enumerate()
+                .filter(|(i, w)| i % 3 != 2 && w[0] < w[1])
+                .map(|(_, w)| Sentence { start: w[0], end: w[1], lang: Lang::Ru })
+                .collect();
+            check(&prefilter, &keys, &text, &sents);
         }
     }
 }

@@ -23,36 +23,164 @@ pub struct Normalized {
 
 /// Normalises `raw` for matching; see the module documentation for what changes.
 pub fn normalize(raw: &str) -> Normalized {
+    let bytes = raw.as_bytes();
     let mut text = String::with_capacity(raw.len());
     let mut map = OffsetMap::default();
-    let mut rest = raw;
-    while let Some(first) = rest.chars().next() {
-        if first == '&' {
-            if let Some((decoded, len)) = decode_entity(rest) {
+    let table = &*TABLE;
+    // Bytes copied one for one since the last run of another kind; consecutive linear units
+    // merge into one run anyway, so they are recorded once, when something else comes.
+    let mut linear = 0;
+    let mut i = 0;
+    while i < bytes.len() {
+        let b = bytes[i];
+        if is_plain_ascii(b) {
+            // A run of ASCII other than `&` and tab: every byte is its own unit unless a
+            // combining mark follows the last one, so the run is copied and lower-cased whole.
+            let mut j = i + 1;
+            while j < bytes.len() && is_plain_ascii(bytes[j]) {
+                j += 1;
+            }
+            let end = if starter_at(raw, j, table) { j } else { j - 1 };
+            if end > i {
                 let before = text.len();
-                push_mapped(decoded, &mut text);
-                map.push(len, text.len() - before, false);
-                rest = &rest[len..];
+                text.push_str(&raw[i..end]);
+                text[before..].make_ascii_lowercase();
+                linear += end - i;
+                i = end;
+                continue;
+            }
+        } else if (0xC2..0xE0).contains(&b) && i + 2 <= bytes.len() {
+            // Two-byte characters (Cyrillic among them) map through the table.
+            let entry = table[decode2(b, bytes[i + 1])];
+            if entry & SLOW == 0 && starter_at(raw, i + 2, table) {
+                let c =
+                    char::from_u32(u32::from(entry & CODE)).unwrap_or(char::REPLACEMENT_CHARACTER);
+                text.push(c);
+                linear += 2;
+                i += 2;
                 continue;
             }
         }
-        let unit_len = unit_len(rest);
-        let unit = &rest[..unit_len];
-        let before = text.len();
-        if unit_len == first.len_utf8() {
-            push_mapped(first, &mut text);
-            let out = &text[before..];
-            let linear = out.len() == unit_len && out.chars().count() == 1;
-            map.push(unit_len, out.len(), linear);
-        } else {
-            for c in unit.nfc() {
-                push_mapped(c, &mut text);
-            }
-            map.push(unit_len, text.len() - before, false);
-        }
-        rest = &rest[unit_len..];
+        let rest = &raw[i..];
+        let Some(first) = rest.chars().next() else {
+            break;
+        };
+        i += normalize_unit(rest, first, &mut text, &mut map, &mut linear);
     }
+    flush(&mut map, &mut linear);
     Normalized { text, map }
+}
+
+/// An ASCII byte that is its own lower-cased output: not `&` (an entity may start there) nor
+/// tab (it becomes a space).
+fn is_plain_ascii(b: u8) -> bool {
+    b < 0x80 && b != b'&' && b != b'\t'
+}
+
+/// Table entry bit: the character is not a plain one-for-one mapping, take the general path.
+const SLOW: u16 = 1 << 15;
+/// Table entry bit: the character has a non-zero canonical combining class.
+const NONSTARTER: u16 = 1 << 14;
+/// Table entry bits: the code point a one-for-one character maps to.
+const CODE: u16 = 0x7FF;
+
+/// For every character below U+0800 (one and two UTF-8 bytes): whether it combines with
+/// the character before it, and what it maps to when that is one character of the same UTF-8
+/// length. Computed from [`push_mapped`] and `canonical_combining_class` themselves, so the
+/// fast path cannot disagree with the general one.
+static TABLE: std::sync::LazyLock<Box<[u16; 0x800]>> = std::sync::LazyLock::new(|| {
+    let mut table = Box::new([SLOW; 0x800]);
+    let mut out = String::new();
+    for (cp, entry) in table.iter_mut().enumerate() {
+        let Some(c) = u32::try_from(cp).ok().and_then(char::from_u32) else {
+            continue;
+        };
+        out.clear();
+        push_mapped(c, &mut out);
+        let mut chars = out.chars();
+        *entry = match (chars.next(), chars.next()) {
+            (Some(m), None) if m.len_utf8() == c.len_utf8() => m as u16,
+            _ => SLOW,
+        };
+        if canonical_combining_class(c) != 0 {
+            *entry |= NONSTARTER;
+        }
+    }
+    table
+});
+
+/// The code point of a two-byte UTF-8 sequence.
+fn decode2(b0: u8, b1: u8) -> usize {
+    (usize::from(b0 & 0x1F) << 6) | usize::from(b1 & 0x3F)
+}
+
+/// Whether the character at byte `i` of `s` (a character boundary) starts a new unit: the
+/// end of the text, or a character of canonical combining class 0.
+fn starter_at(s: &str, i: usize, table: &[u16; 0x800]) -> bool {
+    let bytes = s.as_bytes();
+    match bytes.get(i) {
+        None => true,
+        Some(&b) if b < 0x80 => true,
+        Some(&b) if b < 0xE0 => match bytes.get(i + 1) {
+            Some(&b1) => table[decode2(b, b1)] & NONSTARTER == 0,
+            None => true,
+        },
+        Some(_) => s[i..]
+            .chars()
+            .next()
+            .is_none_or(|c| canonical_combining_class(c) == 0),
+    }
+}
+
+/// Records the pending one-for-one run, before a run of another kind.
+fn flush(map: &mut OffsetMap, linear: &mut usize) {
+    if *linear > 0 {
+        map.push(*linear, *linear, true);
+        *linear = 0;
+    }
+}
+
+/// Normalises the unit (an entity, or a base character with its combining marks) at the
+/// start of `rest`, whose first character is `first`, the general way; returns its raw byte
+/// length. `linear` is the length of the pending one-for-one run.
+fn normalize_unit(
+    rest: &str,
+    first: char,
+    text: &mut String,
+    map: &mut OffsetMap,
+    linear: &mut usize,
+) -> usize {
+    if first == '&'
+        && let Some((decoded, len)) = decode_entity(rest)
+    {
+        flush(map, linear);
+        let before = text.len();
+        push_mapped(decoded, text);
+        map.push(len, text.len() - before, false);
+        return len;
+    }
+    let unit_len = unit_len(rest);
+    let unit = &rest[..unit_len];
+    let before = text.len();
+    if unit_len == first.len_utf8() {
+        push_mapped(first, text);
+        let out = &text[before..];
+        let mut chars = out.chars();
+        if out.len() == unit_len && chars.next().is_some() && chars.next().is_none() {
+            *linear += unit_len;
+        } else {
+            let norm_len = out.len();
+            flush(map, linear);
+            map.push(unit_len, norm_len, false);
+        }
+    } else {
+        for c in unit.nfc() {
+            push_mapped(c, text);
+        }
+        flush(map, linear);
+        map.push(unit_len, text.len() - before, false);
+    }
+    unit_len
 }
 
 /// Normalises a short literal (a lexicon form, a grammar string) the way documents are.
@@ -139,6 +267,171 @@ fn named_entity(name: &str) -> Option<char> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
+
+    /// The straightforward normaliser the fast paths must agree with: one unit at a time,
+    /// one map entry per unit.
+    fn reference(raw: &str) -> Normalized {
+        let mut text = String::with_capacity(raw.len());
+        let mut map = OffsetMap::default();
+        let mut rest = raw;
+        while let Some(first) = rest.chars().next() {
+            if first == '&'
+                && let Some((decoded, len)) = decode_entity(rest)
+            {
+                let before = text.len();
+                push_mapped(decoded, &mut text);
+                map.push(len, text.len() - before, false);
+                rest = &rest[len..];
+                continue;
+            }
+            let unit_len = unit_len(rest);
+            let unit = &rest[..unit_len];
+            let before = text.len();
+            if unit_len == first.len_utf8() {
+                push_mapped(first, &mut text);
+                let out = &text[before..];
+                let linear = out.len() == unit_len && out.chars().count() == 1;
+                map.push(unit_len, out.len(), linear);
+            } else {
+                for c in unit.nfc() {
+                    push_mapped(c, &mut text);
+                }
+                map.push(unit_len, text.len() - before, false);
+            }
+            rest = &rest[unit_len..];
+        }
+        Normalized { text, map }
+    }
+
+    fn assert_same_as_reference(raw: &str) {
+        let (fast, slow) = (normalize(raw), reference(raw));
+        assert_eq!(fast.text, slow.text, "text of {raw:?}");
+        assert_eq!(fast.map, slow.map, "map of {raw:?}");
+    }
+
+    /// Pieces that exercise every path: ASCII (upper case, tab, `&`), Russian and Kazakh
+    /// letters in both cases, combining marks after ASCII, Cyrillic and three-byte
+    /// characters, enclosing marks (class 0), entities good and bad, spaces, quotes, dashes,
+    /// deleted characters, and characters outside the two-byte table.
+    const PIECES: &[&str] = &[
+        "a",
+        "Z",
+        "Mln",
+        "42",
+        " ",
+        "\t",
+        "\n",
+        ".",
+        "&",
+        "&amp;",
+        "&nbsp;",
+        "&#8212;",
+        "&#x41;",
+        "&bogus;",
+        "&#xD800;",
+        "&laquo",
+        "ё",
+        "Ё",
+        "Ж",
+        "ж",
+        "ӘҒҚҢӨҰҮҺІ",
+        "әғқңөұүһі",
+        "Ӏ",
+        "ӏ",
+        "\u{0301}",
+        "\u{0306}",
+        "\u{0308}",
+        "\u{0483}",
+        "\u{0488}",
+        "\u{034F}",
+        "\u{0591}",
+        "\u{20D7}",
+        "\u{00A0}",
+        "\u{00AD}",
+        "\u{200B}",
+        "\u{202F}",
+        "\u{FEFF}",
+        "«",
+        "»",
+        "„",
+        "“",
+        "—",
+        "–",
+        "\u{2212}",
+        "’",
+        "′",
+        "″",
+        "…",
+        "№",
+        "°",
+        "Ω",
+        "\u{2126}",
+        "\u{212B}",
+        "Σ",
+        "ς",
+        "İ",
+        "ẞ",
+        "Ǆ",
+        "ǅ",
+        "\u{1E9E}",
+        "中",
+        "😀",
+        "\u{1D400}",
+        "é",
+        "É",
+        "Å",
+        "\u{0041}\u{030A}",
+        "\u{0415}\u{0308}",
+        "\u{0438}\u{0306}",
+        "\u{0406}\u{0308}",
+        "\u{1100}\u{1161}",
+        "ﬁ",
+        "Ⅻ",
+        "ⓐ",
+        "Ⓐ",
+    ];
+
+    #[test]
+    fn every_piece_alone_and_in_pairs_matches_the_reference() {
+        for a in PIECES {
+            assert_same_as_reference(a);
+            for b in PIECES {
+                assert_same_as_reference(&format!("{a}{b}"));
+            }
+        }
+    }
+
+    #[test]
+    fn every_character_below_u0800_matches_the_reference() {
+        for c in (0..0x800u32).filter_map(char::from_u32) {
+            for s in [
+                format!("{c}"),
+                format!("a{c}\u{0301}"),
+                format!("Ж{c}b"),
+                format!("{c}{c}"),
+            ] {
+                assert_same_as_reference(&s);
+            }
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn fast_paths_match_the_reference(parts in proptest::collection::vec(
+            prop_oneof![
+                proptest::sample::select(PIECES).prop_map(str::to_string),
+                "[a-zA-Zа-яА-ЯёЁ0-9 .,&;#]{0,12}",
+                any::<String>(),
+            ],
+            0..12,
+        )) {
+            let raw: String = parts.concat();
+            let (fast, slow) = (normalize(&raw), reference(&raw));
+            prop_assert_eq!(&fast.text, &slow.text);
+            prop_assert_eq!(&fast.map, &slow.map);
+        }
+    }
 
     fn raw_slice<'a>(raw: &'a str, n: &Normalized, start: usize, end: usize) -> &'a str {
         &raw[n.map.raw_start(start)..n.map.raw_end(end)]

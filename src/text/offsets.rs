@@ -18,7 +18,7 @@ struct Run {
 }
 
 /// Maps normalised byte offsets to raw byte offsets, built while normalising.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct OffsetMap {
     runs: Vec<Run>,
     norm_len: usize,
@@ -30,14 +30,16 @@ impl OffsetMap {
     /// `linear` says whether the bytes correspond one to one.
     pub(crate) fn push(&mut self, raw_len: usize, norm_len: usize, linear: bool) {
         let linear = linear && raw_len == norm_len;
-        if let Some(last) = self.runs.last_mut() {
-            if linear && last.linear && last.norm_start + last.norm_len == self.norm_len {
-                last.norm_len += norm_len;
-                last.raw_len += raw_len;
-                self.norm_len += norm_len;
-                self.raw_len += raw_len;
-                return;
-            }
+        if let Some(last) = self.runs.last_mut()
+            && linear
+            && last.linear
+            && last.norm_start + last.norm_len == self.norm_len
+        {
+            last.norm_len += norm_len;
+            last.raw_len += raw_len;
+            self.norm_len += norm_len;
+            self.raw_len += raw_len;
+            return;
         }
         self.runs.push(Run {
             norm_start: self.norm_len,

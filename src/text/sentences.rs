@@ -39,6 +39,19 @@ const KAZAKH_PLAIN_WORDS: &[&str] = &[
     "бар",
 ];
 
+/// Bit `n` set: a word of [`KAZAKH_PLAIN_WORDS`] is `n` bytes long (all are shorter than
+/// 64). Most words have none of these lengths, and this spares them the comparisons.
+const PLAIN_WORD_LENGTHS: u64 = {
+    let mut mask = 0;
+    let mut i = 0;
+    while i < KAZAKH_PLAIN_WORDS.len() {
+        assert!(KAZAKH_PLAIN_WORDS[i].len() < 64);
+        mask |= 1 << KAZAKH_PLAIN_WORDS[i].len();
+        i += 1;
+    }
+    mask
+};
+
 /// Counts of evidence for each language in a stretch of text.
 #[derive(Debug, Default, Clone, Copy)]
 struct LangVotes {
@@ -48,19 +61,49 @@ struct LangVotes {
 
 impl LangVotes {
     fn of(text: &str) -> LangVotes {
+        let table = &*CLASSES;
+        let bytes = text.as_bytes();
         let mut v = LangVotes::default();
-        for word in text.split(|c: char| !c.is_alphanumeric()) {
-            if !word.chars().any(is_cyrillic) {
-                continue;
+        // The current word (a run of alphanumeric characters): where it starts and what it
+        // has shown so far.
+        let (mut word_start, mut cyrillic, mut kazakh) = (0, false, false);
+        let mut i = 0;
+        while i < bytes.len() {
+            let b = bytes[i];
+            let (class, len) = if b < 0x80 {
+                (table[usize::from(b)], 1)
+            } else if b < 0xE0 && i + 1 < bytes.len() {
+                (table[decode2(b, bytes[i + 1])], 2)
+            } else {
+                // Three- and four-byte characters: neither Cyrillic nor Kazakh.
+                let c = text[i..].chars().next().unwrap_or(' ');
+                (if c.is_alphanumeric() { ALNUM } else { 0 }, c.len_utf8())
+            };
+            if class & ALNUM != 0 {
+                cyrillic |= class & CYRILLIC != 0;
+                kazakh |= class & KAZAKH != 0;
+            } else {
+                v.count_word(&text[word_start..i], cyrillic, kazakh);
+                (word_start, cyrillic, kazakh) = (i + len, false, false);
             }
-            v.cyrillic_words += 1;
-            if word.chars().any(|c| KAZAKH_LETTERS.contains(&c))
-                || KAZAKH_PLAIN_WORDS.contains(&word)
-            {
-                v.kazakh_words += 1;
+            i += len;
+        }
+        v.count_word(&text[word_start..], cyrillic, kazakh);
+        v
+    }
+
+    /// Counts one word; `cyrillic` and `kazakh` say whether it has a Cyrillic and a
+    /// Kazakh-only letter.
+    fn count_word(&mut self, word: &str, cyrillic: bool, kazakh: bool) {
+        if cyrillic {
+            self.cyrillic_words += 1;
+            let plain = word.len() < 64
+                && PLAIN_WORD_LENGTHS & (1 << word.len()) != 0
+                && KAZAKH_PLAIN_WORDS.contains(&word);
+            if kazakh || plain {
+                self.kazakh_words += 1;
             }
         }
-        v
     }
 
     /// The language the votes show, or `None` when they are too few to say.
@@ -82,6 +125,48 @@ impl LangVotes {
 
 fn is_cyrillic(c: char) -> bool {
     ('\u{0400}'..='\u{04FF}').contains(&c)
+}
+
+/// Class bit: `char::is_alphanumeric`.
+const ALNUM: u8 = 1;
+/// Class bit: [`is_cyrillic`].
+const CYRILLIC: u8 = 2;
+/// Class bit: one of [`KAZAKH_LETTERS`].
+const KAZAKH: u8 = 4;
+
+/// The classes of every character below U+0800 (one and two UTF-8 bytes), which is all of
+/// Cyrillic: the Unicode lookups behind `is_alphanumeric` are slow outside ASCII, and the
+/// language votes make one per character. Computed from the predicates themselves.
+static CLASSES: std::sync::LazyLock<[u8; 0x800]> = std::sync::LazyLock::new(|| {
+    let mut table = [0; 0x800];
+    for (cp, class) in table.iter_mut().enumerate() {
+        let Some(c) = u32::try_from(cp).ok().and_then(char::from_u32) else {
+            continue;
+        };
+        if c.is_alphanumeric() {
+            *class |= ALNUM;
+        }
+        if is_cyrillic(c) {
+            *class |= CYRILLIC;
+        }
+        if KAZAKH_LETTERS.contains(&c) {
+            *class |= KAZAKH;
+        }
+    }
+    table
+});
+
+/// `char::is_alphanumeric`, through [`CLASSES`] where it can.
+fn is_alphanumeric(c: char) -> bool {
+    match CLASSES.get(c as usize) {
+        Some(class) => class & ALNUM != 0,
+        None => c.is_alphanumeric(),
+    }
+}
+
+/// The code point of a two-byte UTF-8 sequence.
+fn decode2(b0: u8, b1: u8) -> usize {
+    (usize::from(b0 & 0x1F) << 6) | usize::from(b1 & 0x3F)
 }
 
 /// The main language of a document: the language of most of its sentences' text (by bytes),
@@ -137,7 +222,8 @@ fn split_undecided(
     };
     let bytes = text.as_bytes();
     let mut i = 0;
-    while i < bytes.len() {
+    while let Some(found) = bytes[i..].iter().position(|&b| MAY_END[usize::from(b)]) {
+        i += found;
         let b = bytes[i];
         if b == b'\n' {
             push(start, i);
@@ -161,6 +247,17 @@ fn split_undecided(
     push(start, text.len());
     out
 }
+
+/// Bytes where a sentence may end: a line break, `.`, `!`, `?`, and the first byte of `…`.
+static MAY_END: [bool; 256] = {
+    let mut t = [false; 256];
+    t[b'\n' as usize] = true;
+    t[b'.' as usize] = true;
+    t[b'!' as usize] = true;
+    t[b'?' as usize] = true;
+    t["…".as_bytes()[0] as usize] = true;
+    t
+};
 
 fn ends_sentence(
     text: &str,
@@ -194,7 +291,7 @@ fn ends_sentence(
     let word_start = text[sentence_start..stop]
         .char_indices()
         .rev()
-        .find(|&(_, c)| !c.is_alphanumeric() && c != '.')
+        .find(|&(_, c)| !is_alphanumeric(c) && c != '.')
         .map_or(sentence_start, |(p, c)| sentence_start + p + c.len_utf8());
     let word = &text[word_start..stop];
     !abbreviations.contains(word)
@@ -204,6 +301,72 @@ fn ends_sentence(
 mod tests {
     use super::*;
     use crate::text::normalize::normalize;
+    use proptest::prelude::*;
+
+    /// The straightforward vote count the table-driven one must agree with.
+    fn reference_votes(text: &str) -> (usize, usize) {
+        let mut v = (0, 0);
+        for word in text.split(|c: char| !c.is_alphanumeric()) {
+            if !word.chars().any(is_cyrillic) {
+                continue;
+            }
+            v.0 += 1;
+            if word.chars().any(|c| KAZAKH_LETTERS.contains(&c))
+                || KAZAKH_PLAIN_WORDS.contains(&word)
+            {
+                v.1 += 1;
+            }
+        }
+        v
+    }
+
+    fn assert_votes_as_reference(text: &str) {
+        let v = LangVotes::of(text);
+        assert_eq!(
+            (v.cyrillic_words, v.kazakh_words),
+            reference_votes(text),
+            "votes of {text:?}"
+        );
+    }
+
+    #[test]
+    fn table_alphanumeric_is_std_alphanumeric() {
+        for c in (0..0x3_0000u32).filter_map(char::from_u32) {
+            assert_eq!(is_alphanumeric(c), c.is_alphanumeric(), "{c:?}");
+        }
+    }
+
+    #[test]
+    fn votes_match_the_reference_for_every_character_below_u0800() {
+        for c in (0..0x800u32).filter_map(char::from_u32) {
+            for s in [
+                format!("{c}"),
+                format!("мен{c}"),
+                format!("{c}мен"),
+                format!("ж{c}қ x"),
+                format!("a{c}b мен"),
+                format!("{c}\u{0301}ж"),
+            ] {
+                assert_votes_as_reference(&s);
+            }
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn votes_match_the_reference(parts in proptest::collection::vec(
+            prop_oneof![
+                proptest::sample::select(KAZAKH_PLAIN_WORDS).prop_map(str::to_string),
+                "[a-z0-9а-яёәғқңөұүһі .,\"'-]{0,12}",
+                any::<String>(),
+            ],
+            0..12,
+        )) {
+            let text: String = parts.concat();
+            let v = LangVotes::of(&text);
+            prop_assert_eq!((v.cyrillic_words, v.kazakh_words), reference_votes(&text));
+        }
+    }
 
     fn sentences(raw: &str) -> Vec<(String, Lang)> {
         let n = normalize(raw);
