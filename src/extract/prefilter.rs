@@ -37,8 +37,6 @@ pub struct Prefilter {
     digit_start: Vec<usize>,
     /// Rules that can begin anywhere.
     pub any_start: Vec<usize>,
-    /// Per rule: its entry grammar rule is shared with another rule.
-    pub shared_entry: Vec<bool>,
 }
 
 /// The automaton and its unanchored start state.
@@ -101,15 +99,10 @@ impl Eligible {
 impl Prefilter {
     /// Builds the automaton from every rule's anchors and starts.
     pub fn new(set: &RuleSet) -> Prefilter {
-        let shared_entry = set
-            .rules
-            .iter()
-            .map(|r| set.rules.iter().filter(|o| o.entry == r.entry).count() > 1)
-            .collect();
-        Prefilter::from_keys(rule_keys(set), shared_entry)
+        Prefilter::from_keys(rule_keys(set))
     }
 
-    fn from_keys(keys: Vec<Keys>, shared_entry: Vec<bool>) -> Prefilter {
+    fn from_keys(keys: Vec<Keys>) -> Prefilter {
         let mut literals: Vec<String> = Vec::new();
         let mut patterns: Vec<PatternRules> = Vec::new();
         let mut index = std::collections::HashMap::new();
@@ -180,7 +173,6 @@ impl Prefilter {
             rules,
             digit_start,
             any_start,
-            shared_entry,
         }
     }
 
@@ -538,7 +530,7 @@ mod tests {
                 .into_iter()
                 .map(|(anchors, starts)| Keys { anchors, starts })
                 .collect();
-            let prefilter = Prefilter::from_keys(keys.clone(), vec![false; keys.len()]);
+            let prefilter = Prefilter::from_keys(keys.clone());
             // Sentences from sorted cuts: every other stretch is a sentence, the rest gaps.
             let mut cuts: Vec<usize> = cuts.into_iter().map(|c| c.min(text.len())).collect();
             cuts.push(0);
