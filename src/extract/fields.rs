@@ -30,7 +30,7 @@ impl FieldContext<'_> {
     }
 
     fn entry_in(&self, tree: &Node, lexicons: &[String]) -> Option<&Entry> {
-        tree.walk().into_iter().find_map(|n| {
+        tree.find_map(&mut |n| {
             self.lexicons
                 .entry_of_rule(&n.rule)
                 .filter(|e| lexicons.contains(&e.lexicon))

@@ -70,6 +70,12 @@ impl Node {
         self.children.iter().find_map(|c| c.find(rule))
     }
 
+    /// The first `Some` that `f` gives for a node in pre-order, this node included; like
+    /// `walk().into_iter().find_map(f)` without collecting the nodes.
+    pub fn find_map<'n, T>(&'n self, f: &mut impl FnMut(&'n Node) -> Option<T>) -> Option<T> {
+        f(self).or_else(|| self.children.iter().find_map(|c| c.find_map(f)))
+    }
+
     /// Every node in pre-order, this node included.
     pub fn walk(&self) -> Vec<&Node> {
         fn visit<'n>(n: &'n Node, out: &mut Vec<&'n Node>) {
@@ -106,5 +112,13 @@ mod tests {
         );
         let order: Vec<&str> = tree.walk().iter().map(|n| n.rule.as_str()).collect();
         assert_eq!(order, ["a", "b", "c", "d", "e", "f"]);
+        // find_map stops at the first node in the same order.
+        let mut seen = Vec::new();
+        let found = tree.find_map(&mut |n| {
+            seen.push(n.rule.clone());
+            (n.rule == "d" || n.rule == "e").then(|| n.rule.clone())
+        });
+        assert_eq!(found.as_deref(), Some("d"));
+        assert_eq!(seen, ["a", "b", "c", "d"]);
     }
 }

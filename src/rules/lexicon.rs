@@ -48,9 +48,10 @@ impl Entry {
 #[derive(Debug, Clone, Default)]
 pub struct Lexicons {
     lexicons: BTreeMap<String, BTreeMap<String, Entry>>,
-    /// Entry rule name -> (lexicon, entry id). Asked for every node of every match by the
-    /// field builders, so hashed with foldhash rather than SipHash.
-    by_rule: HashMap<String, (String, String), foldhash::fast::FixedState>,
+    /// Entry rule name -> a copy of the entry, kept up to date by [`Lexicons::add`]. Asked
+    /// for every node of every match by the field builders: one foldhash lookup instead of
+    /// a hash and two ordered-map searches.
+    by_rule: HashMap<String, Entry, foldhash::fast::FixedState>,
 }
 
 fn is_identifier(s: &str, allow_digit_start: bool) -> bool {
@@ -126,8 +127,7 @@ impl Lexicons {
         entry.forms.dedup();
         entry.attrs.extend(def.attrs.clone());
         entry.location = location;
-        self.by_rule
-            .insert(entry.rule_name(), (lexicon.to_string(), id.to_string()));
+        self.by_rule.insert(entry.rule_name(), entry.clone());
         Ok(())
     }
 
@@ -137,8 +137,7 @@ impl Lexicons {
         if !rule.contains("__") {
             return None;
         }
-        let (lex, id) = self.by_rule.get(rule)?;
-        self.lexicons.get(lex)?.get(id)
+        self.by_rule.get(rule)
     }
 
     /// Whether a lexicon of this name exists.
