@@ -286,9 +286,9 @@ fn lexicon_expr(lex: &LexiconRule, ids: &HashMap<String, RuleId>) -> Option<Expr
     let ac = AhoCorasick::builder()
         .match_kind(MatchKind::LeftmostLongest)
         .start_kind(StartKind::Anchored)
-        // A lexicon is tried at thousands of positions per article and is small: a DFA
-        // makes each anchored try a few table lookups.
-        .kind(Some(AhoCorasickKind::DFA))
+        // Measured: the contiguous NFA beats the DFA here (1.27 vs 1.33-1.47 s on the 5 MB
+        // corpus, 4 MB less memory): the DFAs of the gazetteers miss the cache.
+        .kind(Some(AhoCorasickKind::ContiguousNFA))
         .build(patterns)
         .ok()?;
     Some(Expr::Lexicon(Box::new(ac), entries.into()))
