@@ -20,8 +20,9 @@ pub struct Candidate {
     pub start: usize,
     /// Match end.
     pub end: usize,
-    /// What matched, by grammar rule.
-    pub tree: Node,
+    /// What matched, by grammar rule; shared by the candidates of rules with the same
+    /// entry at the same place, which are otherwise copies of one another.
+    pub tree: std::sync::Arc<Node>,
 }
 
 fn is_word_char(c: char) -> bool {
@@ -226,6 +227,6 @@ pub fn try_at<'t>(
         rule: r,
         start: pos,
         end,
-        tree,
+        tree: std::sync::Arc::new(tree),
     })
 }
