@@ -3,9 +3,34 @@
 use super::Placed;
 use super::fields::FieldContext;
 use crate::record::FieldValue;
-use crate::rules::link::Link;
+use crate::rules::link::{Hit, Link, Scanner};
 use crate::text::sentences::Sentence;
+use std::cell::RefCell;
 use std::collections::HashMap;
+use std::ops::Range;
+use std::rc::Rc;
+use std::sync::Arc;
+
+/// The lexicon scans of one document, by scanner signature and range: the records of a
+/// sentence whose links scan the same lexicons over the same stretch get the same hits,
+/// so each scan runs once per document instead of once per record.
+#[derive(Debug, Default)]
+pub struct ScanCache {
+    hits: RefCell<HashMap<(Arc<str>, usize, usize), Rc<[Hit]>, foldhash::fast::FixedState>>,
+}
+
+impl ScanCache {
+    /// `scanner.find(text, range)`, computed once per signature and range.
+    pub fn find(&self, scanner: &Scanner, text: &str, range: Range<usize>) -> Rc<[Hit]> {
+        let key = (scanner.signature().clone(), range.start, range.end);
+        if let Some(hits) = self.hits.borrow().get(&key) {
+            return hits.clone();
+        }
+        let hits: Rc<[Hit]> = scanner.find(text, range).into();
+        self.hits.borrow_mut().insert(key, hits.clone());
+        hits
+    }
+}
 
 /// What a link can see: the sentence, the record's own span, and the final records of the
 /// types built before this one.
@@ -20,6 +45,8 @@ pub struct LinkContext<'a> {
     pub(crate) placed: &'a HashMap<String, Vec<Placed>>,
     /// Texts, lexicons.
     pub fields: &'a FieldContext<'a>,
+    /// Scans already made in this document.
+    pub scans: &'a ScanCache,
 }
 
 fn words_between(text: &str, from: usize, to: usize) -> usize {
@@ -38,7 +65,7 @@ pub fn apply(link: &Link, cx: &LinkContext<'_>) -> Result<Option<FieldValue>, St
     let text = &cx.fields.norm.text;
     let mut range = cx.sentence.start..cx.sentence.end;
     if let Some(breaks) = &link.within_clause {
-        for b in breaks.find(text, range.clone()) {
+        for b in cx.scans.find(breaks, text, range.clone()).iter() {
             if b.end <= cx.norm_span.0 {
                 range.start = range.start.max(b.end);
             } else if b.start >= cx.norm_span.1 {
@@ -49,7 +76,7 @@ pub fn apply(link: &Link, cx: &LinkContext<'_>) -> Result<Option<FieldValue>, St
     let inside = |s: usize, e: usize| s < cx.norm_span.1 && cx.norm_span.0 < e;
     let mut values: Vec<FieldValue> = Vec::new();
     if let Some(scan) = &link.scan {
-        for hit in scan.find(text, range.clone()) {
+        for hit in cx.scans.find(scan, text, range.clone()).iter() {
             if link.outside_span && inside(hit.start, hit.end) {
                 continue;
             }
@@ -69,7 +96,7 @@ pub fn apply(link: &Link, cx: &LinkContext<'_>) -> Result<Option<FieldValue>, St
         let intro = link
             .introduced_by
             .as_ref()
-            .map(|s| s.find(text, range.clone()));
+            .map(|s| cx.scans.find(s, text, range.clone()));
         for p in cx
             .placed
             .get(ty)

@@ -278,6 +278,7 @@ impl Extractor {
         }
         let mut outcomes: Vec<Outcome> = Vec::new();
         let mut placed: HashMap<String, Vec<Placed>> = HashMap::new();
+        let scans = links::ScanCache::default();
         for ty in &self.type_order {
             let first = outcomes.len();
             let mut where_: Vec<(usize, (usize, usize))> = Vec::new(); // per outcome: sentence, norm span
@@ -297,6 +298,7 @@ impl Extractor {
                         (None, None) => (c.start, c.end),
                     };
                     let ctx = links::LinkContext {
+                        scans: &scans,
                         sentence: &sents[sentence],
                         sentence_index: sentence,
                         norm_span,

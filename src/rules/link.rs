@@ -15,6 +15,9 @@ pub struct Scanner {
     /// Per pattern: any letters may follow the form (a stem); otherwise it must end at a
     /// word end. True for every pattern of a `prefix` link, and for entries with `stem = true`.
     stems: Vec<bool>,
+    /// What it was built from (lexicon names, prefix or not): scanners with the same
+    /// signature find the same hits, so their scans can be shared.
+    signature: std::sync::Arc<str>,
 }
 
 /// One place a lexicon form occurs.
@@ -56,7 +59,13 @@ impl Scanner {
             automaton,
             patterns,
             stems,
+            signature: format!("{prefix}:{}", names.join(",")).into(),
         })
+    }
+
+    /// What the scanner was built from; equal signatures find equal hits.
+    pub fn signature(&self) -> &std::sync::Arc<str> {
+        &self.signature
     }
 
     /// Every non-overlapping occurrence in `text[range]`, longest first at each start.
