@@ -54,7 +54,7 @@ fn words_between(text: &str, from: usize, to: usize) -> usize {
         return 0;
     }
     text[from..to]
-        .split(|c: char| !c.is_alphanumeric())
+        .split(|c: char| !crate::text::class::is_alphanumeric(c))
         .filter(|w| !w.is_empty())
         .count()
 }

@@ -26,7 +26,7 @@ pub struct Candidate {
 }
 
 fn is_word_char(c: char) -> bool {
-    crate::peg::class::is_alphanumeric(c)
+    crate::text::class::is_alphanumeric(c)
 }
 
 /// Characters that glue a following number into a token that is not a quantity: URL

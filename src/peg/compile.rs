@@ -1,6 +1,7 @@
 //! From `pest_meta`'s optimised rules to a [`Program`].
 
-use super::{CompiledRule, Expr, Kind, Program, RuleId, class};
+use super::{CompiledRule, Expr, Kind, Program, RuleId};
+use crate::text::class;
 use pest_meta::ast::RuleType;
 use pest_meta::optimizer::{OptimizedExpr, OptimizedRule};
 use std::collections::HashMap;

@@ -10,7 +10,6 @@
 //! checked against `pest_vm` by a differential test. Stack operations (`PUSH`, `POP`,
 //! `PEEK`, `DROP`) are not supported and are refused at load.
 
-pub mod class;
 mod compile;
 mod run;
 mod starts;

@@ -4,6 +4,7 @@
 //! Deposits and agreements both use it; nothing here knows either.
 
 use crate::rules::lexicon::{Entry, Lexicons};
+use crate::text::class::is_alphanumeric;
 use aho_corasick::{AhoCorasick, MatchKind};
 
 /// Finds the forms of some lexicons anywhere in a text, at word starts.
@@ -79,15 +80,13 @@ impl Scanner {
             let first = text[start..].chars().next();
             // A form that starts with a letter must start a word; one that starts with
             // punctuation (", а также") may follow a word directly.
-            if first.is_some_and(char::is_alphanumeric) && before.is_some_and(char::is_alphanumeric)
-            {
+            if first.is_some_and(is_alphanumeric) && before.is_some_and(is_alphanumeric) {
                 continue;
             }
             let last = text[..end].chars().next_back();
             let after = text[end..range.end].chars().next();
-            let word_form =
-                first.is_some_and(char::is_alphanumeric) && last.is_some_and(char::is_alphanumeric);
-            if word_form && after.is_some_and(char::is_alphanumeric) {
+            let word_form = first.is_some_and(is_alphanumeric) && last.is_some_and(is_alphanumeric);
+            if word_form && after.is_some_and(is_alphanumeric) {
                 if !self
                     .stems
                     .get(m.pattern().as_usize())
@@ -98,7 +97,7 @@ impl Scanner {
                 }
                 end += text[end..range.end]
                     .char_indices()
-                    .find(|(_, c)| !c.is_alphanumeric())
+                    .find(|&(_, c)| !is_alphanumeric(c))
                     .map_or(range.end - end, |(i, _)| i);
             }
             hits.push(Hit {

@@ -1,6 +1,7 @@
 //! The text side of the pipeline: raw bytes → normalised text with an offset map →
 //! sentences with a language each.
 
+pub mod class;
 pub mod normalize;
 pub mod offsets;
 pub mod sentences;

@@ -156,13 +156,7 @@ static CLASSES: std::sync::LazyLock<[u8; 0x800]> = std::sync::LazyLock::new(|| {
     table
 });
 
-/// `char::is_alphanumeric`, through [`CLASSES`] where it can.
-fn is_alphanumeric(c: char) -> bool {
-    match CLASSES.get(c as usize) {
-        Some(class) => class & ALNUM != 0,
-        None => c.is_alphanumeric(),
-    }
-}
+use super::class::is_alphanumeric;
 
 /// The code point of a two-byte UTF-8 sequence.
 fn decode2(b0: u8, b1: u8) -> usize {
