@@ -16,8 +16,11 @@ use std::sync::Arc;
 /// so each scan runs once per document instead of once per record.
 #[derive(Debug, Default)]
 pub struct ScanCache {
-    hits: RefCell<HashMap<(Arc<str>, usize, usize), Rc<[Hit]>, foldhash::fast::FixedState>>,
+    hits: RefCell<HashMap<ScanKey, Rc<[Hit]>, foldhash::fast::FixedState>>,
 }
+
+/// A scanner's signature and the range it scans.
+type ScanKey = (Arc<str>, usize, usize);
 
 impl ScanCache {
     /// `scanner.find(text, range)`, computed once per signature and range.
@@ -80,7 +83,7 @@ pub fn apply(link: &Link, cx: &LinkContext<'_>) -> Result<Option<FieldValue>, St
             if link.outside_span && inside(hit.start, hit.end) {
                 continue;
             }
-            let Some(e) = scan.entry(&hit, cx.fields.lexicons) else {
+            let Some(e) = scan.entry(hit, cx.fields.lexicons) else {
                 continue;
             };
             let v = link

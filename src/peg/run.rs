@@ -259,19 +259,19 @@ impl<'p, 'i, 'm> Run<'p, 'i, 'm> {
         // on whether it runs in a lookahead (no nodes).
         let context = self.atomicity as u8 * 2 + u8::from(self.lookahead > 0);
         let key = (id, pos, context);
-        if let Some(memo) = self.memo.as_deref() {
-            if let Some(found) = memo.table.get(&key).copied() {
-                self.steps += 1;
-                if found.end.is_some() {
-                    let depth = self.node_depth;
-                    self.nodes.extend(
-                        memo.nodes[found.nodes.0..found.nodes.1]
-                            .iter()
-                            .map(|&(r, s, e, d)| (r, s, e, d + depth)),
-                    );
-                }
-                return found.end;
+        if let Some(memo) = self.memo.as_deref()
+            && let Some(found) = memo.table.get(&key).copied()
+        {
+            self.steps += 1;
+            if found.end.is_some() {
+                let depth = self.node_depth;
+                self.nodes.extend(
+                    memo.nodes[found.nodes.0..found.nodes.1]
+                        .iter()
+                        .map(|&(r, s, e, d)| (r, s, e, d + depth)),
+                );
             }
+            return found.end;
         }
         let mark = self.nodes.len();
         let end = self.call_rule(id, pos);
