@@ -238,11 +238,11 @@ impl Extractor {
         let budget = matcher::Budget::new(steps, self.limits.max_depth);
         let mut rule_memo = crate::peg::Memo::default();
         for (i, s) in sents.iter().enumerate() {
-            // A rule runs where the prefilter allows it, in sentences of its language;
-            // datelines only in the header.
-            let ok = |r: usize| {
-                eligible.allows(i, r)
-                    && self.rules.rules[r].lang == s.lang
+            // A rule runs in sentences of its language, datelines only in the header, and
+            // where the prefilter allows it: its tries already hold only allowed sentences,
+            // rules that can start anywhere are checked here.
+            let runs_here = |r: usize| {
+                self.rules.rules[r].lang == s.lang
                     && (i < HEADER_SENTENCES || self.rules.rules[r].emits != DOCUMENT)
             };
             let lo = eligible.tries.partition_point(|&(p, _)| p < s.start);
@@ -250,14 +250,14 @@ impl Extractor {
             let tries: Vec<(usize, usize)> = eligible.tries[lo..hi]
                 .iter()
                 .copied()
-                .filter(|&(_, r)| ok(r))
+                .filter(|&(_, r)| runs_here(r))
                 .collect();
             let anywhere: Vec<usize> = self
                 .prefilter
                 .any_start
                 .iter()
                 .copied()
-                .filter(|&r| ok(r))
+                .filter(|&r| eligible.allows(i, r) && runs_here(r))
                 .collect();
             for c in matcher::candidates(
                 &self.rules,

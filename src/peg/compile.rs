@@ -74,14 +74,8 @@ impl Compiler<'_> {
                 self.push(Expr::Range(a, b))
             }
             O::Ident(name) => self.ident(name)?,
-            O::PosPred(x) => {
-                let x = self.expr(x)?;
-                self.push(Expr::PosPred(x))
-            }
-            O::NegPred(x) => {
-                let x = self.expr(x)?;
-                self.push(Expr::NegPred(x))
-            }
+            O::PosPred(x) => self.wrap(x, Expr::PosPred)?,
+            O::NegPred(x) => self.wrap(x, Expr::NegPred)?,
             O::Seq(..) => {
                 let mut parts = Vec::new();
                 flatten_seq(e, &mut parts);
@@ -119,14 +113,8 @@ impl Compiler<'_> {
                     .collect::<Result<Vec<_>, _>>()?;
                 self.push(Expr::Choice(ids.into()))
             }
-            O::Opt(x) => {
-                let x = self.expr(x)?;
-                self.push(Expr::Opt(x))
-            }
-            O::Rep(x) => {
-                let x = self.expr(x)?;
-                self.push(Expr::Rep(x))
-            }
+            O::Opt(x) => self.wrap(x, Expr::Opt)?,
+            O::Rep(x) => self.wrap(x, Expr::Rep)?,
             O::Skip(strings) => self.push(Expr::Skip(
                 strings.iter().map(|s| s.as_str().into()).collect(),
             )),
@@ -136,6 +124,16 @@ impl Compiler<'_> {
             #[allow(unreachable_patterns)]
             _ => return Err(self.unsupported("a construct of pest's grammar extras")),
         })
+    }
+
+    /// Compiles `x` and an expression of one child around it (`&x`, `!x`, `x?`, `x*`).
+    fn wrap(
+        &mut self,
+        x: &OptimizedExpr,
+        around: fn(usize) -> Expr,
+    ) -> Result<usize, CompileError> {
+        let x = self.expr(x)?;
+        Ok(self.push(around(x)))
     }
 
     fn ident(&mut self, name: &str) -> Result<usize, CompileError> {
