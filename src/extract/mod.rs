@@ -93,6 +93,28 @@ impl Default for ExtractLimits {
     }
 }
 
+/// How much of its work [`Extractor`] keeps for the caller.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Detail {
+    /// Only the final records: records of candidates that lose an overlap are not built.
+    Records,
+    /// Every candidate's record, and why it won or lost (for explanations).
+    Trace,
+}
+
+/// What an outcome holds until its record is needed (see [`Extractor::settle`]).
+const NOT_BUILT: &str = "not built: it lost an overlap before its record was needed";
+
+/// One record to be made: a candidate (and occurrence, for `each` rules) in its sentence.
+struct Pending<'t> {
+    candidate: usize,
+    occurrence: Option<&'t Node>,
+    sentence: usize,
+    norm: (usize, usize),
+    /// The raw span the record will have (overlaps are decided on it).
+    raw: (usize, usize),
+}
+
 /// A final record with where it sits, for links of later types.
 #[derive(Debug, Clone)]
 pub(crate) struct Placed {
@@ -187,7 +209,7 @@ impl Extractor {
             Ok(text) => {
                 // A bug in a grammar or in nedra must cost one document, not the batch.
                 let run = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                    self.trace(doc, text, None)
+                    self.run(doc, text, None, Detail::Records)
                 }));
                 match run {
                     Ok((records, trace)) => (records, trace.error),
@@ -209,13 +231,17 @@ impl Extractor {
 
     /// Extracts from a text: the `document` record, then every record in text order.
     pub fn extract(&self, doc: &str, raw: &str) -> Vec<Record> {
-        self.trace(doc, raw, None).0
+        self.run(doc, raw, None, Detail::Records).0
     }
 
     /// Like [`Extractor::extract`], with every sentence forced to `lang` when given (rule
     /// examples use it: a three-word example has too little text to tell its language), and
     /// the full trace of what matched and why it won or lost.
     pub fn trace(&self, doc: &str, raw: &str, lang: Option<Lang>) -> (Vec<Record>, Trace) {
+        self.run(doc, raw, lang, Detail::Trace)
+    }
+
+    fn run(&self, doc: &str, raw: &str, lang: Option<Lang>, detail: Detail) -> (Vec<Record>, Trace) {
         let norm = normalize(raw);
         let (mut sents, mut main_lang) = sentences::split(&norm, raw, &self.rules.abbreviations);
         if let Some(l) = lang {
@@ -281,7 +307,7 @@ impl Extractor {
         let scans = links::ScanCache::default();
         for ty in &self.type_order {
             let first = outcomes.len();
-            let mut where_: Vec<(usize, (usize, usize))> = Vec::new(); // per outcome: sentence, norm span
+            let mut pending: Vec<Pending<'_>> = Vec::new(); // per outcome of this type
             for (ci, c) in candidates.iter().enumerate() {
                 let rule = &self.rules.rules[c.rule];
                 if &rule.emits != ty {
@@ -297,25 +323,35 @@ impl Extractor {
                             .map_or((c.start, c.end), |n| (n.start, n.end)),
                         (None, None) => (c.start, c.end),
                     };
-                    let ctx = links::LinkContext {
-                        scans: &scans,
-                        sentence: &sents[sentence],
-                        sentence_index: sentence,
-                        norm_span,
-                        placed: &placed,
-                        fields: &cx,
-                    };
-                    let result =
-                        self.record(doc, rule, c, occ, norm_span, s_lang(&sents, sentence), &ctx);
                     outcomes.push(Outcome {
                         candidate: ci,
-                        result,
+                        result: Err(NOT_BUILT.to_string()),
                         lost_to: None,
                     });
-                    where_.push((sentence, norm_span));
+                    pending.push(Pending {
+                        candidate: ci,
+                        occurrence: occ,
+                        sentence,
+                        norm: norm_span,
+                        raw: raw_offsets(&norm, norm_span.0, norm_span.1),
+                    });
                 }
             }
-            let finals = self.settle(ty, &mut outcomes, first, &candidates, &where_);
+            let build = |p: &Pending<'_>| {
+                let ctx = links::LinkContext {
+                    scans: &scans,
+                    sentence: &sents[p.sentence],
+                    sentence_index: p.sentence,
+                    norm_span: p.norm,
+                    placed: &placed,
+                    fields: &cx,
+                };
+                let c = &candidates[p.candidate];
+                let rule = &self.rules.rules[c.rule];
+                let lang = s_lang(&sents, p.sentence);
+                self.record(doc, rule, c, p.occurrence, p.norm, lang, &ctx)
+            };
+            let finals = self.settle(ty, &mut outcomes, first, &candidates, &pending, detail, build);
             if let Some((absorbed, within)) =
                 self.rules.records.get(ty).and_then(|rt| rt.absorb.as_ref())
             {
@@ -325,10 +361,10 @@ impl Extractor {
                         .iter()
                         .copied()
                         .filter(|&i| {
-                            let (s, norm) = where_[i - first];
+                            let (s, norm) = (pending[i - first].sentence, pending[i - first].norm);
                             norm.0 < a.norm.0 && s <= a.sentence && s + within >= a.sentence
                         })
-                        .max_by_key(|&i| where_[i - first].1.0);
+                        .max_by_key(|&i| pending[i - first].norm.0);
                     if let Some(t) = target {
                         if let Ok(into) = &mut outcomes[t].result {
                             merge_into(into, a.record.clone());
@@ -341,7 +377,7 @@ impl Extractor {
                 finals
                     .into_iter()
                     .filter_map(|i| {
-                        let (sentence, norm) = where_[i - first];
+                        let (sentence, norm) = (pending[i - first].sentence, pending[i - first].norm);
                         let record = outcomes[i].result.as_ref().ok()?.clone();
                         Some(Placed {
                             record,
@@ -397,48 +433,66 @@ impl Extractor {
     }
 
     /// Resolves overlaps, one-per-sentence and merging among the outcomes of one type
-    /// (`outcomes[first..]`); returns the indices of the final records in text order.
-    fn settle(
+    /// (`outcomes[first..]`, made from `pending`); returns the indices of the final records
+    /// in text order.
+    ///
+    /// A record is built (by `build`) only when it could still win: contenders are taken
+    /// best first, and one whose span overlaps a winner loses without being built. Most
+    /// candidates lose (rules that share a grammar all match at the same place), so this is
+    /// most of the record-building work saved. With [`Detail::Trace`] the losers are built
+    /// afterwards, for tools that show what every candidate would have been.
+    #[allow(clippy::too_many_arguments)]
+    fn settle<'p>(
         &self,
         ty: &str,
         outcomes: &mut [Outcome],
         first: usize,
         candidates: &[Candidate],
-        where_: &[(usize, (usize, usize))],
+        pending: &[Pending<'p>],
+        detail: Detail,
+        build: impl Fn(&Pending<'p>) -> Result<Record, String>,
     ) -> Vec<usize> {
-        let ok: Vec<usize> = (first..outcomes.len())
-            .filter(|&i| outcomes[i].result.is_ok())
-            .collect();
         let contender = |i: usize| {
-            let c = &candidates[outcomes[i].candidate];
+            let p = &pending[i - first];
+            let c = &candidates[p.candidate];
             let r = &self.rules.rules[c.rule];
-            let span = outcomes[i]
-                .result
-                .as_ref()
-                .ok()
-                .and_then(|rec| rec.span.as_ref());
-            let (start, end) = span.map_or((c.start, c.end), |s| (s.start, s.end));
             Contender {
-                start,
-                end,
+                start: p.raw.0,
+                end: p.raw.1,
                 len: c.end - c.start,
                 priority: r.priority,
                 rule: &r.id,
             }
         };
-        let cs: Vec<Contender<'_>> = ok.iter().map(|&i| contender(i)).collect();
-        let res = overlap::resolve(&cs);
+        let cs: Vec<Contender<'_>> = (first..outcomes.len()).map(contender).collect();
+        let mut built = vec![false; cs.len()];
+        let res = overlap::resolve_with(&cs, |k| {
+            let result = build(&pending[k]);
+            built[k] = true;
+            let ok = result.is_ok();
+            outcomes[first + k].result = result;
+            ok
+        });
+        if detail == Detail::Trace {
+            for (k, done) in built.iter().enumerate() {
+                if !done {
+                    outcomes[first + k].result = build(&pending[k]);
+                }
+            }
+        }
+        // A record that cannot be built never contended, so it lost to no one.
         let mut lost: Vec<(usize, usize, LossReason)> = res
             .losers
             .iter()
-            .map(|&(l, w, why)| (ok[l], ok[w], why))
+            .filter(|&&(l, _, _)| outcomes[first + l].result.is_ok())
+            .map(|&(l, w, why)| (first + l, first + w, why))
             .collect();
-        let mut winners: Vec<usize> = res.winners.iter().map(|&w| ok[w]).collect();
+        let mut winners: Vec<usize> = res.winners.iter().map(|&w| first + w).collect();
         let rt = self.rules.records.get(ty);
         if rt.is_some_and(|rt| rt.one_per_sentence) {
             let mut best: BTreeMap<usize, usize> = BTreeMap::new();
             for &w in &winners {
-                let s = where_[w - first].0;
+                let s = pending[w - first].sentence;
                 match best.get(&s) {
                     Some(&b) if overlap::rank(&contender(b), &contender(w)).is_le() => {
                         lost.push((w, b, LossReason::SameSentence));
@@ -576,9 +630,14 @@ fn merge_into(into: &mut Record, from: Record) {
     }
 }
 
-pub(crate) fn raw_span(raw: &str, norm: &Normalized, start: usize, end: usize) -> Span {
+/// Raw byte offsets of the normalised span `start..end`.
+fn raw_offsets(norm: &Normalized, start: usize, end: usize) -> (usize, usize) {
     let s = norm.map.raw_start(start);
-    let e = norm.map.raw_end(end).max(s);
+    (s, norm.map.raw_end(end).max(s))
+}
+
+pub(crate) fn raw_span(raw: &str, norm: &Normalized, start: usize, end: usize) -> Span {
+    let (s, e) = raw_offsets(norm, start, end);
     Span {
         start: s,
         end: e,

@@ -86,6 +86,14 @@ pub struct Resolution {
 
 /// Resolves overlaps among `cs`.
 pub fn resolve(cs: &[Contender<'_>]) -> Resolution {
+    resolve_with(cs, |_| true)
+}
+
+/// Resolves overlaps among the contenders `i` of `cs` that `admit(i)` lets contend.
+/// `admit` is asked only of a contender that overlaps no winner yet, best first, so a
+/// costly check runs only where it could change the result; a contender that overlaps a
+/// winner loses to it without being asked.
+pub fn resolve_with(cs: &[Contender<'_>], mut admit: impl FnMut(usize) -> bool) -> Resolution {
     let mut order: Vec<usize> = (0..cs.len()).collect();
     order.sort_by(|&a, &b| rank(&cs[a], &cs[b]));
     let mut res = Resolution::default();
@@ -97,7 +105,8 @@ pub fn resolve(cs: &[Contender<'_>]) -> Resolution {
             .find(|&&w| cs[w].start < c.end && c.start < cs[w].end)
         {
             Some(&w) => res.losers.push((i, w, reason(&cs[w], c))),
-            None => res.winners.push(i),
+            None if admit(i) => res.winners.push(i),
+            None => {}
         }
     }
     res.winners.sort_by_key(|&w| (cs[w].start, cs[w].end));
@@ -149,6 +158,28 @@ mod tests {
             c(7, 16, 0, "plain"),
         ];
         assert_eq!(resolve(&cs).winners, vec![0, 1]);
+    }
+
+    #[test]
+    fn admission_is_asked_only_where_it_could_win() {
+        // Best first: 0 (longest), then 1 (overlaps 0), then 2 (disjoint, refused), then 3
+        // (overlaps only the refused 2).
+        let cs = [
+            c(0, 10, 0, "a"),
+            c(5, 12, 0, "b"),
+            c(20, 26, 0, "c"),
+            c(24, 29, 0, "d"),
+        ];
+        let mut asked = Vec::new();
+        let r = resolve_with(&cs, |i| {
+            asked.push(i);
+            i != 2
+        });
+        assert_eq!(asked, vec![0, 2, 3]);
+        assert_eq!(r.winners, vec![0, 3]);
+        assert_eq!(r.losers, vec![(1, 0, LossReason::Longer)]);
+        // Admitting everyone is plain resolution.
+        assert_eq!(resolve_with(&cs, |_| true).winners, resolve(&cs).winners);
     }
 
     #[test]
