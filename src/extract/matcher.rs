@@ -8,6 +8,7 @@
 use super::tree::Node;
 use crate::peg::{Limits, MatchError, Memo, RuleId};
 use crate::rules::RuleSet;
+use crate::text::Lang;
 use crate::text::sentences::Sentence;
 use std::collections::HashMap;
 
@@ -20,8 +21,8 @@ pub struct Candidate {
     pub start: usize,
     /// Match end.
     pub end: usize,
-    /// What matched, by grammar rule; shared by the candidates of rules with the same
-    /// entry at the same place, which are otherwise copies of one another.
+    /// What matched, by grammar rule; shared by the candidates of one [`Group`] at the
+    /// same place, which are otherwise copies of one another.
     pub tree: std::sync::Arc<Node>,
 }
 
@@ -49,43 +50,71 @@ fn word_start(text: &str, pos: usize, sentence_start: usize) -> bool {
         && !(is_word_char(c) && prev.is_some_and(glues))
 }
 
-/// Each rule's entry grammar rule, resolved once per rule set rather than by name at
-/// every attempt.
+/// Rules that are tried together: the same entry grammar rule, language and place
+/// (datelines only in a document's header). Their matches are the same, so a group is
+/// tried once per position and its match becomes a candidate of every member: the cost of
+/// finding candidates grows with the distinct grammars, not with the number of rules. Each
+/// member still makes its own record, with its own fields, links and priority.
 #[derive(Debug, Clone)]
-pub struct Entries {
-    /// Per rule: its entry rule's id in the compiled program.
-    ids: Vec<Option<RuleId>>,
-    /// Per rule: another rule has the same entry (its matches are then computed once per
-    /// position and shared).
-    shared: Vec<bool>,
+pub struct Group {
+    /// The entry rule's id in the compiled program (`None`: not in the grammar, never
+    /// matches).
+    pub entry: Option<RuleId>,
+    /// The language of the sentences the members run in.
+    pub lang: Lang,
+    /// The members make `document` records and run only in a document's header.
+    pub header_only: bool,
+    /// Rule indices, in rule order.
+    pub members: Vec<usize>,
 }
 
-impl Entries {
-    /// Resolves the entries of every rule of `set`.
-    pub fn new(set: &RuleSet) -> Entries {
+/// The rules of a rule set in [`Group`]s, resolved once per rule set.
+#[derive(Debug, Clone)]
+pub struct Groups {
+    /// The groups, in the order of their first member.
+    pub groups: Vec<Group>,
+}
+
+impl Groups {
+    /// Groups the rules of `set`.
+    pub fn new(set: &RuleSet) -> Groups {
         let program = set.grammar.program();
-        let ids: Vec<Option<RuleId>> = set
-            .rules
-            .iter()
-            .map(|r| program.rule_id(&r.entry))
-            .collect();
-        let shared = ids
-            .iter()
-            .map(|id| id.is_some() && ids.iter().filter(|o| *o == id).count() > 1)
-            .collect();
-        Entries { ids, shared }
+        let mut groups: Vec<Group> = Vec::new();
+        let mut index: HashMap<(&str, Lang, bool), usize> = HashMap::new();
+        for (r, rule) in set.rules.iter().enumerate() {
+            let header_only = rule.emits == super::DOCUMENT;
+            let g = *index
+                .entry((rule.entry.as_str(), rule.lang, header_only))
+                .or_insert_with(|| {
+                    groups.push(Group {
+                        entry: program.rule_id(&rule.entry),
+                        lang: rule.lang,
+                        header_only,
+                        members: Vec::new(),
+                    });
+                    groups.len() - 1
+                });
+            groups[g].members.push(r);
+        }
+        Groups { groups }
+    }
+
+    /// One rule per group, in group order (they stand for their groups in the prefilter).
+    pub fn representatives(&self) -> Vec<usize> {
+        self.groups.iter().map(|g| g.members[0]).collect()
     }
 }
 
-/// Runs the rules of one sentence of the normalised `text`: `tries` are (position, rule)
-/// pairs the prefilter found for rules with known starts; `anywhere` are rules that can
-/// start with anything, tried at every word start whose character is in their first set.
-/// `rule_memo` keeps the results of grammar rules shared by several rules (a number) for
-/// the other attempts in the sentence; one memo can serve every sentence of a text.
+/// Runs the rule groups of one sentence of the normalised `text`: `tries` are
+/// (position, group) pairs the prefilter found for groups with known starts, sorted by
+/// position; `anywhere` are groups that can start with anything, tried at every word start
+/// whose character is in their first set. `rule_memo` keeps the results of grammar rules
+/// shared by several rules (a number) for the other attempts in the sentence; one memo can
+/// serve every sentence of a text. Candidates come sorted by start, then rule.
 #[allow(clippy::too_many_arguments)]
 pub fn candidates<'t>(
     set: &RuleSet,
-    entries: &Entries,
+    groups: &Groups,
     text: &'t str,
     sentence: &Sentence,
     tries: &[(usize, usize)],
@@ -93,34 +122,45 @@ pub fn candidates<'t>(
     budget: &Budget,
     rule_memo: &mut Memo<'t>,
 ) -> Vec<Candidate> {
-    // Rules that share an entry grammar rule share its match at a position: matching cost
-    // grows with the distinct grammars, not with the number of rules.
-    let mut memo: HashMap<(RuleId, usize), Option<Candidate>, foldhash::fast::FixedState> =
-        HashMap::default();
-    let mut attempt = |r: usize, pos: usize, out: &mut Vec<Candidate>| {
-        let Some(entry) = entries.ids[r] else {
+    let mut out = Vec::new();
+    let mut attempt = |g: usize, pos: usize, out: &mut Vec<Candidate>| {
+        let group = &groups.groups[g];
+        let Some(entry) = group.entry else {
             return;
         };
-        let attempt_at =
-            |memo: &mut Memo<'t>| try_at(set, r, entry, text, pos, sentence.end, budget, memo);
-        if !entries.shared[r] {
-            out.extend(attempt_at(rule_memo));
+        let Some(&first) = group.members.first() else {
             return;
-        }
-        let found = memo
-            .entry((entry, pos))
-            .or_insert_with(|| attempt_at(rule_memo));
+        };
+        let found = try_at(
+            set,
+            first,
+            entry,
+            text,
+            pos,
+            sentence.end,
+            budget,
+            rule_memo,
+        );
         if let Some(c) = found {
-            out.push(Candidate {
-                rule: r,
-                ..c.clone()
-            });
+            for &r in &group.members[1..] {
+                out.push(Candidate {
+                    rule: r,
+                    ..c.clone()
+                });
+            }
+            out.push(c);
         }
     };
-    let mut out = Vec::new();
-    for &(pos, r) in tries {
-        if word_start(text, pos, sentence.start) {
-            attempt(r, pos, &mut out);
+    // Tries come sorted by position, several at one: decide the word start once.
+    let mut last: Option<(usize, bool)> = None;
+    for &(pos, g) in tries {
+        let starts_word = match last {
+            Some((at, starts)) if at == pos => starts,
+            _ => word_start(text, pos, sentence.start),
+        };
+        last = Some((pos, starts_word));
+        if starts_word {
+            attempt(g, pos, &mut out);
         }
     }
     if !anywhere.is_empty() {
@@ -129,9 +169,10 @@ pub fn candidates<'t>(
             if !word_start(text, pos, sentence.start) {
                 continue;
             }
-            for &r in anywhere {
-                if set.rules[r].first.contains(c) {
-                    attempt(r, pos, &mut out);
+            for &g in anywhere {
+                let first = groups.groups[g].members.first();
+                if first.is_some_and(|&r| set.rules[r].first.contains(c)) {
+                    attempt(g, pos, &mut out);
                 }
             }
         }

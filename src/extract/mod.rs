@@ -37,8 +37,9 @@ const HEADER_SENTENCES: usize = 6;
 pub struct Extractor {
     rules: RuleSet,
     type_order: Vec<String>,
+    groups: matcher::Groups,
+    /// Over the groups' representatives: its rule indices are group indices.
     prefilter: prefilter::Prefilter,
-    entries: matcher::Entries,
     limits: ExtractLimits,
 }
 
@@ -101,9 +102,6 @@ enum Detail {
     /// Every candidate's record, and why it won or lost (for explanations).
     Trace,
 }
-
-/// What an outcome holds until its record is needed (see [`Extractor::settle`]).
-const NOT_BUILT: &str = "not built: it lost an overlap before its record was needed";
 
 /// One record to be made: a candidate (and occurrence, for `each` rules) in its sentence.
 struct Pending<'t> {
@@ -168,13 +166,13 @@ impl Extractor {
     /// Prepares a rule set for extraction.
     pub fn new(rules: RuleSet) -> Extractor {
         let type_order = type_order(&rules);
-        let prefilter = prefilter::Prefilter::new(&rules);
-        let entries = matcher::Entries::new(&rules);
+        let groups = matcher::Groups::new(&rules);
+        let prefilter = prefilter::Prefilter::new(&rules, &groups.representatives());
         Extractor {
             rules,
             type_order,
+            groups,
             prefilter,
-            entries,
             limits: ExtractLimits::default(),
         }
     }
@@ -241,7 +239,13 @@ impl Extractor {
         self.run(doc, raw, lang, Detail::Trace)
     }
 
-    fn run(&self, doc: &str, raw: &str, lang: Option<Lang>, detail: Detail) -> (Vec<Record>, Trace) {
+    fn run(
+        &self,
+        doc: &str,
+        raw: &str,
+        lang: Option<Lang>,
+        detail: Detail,
+    ) -> (Vec<Record>, Trace) {
         let norm = normalize(raw);
         let (mut sents, mut main_lang) = sentences::split(&norm, raw, &self.rules.abbreviations);
         if let Some(l) = lang {
@@ -264,30 +268,30 @@ impl Extractor {
         let budget = matcher::Budget::new(steps, self.limits.max_depth);
         let mut rule_memo = crate::peg::Memo::default();
         for (i, s) in sents.iter().enumerate() {
-            // A rule runs in sentences of its language, datelines only in the header, and
+            // A group runs in sentences of its language, datelines only in the header, and
             // where the prefilter allows it: its tries already hold only allowed sentences,
-            // rules that can start anywhere are checked here.
-            let runs_here = |r: usize| {
-                self.rules.rules[r].lang == s.lang
-                    && (i < HEADER_SENTENCES || self.rules.rules[r].emits != DOCUMENT)
+            // groups that can start anywhere are checked here.
+            let runs_here = |g: usize| {
+                let group = &self.groups.groups[g];
+                group.lang == s.lang && (i < HEADER_SENTENCES || !group.header_only)
             };
             let lo = eligible.tries.partition_point(|&(p, _)| p < s.start);
             let hi = eligible.tries.partition_point(|&(p, _)| p < s.end);
             let tries: Vec<(usize, usize)> = eligible.tries[lo..hi]
                 .iter()
                 .copied()
-                .filter(|&(_, r)| runs_here(r))
+                .filter(|&(_, g)| runs_here(g))
                 .collect();
             let anywhere: Vec<usize> = self
                 .prefilter
                 .any_start
                 .iter()
                 .copied()
-                .filter(|&r| eligible.allows(i, r) && runs_here(r))
+                .filter(|&g| eligible.allows(i, g) && runs_here(g))
                 .collect();
             for c in matcher::candidates(
                 &self.rules,
-                &self.entries,
+                &self.groups,
                 &norm.text,
                 s,
                 &tries,
@@ -295,9 +299,6 @@ impl Extractor {
                 &budget,
                 &mut rule_memo,
             ) {
-                if self.rules.rules[c.rule].emits == DOCUMENT && i >= HEADER_SENTENCES {
-                    continue;
-                }
                 candidates.push(c);
                 sentence_of.push(i);
             }
@@ -325,7 +326,7 @@ impl Extractor {
                     };
                     outcomes.push(Outcome {
                         candidate: ci,
-                        result: Err(NOT_BUILT.to_string()),
+                        result: Err(String::new()),
                         lost_to: None,
                     });
                     pending.push(Pending {
@@ -351,7 +352,15 @@ impl Extractor {
                 let lang = s_lang(&sents, p.sentence);
                 self.record(doc, rule, c, p.occurrence, p.norm, lang, &ctx)
             };
-            let finals = self.settle(ty, &mut outcomes, first, &candidates, &pending, detail, build);
+            let finals = self.settle(
+                ty,
+                &mut outcomes,
+                first,
+                &candidates,
+                &pending,
+                detail,
+                build,
+            );
             if let Some((absorbed, within)) =
                 self.rules.records.get(ty).and_then(|rt| rt.absorb.as_ref())
             {
@@ -377,7 +386,8 @@ impl Extractor {
                 finals
                     .into_iter()
                     .filter_map(|i| {
-                        let (sentence, norm) = (pending[i - first].sentence, pending[i - first].norm);
+                        let (sentence, norm) =
+                            (pending[i - first].sentence, pending[i - first].norm);
                         let record = outcomes[i].result.as_ref().ok()?.clone();
                         Some(Placed {
                             record,

@@ -97,9 +97,12 @@ impl Eligible {
 }
 
 impl Prefilter {
-    /// Builds the automaton from every rule's anchors and starts.
-    pub fn new(set: &RuleSet) -> Prefilter {
-        Prefilter::from_keys(rule_keys(set))
+    /// Builds the automaton from the anchors and starts of the rules `rules` of `set`.
+    /// The prefilter's rule indices are positions in `rules`: the matcher passes one rule
+    /// per group of rules that share a grammar (see [`super::matcher::Groups`]), so the
+    /// prefilter's work grows with the distinct grammars, not with the rules.
+    pub fn new(set: &RuleSet, rules: &[usize]) -> Prefilter {
+        Prefilter::from_keys(rule_keys(set, rules))
     }
 
     fn from_keys(keys: Vec<Keys>) -> Prefilter {
@@ -277,11 +280,12 @@ impl Prefilter {
     }
 }
 
-/// The anchors and starts of every rule of `set`.
-fn rule_keys(set: &RuleSet) -> Vec<Keys> {
-    set.rules
+/// The anchors and starts of the rules `rules` of `set`.
+fn rule_keys(set: &RuleSet, rules: &[usize]) -> Vec<Keys> {
+    rules
         .iter()
-        .map(|rule| {
+        .map(|&r| {
+            let rule = &set.rules[r];
             let anchors = set.grammar.anchors(&rule.entry).map(|a| Literals {
                 literals: a.literals,
                 digit: a.digit,
@@ -390,7 +394,8 @@ mod tests {
                 dirs: vec![],
             })
             .expect("default rules");
-            let prefilter = Prefilter::new(&set);
+            let all: Vec<usize> = (0..set.rules.len()).collect();
+            let prefilter = Prefilter::new(&set, &all);
             (set, prefilter)
         })
     }
@@ -468,7 +473,7 @@ mod tests {
     fn check_default(raw: &str) {
         static KEYS: OnceLock<Vec<Keys>> = OnceLock::new();
         let (set, prefilter) = rules();
-        let keys = KEYS.get_or_init(|| rule_keys(set));
+        let keys = KEYS.get_or_init(|| rule_keys(set, &(0..set.rules.len()).collect::<Vec<_>>()));
         let norm = normalize(raw);
         let (sents, _) = sentences::split(&norm, raw, &set.abbreviations);
         check(prefilter, keys, &norm.text, &sents);

@@ -1,0 +1,123 @@
+//! Rules that share an entry grammar rule are matched once per place (as one group) and
+//! their candidates are shared; each rule still makes its own record and contends with its
+//! own priority. Records of candidates that lose an overlap are not built outside `explain`.
+
+use nedra::extract::Extractor;
+use nedra::record::Record;
+use nedra::rules::{RuleSet, RuleSources};
+
+fn defaults() -> RuleSet {
+    RuleSet::load(&RuleSources {
+        defaults: true,
+        dirs: vec![],
+    })
+    .expect("default rules load")
+}
+
+fn articles() -> Vec<(String, String)> {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/corpus");
+    let mut out: Vec<(String, String)> = std::fs::read_dir(&dir)
+        .expect("tests/corpus")
+        .map(|e| e.expect("entry").path())
+        .filter(|p| p.extension().is_some_and(|x| x == "txt"))
+        .map(|p| {
+            let text = std::fs::read_to_string(&p).expect("UTF-8 article");
+            (p.display().to_string(), text)
+        })
+        .collect();
+    out.sort();
+    out
+}
+
+/// `copy2.amount.ru` -> `amount.ru`.
+fn original_id(id: &str) -> &str {
+    match id.strip_prefix("copy") {
+        Some(rest) => rest.split_once('.').map_or(id, |(_, original)| original),
+        None => id,
+    }
+}
+
+#[test]
+fn copies_of_every_rule_change_nothing_but_which_copy_wins() {
+    // Every rule three times under new ids: the same matches, so the same records; among
+    // equal candidates the smallest rule id wins (`copy1.percentage.ru` before
+    // `percentage.ru`, `amount.ru` before `copy1.amount.ru`).
+    let plain = Extractor::new(defaults());
+    let grown = Extractor::new(nedra::bench::grown_rules(3).expect("grown rules load"));
+    assert_eq!(grown.rules().rules.len(), 3 * plain.rules().rules.len());
+    let mut records = 0;
+    let mut copies_won = 0;
+    for (name, text) in articles() {
+        let want = plain.extract(&name, &text);
+        let mut got: Vec<Record> = grown.extract(&name, &text);
+        assert_eq!(got.len(), want.len(), "{name}");
+        for (g, w) in got.iter_mut().zip(&want) {
+            let original = original_id(&g.rule).to_string();
+            if original != g.rule {
+                copies_won += 1;
+                assert!(w.rule > g.rule, "{name}: {} won over {}", g.rule, w.rule);
+            }
+            g.rule = original;
+        }
+        assert_eq!(got, want, "{name}");
+        records += want.len();
+    }
+    assert!(records > 50, "the test corpus gives records ({records})");
+    assert!(copies_won > 0, "some copies rank first by id");
+}
+
+#[test]
+fn rules_sharing_a_grammar_contend_with_their_own_priority() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    std::fs::write(
+        dir.path().join("money.toml"),
+        r#"lang = "ru"
+
+[[rule]]
+id = "zz.amount.kind_only"
+description = "The default amount grammar, only the kind, ranked above amount.ru."
+entry = "amount_ru"
+emits = "amount"
+priority = 5
+[rule.fields]
+kind = { lexicon = ["currency", "iso_currency", "unit"], attr = "kind" }
+"#,
+    )
+    .expect("write rule file");
+    let set = RuleSet::load(&RuleSources {
+        defaults: true,
+        dirs: vec![dir.path().to_path_buf()],
+    })
+    .expect("rules load");
+    let ex = Extractor::new(set);
+    let text = "Добыто 40,4 тыс. тонн руды.";
+    let (records, trace) = ex.trace("t", text, None);
+    let amounts: Vec<&Record> = records.iter().filter(|r| r.kind == "amount").collect();
+    assert_eq!(amounts.len(), 1, "{records:?}");
+    assert_eq!(amounts[0].rule, "zz.amount.kind_only");
+    // The whole match is its span (it names none), and it has only the field it asks for.
+    assert_eq!(
+        amounts[0].span.as_ref().map(|s| s.text.as_str()),
+        Some("40,4 тыс. тонн")
+    );
+    assert_eq!(amounts[0].fields.len(), 1, "{:?}", amounts[0].fields);
+    // Both rules matched the same text, and the trace built the loser's record too.
+    let rule_of = |o: &nedra::extract::Outcome| {
+        ex.rules().rules[trace.candidates[o.candidate].rule]
+            .id
+            .as_str()
+    };
+    let loser = trace
+        .outcomes
+        .iter()
+        .find(|o| rule_of(o) == "amount.ru")
+        .expect("amount.ru matched too");
+    let loser_record = loser
+        .result
+        .as_ref()
+        .expect("its record is built for the trace");
+    assert!(loser_record.field("unit").is_some(), "{loser_record:?}");
+    let (winner, why) = loser.lost_to.expect("amount.ru lost");
+    assert_eq!(rule_of(&trace.outcomes[winner]), "zz.amount.kind_only");
+    assert_eq!(why, nedra::extract::overlap::LossReason::Priority);
+}
