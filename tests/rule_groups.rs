@@ -121,3 +121,19 @@ kind = { lexicon = ["currency", "iso_currency", "unit"], attr = "kind" }
     assert_eq!(rule_of(&trace.outcomes[winner]), "zz.amount.kind_only");
     assert_eq!(why, nedra::extract::overlap::LossReason::Priority);
 }
+
+#[test]
+fn records_are_the_same_whether_losers_are_built_or_not() {
+    // `extract` builds a record only where it can still win (an overlap, one per sentence);
+    // `trace` builds every candidate's record first. Both must keep the same records.
+    let ex = Extractor::new(defaults());
+    let mut compared = 0;
+    for (name, text) in articles() {
+        let lazy = ex.extract(&name, &text);
+        let (eager, trace) = ex.trace(&name, &text, None);
+        assert_eq!(lazy, eager, "{name}");
+        compared += trace.outcomes.len();
+    }
+    // The test corpus makes several hundred candidates, most of which lose.
+    assert!(compared > 200, "candidates compared: {compared}");
+}

@@ -37,6 +37,11 @@ const HEADER_SENTENCES: usize = 6;
 pub struct Extractor {
     rules: RuleSet,
     type_order: Vec<String>,
+    /// Per rule: the position of the type it emits in `type_order`.
+    type_of_rule: Vec<usize>,
+    /// Per rule: the position of its id among all ids in order (ties in overlaps go to the
+    /// smaller id; comparing positions is cheaper than comparing the strings).
+    id_order: Vec<u32>,
     groups: matcher::Groups,
     /// Over the groups' representatives: its rule indices are group indices.
     prefilter: prefilter::Prefilter,
@@ -166,11 +171,24 @@ impl Extractor {
     /// Prepares a rule set for extraction.
     pub fn new(rules: RuleSet) -> Extractor {
         let type_order = type_order(&rules);
+        let type_of_rule = rules
+            .rules
+            .iter()
+            .map(|r| type_order.iter().position(|t| *t == r.emits).unwrap_or(0))
+            .collect();
+        let mut by_id: Vec<usize> = (0..rules.rules.len()).collect();
+        by_id.sort_by(|&a, &b| rules.rules[a].id.cmp(&rules.rules[b].id));
+        let mut id_order = vec![0; by_id.len()];
+        for (position, &r) in by_id.iter().enumerate() {
+            id_order[r] = position as u32;
+        }
         let groups = matcher::Groups::new(&rules);
         let prefilter = prefilter::Prefilter::new(&rules, &groups.representatives());
         Extractor {
             rules,
             type_order,
+            type_of_rule,
+            id_order,
             groups,
             prefilter,
             limits: ExtractLimits::default(),
@@ -306,16 +324,20 @@ impl Extractor {
         let mut outcomes: Vec<Outcome> = Vec::new();
         let mut placed: HashMap<String, Vec<Placed>> = HashMap::new();
         let scans = links::ScanCache::default();
-        for ty in &self.type_order {
+        let mut of_type: Vec<Vec<usize>> = vec![Vec::new(); self.type_order.len()];
+        for (ci, c) in candidates.iter().enumerate() {
+            of_type[self.type_of_rule[c.rule]].push(ci);
+        }
+        let mut occs = Vec::new();
+        for (ty, of_type) in self.type_order.iter().zip(&of_type) {
             let first = outcomes.len();
             let mut pending: Vec<Pending<'_>> = Vec::new(); // per outcome of this type
-            for (ci, c) in candidates.iter().enumerate() {
+            for &ci in of_type {
+                let c = &candidates[ci];
                 let rule = &self.rules.rules[c.rule];
-                if &rule.emits != ty {
-                    continue;
-                }
                 let sentence = sentence_of[ci];
-                for occ in occurrences(rule, &c.tree) {
+                occurrences(rule, &c.tree, &mut occs);
+                for &occ in &occs {
                     let norm_span = match (occ, &rule.span) {
                         (Some(o), _) => (o.start, o.end),
                         (None, Some(cap)) => c
@@ -471,16 +493,30 @@ impl Extractor {
                 end: p.raw.1,
                 len: c.end - c.start,
                 priority: r.priority,
-                rule: &r.id,
+                id_order: self.id_order[c.rule],
             }
         };
-        let cs: Vec<Contender<'_>> = (first..outcomes.len()).map(contender).collect();
+        let cs: Vec<Contender> = (first..outcomes.len()).map(contender).collect();
+        let rt = self.rules.records.get(ty);
+        // One record per sentence: contenders never overlap across sentences, so the best
+        // one a sentence can build is its only winner, and once it is found the rest of the
+        // sentence need not be built. (A trace builds everything anyway, and reports the
+        // losers against their overlap winners first, as below.)
+        let one_early = detail == Detail::Records && rt.is_some_and(|rt| rt.one_per_sentence);
+        let mut sentence_done: HashSet<usize> = HashSet::new();
         let mut built = vec![false; cs.len()];
         let res = overlap::resolve_with(&cs, |k| {
+            let sentence = pending[k].sentence;
+            if one_early && sentence_done.contains(&sentence) {
+                return false;
+            }
             let result = build(&pending[k]);
             built[k] = true;
             let ok = result.is_ok();
             outcomes[first + k].result = result;
+            if ok && one_early {
+                sentence_done.insert(sentence);
+            }
             ok
         });
         if detail == Detail::Trace {
@@ -498,7 +534,6 @@ impl Extractor {
             .map(|&(l, w, why)| (first + l, first + w, why))
             .collect();
         let mut winners: Vec<usize> = res.winners.iter().map(|&w| first + w).collect();
-        let rt = self.rules.records.get(ty);
         if rt.is_some_and(|rt| rt.one_per_sentence) {
             let mut best: BTreeMap<usize, usize> = BTreeMap::new();
             for &w in &winners {
@@ -589,16 +624,18 @@ fn s_lang(sents: &[Sentence], i: usize) -> Lang {
     sents[i].lang
 }
 
-/// The occurrences a rule makes records for: every `each` capture, or the match once.
-fn occurrences<'t>(rule: &Rule, tree: &'t Node) -> Vec<Option<&'t Node>> {
+/// The occurrences a rule makes records for, into `out`: every `each` capture, or the
+/// match once.
+fn occurrences<'t>(rule: &Rule, tree: &'t Node, out: &mut Vec<Option<&'t Node>>) {
+    out.clear();
     match &rule.each {
-        None => vec![None],
-        Some(each) => tree
-            .walk()
-            .into_iter()
-            .filter(|n| &n.rule == each)
-            .map(Some)
-            .collect(),
+        None => out.push(None),
+        Some(each) => out.extend(
+            tree.walk()
+                .into_iter()
+                .filter(|n| &n.rule == each)
+                .map(Some),
+        ),
     }
 }
 

@@ -10,7 +10,7 @@ use std::cmp::Ordering;
 
 /// What overlap resolution needs to know of a candidate.
 #[derive(Debug, Clone, Copy)]
-pub struct Contender<'a> {
+pub struct Contender {
     /// Record span start.
     pub start: usize,
     /// Record span end.
@@ -19,8 +19,9 @@ pub struct Contender<'a> {
     pub len: usize,
     /// Rule priority.
     pub priority: i32,
-    /// Rule id.
-    pub rule: &'a str,
+    /// The position of the rule's id among all rule ids in order: the smaller id wins a
+    /// tie.
+    pub id_order: u32,
 }
 
 /// Why a candidate lost to another.
@@ -55,15 +56,15 @@ impl LossReason {
 }
 
 /// Orders contenders best first.
-pub fn rank(a: &Contender<'_>, b: &Contender<'_>) -> Ordering {
+pub fn rank(a: &Contender, b: &Contender) -> Ordering {
     b.len
         .cmp(&a.len)
         .then(b.priority.cmp(&a.priority))
         .then(a.start.cmp(&b.start))
-        .then(a.rule.cmp(b.rule))
+        .then(a.id_order.cmp(&b.id_order))
 }
 
-fn reason(w: &Contender<'_>, l: &Contender<'_>) -> LossReason {
+fn reason(w: &Contender, l: &Contender) -> LossReason {
     if w.len != l.len {
         LossReason::Longer
     } else if w.priority != l.priority {
@@ -85,7 +86,7 @@ pub struct Resolution {
 }
 
 /// Resolves overlaps among `cs`.
-pub fn resolve(cs: &[Contender<'_>]) -> Resolution {
+pub fn resolve(cs: &[Contender]) -> Resolution {
     resolve_with(cs, |_| true)
 }
 
@@ -93,7 +94,7 @@ pub fn resolve(cs: &[Contender<'_>]) -> Resolution {
 /// `admit` is asked only of a contender that overlaps no winner yet, best first, so a
 /// costly check runs only where it could change the result; a contender that overlaps a
 /// winner loses to it without being asked.
-pub fn resolve_with(cs: &[Contender<'_>], mut admit: impl FnMut(usize) -> bool) -> Resolution {
+pub fn resolve_with(cs: &[Contender], mut admit: impl FnMut(usize) -> bool) -> Resolution {
     let mut order: Vec<usize> = (0..cs.len()).collect();
     order.sort_by(|&a, &b| rank(&cs[a], &cs[b]));
     let mut res = Resolution::default();
@@ -117,13 +118,13 @@ pub fn resolve_with(cs: &[Contender<'_>], mut admit: impl FnMut(usize) -> bool) 
 mod tests {
     use super::*;
 
-    fn c(start: usize, end: usize, priority: i32, rule: &str) -> Contender<'_> {
+    fn c(start: usize, end: usize, priority: i32, rule: &str) -> Contender {
         Contender {
             start,
             end,
             len: end - start,
             priority,
-            rule,
+            id_order: u32::from(rule.as_bytes()[0]),
         }
     }
 
@@ -153,7 +154,7 @@ mod tests {
                 end: 3,
                 len: 16,
                 priority: 0,
-                rule: "coord",
+                id_order: 0,
             },
             c(7, 16, 0, "plain"),
         ];
