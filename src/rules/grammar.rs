@@ -256,11 +256,12 @@ impl Grammar {
                 col,
             }
         };
+        let generated: HashSet<String> = lexicons.rule_names().map(|(name, _)| name).collect();
         let result = catch_unwind(AssertUnwindSafe(|| {
-            pest_meta::parse_and_optimize(&combined)
+            super::meta::parse_and_optimize(&combined, &generated)
         }));
         let optimized = match result {
-            Ok(Ok((_, rules))) => rules,
+            Ok(Ok(rules)) => rules,
             Ok(Err(errs)) => {
                 return Err(errs
                     .into_iter()

@@ -9,6 +9,7 @@ pub mod grammar;
 pub mod grammar_panics;
 pub mod lexicon;
 pub mod link;
+pub mod meta;
 pub mod parse;
 pub mod schema;
 pub mod source;
