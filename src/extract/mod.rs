@@ -12,6 +12,7 @@ pub mod matcher;
 pub mod numeral;
 pub mod overlap;
 pub mod prefilter;
+mod settle;
 pub mod tree;
 
 use crate::error::DocError;
@@ -22,7 +23,8 @@ use crate::text::normalize::{Normalized, normalize};
 use crate::text::sentences::{self, Sentence};
 use fields::{FieldContext, Scope};
 use matcher::Candidate;
-use overlap::{Contender, LossReason};
+use overlap::LossReason;
+use settle::{Detail, Pending, merge_into};
 use std::collections::{BTreeMap, HashMap, HashSet};
 use tree::Node;
 
@@ -97,25 +99,6 @@ impl Default for ExtractLimits {
             max_depth: 256,
         }
     }
-}
-
-/// How much of its work [`Extractor`] keeps for the caller.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Detail {
-    /// Only the final records: records of candidates that lose an overlap are not built.
-    Records,
-    /// Every candidate's record, and why it won or lost (for explanations).
-    Trace,
-}
-
-/// One record to be made: a candidate (and occurrence, for `each` rules) in its sentence.
-struct Pending<'t> {
-    candidate: usize,
-    occurrence: Option<&'t Node>,
-    sentence: usize,
-    norm: (usize, usize),
-    /// The raw span the record will have (overlaps are decided on it).
-    raw: (usize, usize),
 }
 
 /// A final record with where it sits, for links of later types.
@@ -464,121 +447,6 @@ impl Extractor {
         (records, trace)
     }
 
-    /// Resolves overlaps, one-per-sentence and merging among the outcomes of one type
-    /// (`outcomes[first..]`, made from `pending`); returns the indices of the final records
-    /// in text order.
-    ///
-    /// A record is built (by `build`) only when it could still win: contenders are taken
-    /// best first, and one whose span overlaps a winner loses without being built. Most
-    /// candidates lose (rules that share a grammar all match at the same place), so this is
-    /// most of the record-building work saved. With [`Detail::Trace`] the losers are built
-    /// afterwards, for tools that show what every candidate would have been.
-    #[allow(clippy::too_many_arguments)]
-    fn settle<'p>(
-        &self,
-        ty: &str,
-        outcomes: &mut [Outcome],
-        first: usize,
-        candidates: &[Candidate],
-        pending: &[Pending<'p>],
-        detail: Detail,
-        build: impl Fn(&Pending<'p>) -> Result<Record, String>,
-    ) -> Vec<usize> {
-        let contender = |i: usize| {
-            let p = &pending[i - first];
-            let c = &candidates[p.candidate];
-            let r = &self.rules.rules[c.rule];
-            Contender {
-                start: p.raw.0,
-                end: p.raw.1,
-                len: c.end - c.start,
-                priority: r.priority,
-                id_order: self.id_order[c.rule],
-            }
-        };
-        let cs: Vec<Contender> = (first..outcomes.len()).map(contender).collect();
-        let rt = self.rules.records.get(ty);
-        // One record per sentence: contenders never overlap across sentences, so the best
-        // one a sentence can build is its only winner, and once it is found the rest of the
-        // sentence need not be built. (A trace builds everything anyway, and reports the
-        // losers against their overlap winners first, as below.)
-        let one_early = detail == Detail::Records && rt.is_some_and(|rt| rt.one_per_sentence);
-        let mut sentence_done: HashSet<usize> = HashSet::new();
-        let mut built = vec![false; cs.len()];
-        let res = overlap::resolve_with(&cs, |k| {
-            let sentence = pending[k].sentence;
-            if one_early && sentence_done.contains(&sentence) {
-                return false;
-            }
-            let result = build(&pending[k]);
-            built[k] = true;
-            let ok = result.is_ok();
-            outcomes[first + k].result = result;
-            if ok && one_early {
-                sentence_done.insert(sentence);
-            }
-            ok
-        });
-        if detail == Detail::Trace {
-            for (k, done) in built.iter().enumerate() {
-                if !done {
-                    outcomes[first + k].result = build(&pending[k]);
-                }
-            }
-        }
-        // A record that cannot be built never contended, so it lost to no one.
-        let mut lost: Vec<(usize, usize, LossReason)> = res
-            .losers
-            .iter()
-            .filter(|&&(l, _, _)| outcomes[first + l].result.is_ok())
-            .map(|&(l, w, why)| (first + l, first + w, why))
-            .collect();
-        let mut winners: Vec<usize> = res.winners.iter().map(|&w| first + w).collect();
-        if rt.is_some_and(|rt| rt.one_per_sentence) {
-            let mut best: BTreeMap<usize, usize> = BTreeMap::new();
-            for &w in &winners {
-                let s = pending[w - first].sentence;
-                match best.get(&s) {
-                    Some(&b) if overlap::rank(&contender(b), &contender(w)).is_le() => {
-                        lost.push((w, b, LossReason::SameSentence));
-                    }
-                    Some(&b) => {
-                        lost.push((b, w, LossReason::SameSentence));
-                        best.insert(s, w);
-                    }
-                    None => {
-                        best.insert(s, w);
-                    }
-                }
-            }
-            winners.retain(|w| best.values().any(|b| b == w));
-        }
-        if let Some(rt) = rt.filter(|rt| !rt.merge_on.is_empty()) {
-            let mut kept: Vec<usize> = Vec::new();
-            for w in winners {
-                let key = merge_key(&outcomes[w], &rt.merge_on);
-                match kept
-                    .iter()
-                    .find(|&&k| key.is_some() && merge_key(&outcomes[k], &rt.merge_on) == key)
-                {
-                    Some(&k) => {
-                        let later = outcomes[w].result.clone();
-                        if let (Ok(into), Ok(from)) = (&mut outcomes[k].result, later) {
-                            merge_into(into, from);
-                        }
-                        lost.push((w, k, LossReason::Merged));
-                    }
-                    None => kept.push(w),
-                }
-            }
-            winners = kept;
-        }
-        for (l, w, why) in lost {
-            outcomes[l].lost_to = Some((w, why));
-        }
-        winners
-    }
-
     #[allow(clippy::too_many_arguments)]
     fn record(
         &self,
@@ -636,44 +504,6 @@ fn occurrences<'t>(rule: &Rule, tree: &'t Node, out: &mut Vec<Option<&'t Node>>)
                 .filter(|n| &n.rule == each)
                 .map(Some),
         ),
-    }
-}
-
-/// A comparable form of a field value: text case-folded, lists as sets.
-fn norm_key(v: &FieldValue) -> String {
-    match v {
-        FieldValue::Text(t) => t.to_lowercase().replace('ё', "е"),
-        FieldValue::List(items) => {
-            let mut keys: Vec<String> = items.iter().map(norm_key).collect();
-            keys.sort();
-            keys.dedup();
-            keys.join("\u{1f}")
-        }
-        other => serde_json::to_string(other).unwrap_or_default(),
-    }
-}
-
-fn merge_key(o: &Outcome, on: &[String]) -> Option<Vec<String>> {
-    let rec = o.result.as_ref().ok()?;
-    on.iter().map(|f| rec.field(f).map(norm_key)).collect()
-}
-
-/// Folds a later mention into the first: missing fields are filled, lists united.
-fn merge_into(into: &mut Record, from: Record) {
-    for (k, v) in from.fields {
-        match into.fields.iter_mut().find(|(name, _)| *name == k) {
-            None => into.fields.push((k, v)),
-            Some((_, FieldValue::List(have))) => {
-                if let FieldValue::List(more) = v {
-                    for m in more {
-                        if !have.contains(&m) {
-                            have.push(m);
-                        }
-                    }
-                }
-            }
-            Some(_) => {}
-        }
     }
 }
 
