@@ -329,6 +329,8 @@ impl Extractor {
                             .map_or((c.start, c.end), |n| (n.start, n.end)),
                         (None, None) => (c.start, c.end),
                     };
+                    // The record is built in `settle`, and only if it can still win
+                    // (every one for a trace); until then the outcome holds no record.
                     outcomes.push(Outcome {
                         candidate: ci,
                         result: Err(String::new()),
