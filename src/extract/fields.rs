@@ -32,7 +32,7 @@ impl FieldContext<'_> {
     fn entry_in(&self, tree: &Node, lexicons: &[String]) -> Option<&Entry> {
         tree.find_map(&mut |n| {
             self.lexicons
-                .entry_of_rule(&n.rule)
+                .entry_of_rule(n.rule)
                 .filter(|e| lexicons.contains(&e.lexicon))
         })
     }
@@ -43,13 +43,13 @@ impl FieldContext<'_> {
 #[derive(Clone, Copy)]
 pub struct Scope<'t> {
     /// The whole match.
-    pub tree: &'t Node,
+    pub tree: &'t Node<'t>,
     /// The occurrence a record is made for, if the rule makes one per occurrence.
-    pub occurrence: Option<&'t Node>,
+    pub occurrence: Option<&'t Node<'t>>,
 }
 
 impl<'t> Scope<'t> {
-    fn find(&self, capture: &str) -> Option<&'t Node> {
+    fn find(&self, capture: &str) -> Option<&'t Node<'t>> {
         self.occurrence
             .and_then(|o| o.find(capture))
             .or_else(|| self.tree.find(capture))
@@ -278,7 +278,7 @@ fn date(node: &Node, cx: &FieldContext<'_>) -> Option<String> {
         let Some(n) = node.find(name) else {
             // A month may be a name anywhere in the date ("28 апреля 2025").
             return node.walk().into_iter().find_map(|m| {
-                let e = cx.lexicons.entry_of_rule(&m.rule)?;
+                let e = cx.lexicons.entry_of_rule(m.rule)?;
                 e.attrs
                     .get(name)
                     .and_then(|v| v.as_integer())
@@ -293,7 +293,7 @@ fn date(node: &Node, cx: &FieldContext<'_>) -> Option<String> {
             return Some(v);
         }
         n.walk().into_iter().find_map(|m| {
-            let e = cx.lexicons.entry_of_rule(&m.rule)?;
+            let e = cx.lexicons.entry_of_rule(m.rule)?;
             e.attrs
                 .get(name)
                 .and_then(|v| v.as_integer())

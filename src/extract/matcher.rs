@@ -14,7 +14,7 @@ use std::collections::HashMap;
 
 /// A grammar match of one rule, before it becomes a record.
 #[derive(Debug, Clone)]
-pub struct Candidate {
+pub struct Candidate<'r> {
     /// Index of the rule in the rule set.
     pub rule: usize,
     /// Match start (normalised bytes).
@@ -23,7 +23,7 @@ pub struct Candidate {
     pub end: usize,
     /// What matched, by grammar rule; shared by the candidates of one [`Group`] at the
     /// same place, which are otherwise copies of one another.
-    pub tree: std::sync::Arc<Node>,
+    pub tree: std::sync::Arc<Node<'r>>,
 }
 
 fn is_word_char(c: char) -> bool {
@@ -112,8 +112,8 @@ impl Groups {
 /// shared by several rules (a number) for the other attempts in the sentence; one memo can
 /// serve every sentence of a text. Candidates come sorted by start, then rule.
 #[allow(clippy::too_many_arguments)]
-pub fn candidates<'t>(
-    set: &RuleSet,
+pub fn candidates<'t, 's>(
+    set: &'s RuleSet,
     groups: &Groups,
     text: &'t str,
     sentence: &Sentence,
@@ -121,9 +121,9 @@ pub fn candidates<'t>(
     anywhere: &[usize],
     budget: &Budget,
     rule_memo: &mut Memo<'t>,
-) -> Vec<Candidate> {
+) -> Vec<Candidate<'s>> {
     let mut out = Vec::new();
-    let mut attempt = |g: usize, pos: usize, out: &mut Vec<Candidate>| {
+    let mut attempt = |g: usize, pos: usize, out: &mut Vec<Candidate<'s>>| {
         let group = &groups.groups[g];
         let Some(entry) = group.entry else {
             return;
@@ -211,8 +211,8 @@ impl Budget {
 /// past `limit`. `memo` keeps grammar rule results for other attempts that share `text`
 /// and `limit`.
 #[allow(clippy::too_many_arguments)]
-pub fn try_at<'t>(
-    set: &RuleSet,
+pub fn try_at<'t, 's>(
+    set: &'s RuleSet,
     r: usize,
     entry: RuleId,
     text: &'t str,
@@ -220,7 +220,7 @@ pub fn try_at<'t>(
     limit: usize,
     budget: &Budget,
     memo: &mut Memo<'t>,
-) -> Option<Candidate> {
+) -> Option<Candidate<'s>> {
     if budget.exceeded.get().is_some() {
         return None;
     }
@@ -258,7 +258,7 @@ pub fn try_at<'t>(
         children.remove(0)
     } else {
         Node {
-            rule: rule.entry.clone(),
+            rule: &rule.entry,
             start: pos,
             end,
             children,

@@ -62,14 +62,15 @@ pub struct Outcome {
 }
 
 /// Everything one document gave: its sentences, every candidate and what became of it.
+/// Match trees borrow rule names from the extractor's rules (`'r`).
 #[derive(Debug, Clone, Default)]
-pub struct Trace {
+pub struct Trace<'r> {
     /// The normalised text.
     pub text: String,
     /// The sentences.
     pub sentences: Vec<Sentence>,
     /// All grammar matches, in text order per sentence.
-    pub candidates: Vec<Candidate>,
+    pub candidates: Vec<Candidate<'r>>,
     /// What each became.
     pub outcomes: Vec<Outcome>,
     /// Why the document could not be processed (a limit), if it could not.
@@ -236,7 +237,7 @@ impl Extractor {
     /// Like [`Extractor::extract`], with every sentence forced to `lang` when given (rule
     /// examples use it: a three-word example has too little text to tell its language), and
     /// the full trace of what matched and why it won or lost.
-    pub fn trace(&self, doc: &str, raw: &str, lang: Option<Lang>) -> (Vec<Record>, Trace) {
+    pub fn trace(&self, doc: &str, raw: &str, lang: Option<Lang>) -> (Vec<Record>, Trace<'_>) {
         self.run(doc, raw, lang, Detail::Trace)
     }
 
@@ -246,7 +247,7 @@ impl Extractor {
         raw: &str,
         lang: Option<Lang>,
         detail: Detail,
-    ) -> (Vec<Record>, Trace) {
+    ) -> (Vec<Record>, Trace<'_>) {
         let norm = normalize(raw);
         let (mut sents, mut main_lang) = sentences::split(&norm, raw, &self.rules.abbreviations);
         if let Some(l) = lang {
@@ -496,16 +497,11 @@ fn s_lang(sents: &[Sentence], i: usize) -> Lang {
 
 /// The occurrences a rule makes records for, into `out`: every `each` capture, or the
 /// match once.
-fn occurrences<'t>(rule: &Rule, tree: &'t Node, out: &mut Vec<Option<&'t Node>>) {
+fn occurrences<'t>(rule: &Rule, tree: &'t Node<'t>, out: &mut Vec<Option<&'t Node<'t>>>) {
     out.clear();
     match &rule.each {
         None => out.push(None),
-        Some(each) => out.extend(
-            tree.walk()
-                .into_iter()
-                .filter(|n| &n.rule == each)
-                .map(Some),
-        ),
+        Some(each) => out.extend(tree.walk().into_iter().filter(|n| n.rule == each).map(Some)),
     }
 }
 

@@ -37,7 +37,7 @@ enum Token {
 }
 
 fn tokens(node: &Node, text: &str, lexicons: &Lexicons, out: &mut Vec<Token>) -> Option<()> {
-    match node.rule.as_str() {
+    match node.rule {
         "int" => {
             let digits: String = text[node.start..node.end]
                 .chars()
@@ -62,7 +62,7 @@ fn tokens(node: &Node, text: &str, lexicons: &Lexicons, out: &mut Vec<Token>) ->
         }
         _ => {}
     }
-    if let Some(entry) = lexicons.entry_of_rule(&node.rule) {
+    if let Some(entry) = lexicons.entry_of_rule(node.rule) {
         if let Some(v) = entry.attrs.get("number").and_then(attr_decimal) {
             out.push(Token::Word(v));
             return Some(());

@@ -19,7 +19,7 @@ pub(super) enum Detail {
 /// One record to be made: a candidate (and occurrence, for `each` rules) in its sentence.
 pub(super) struct Pending<'t> {
     pub(super) candidate: usize,
-    pub(super) occurrence: Option<&'t Node>,
+    pub(super) occurrence: Option<&'t Node<'t>>,
     pub(super) sentence: usize,
     pub(super) norm: (usize, usize),
     /// The raw span the record will have (overlaps are decided on it).
