@@ -29,39 +29,31 @@ pub fn parse_and_optimize(
     pest_meta::validator::validate_pairs(pairs.clone())?;
     let ast = parser::consume_rules(pairs)?;
     let mut written: Vec<Rule> = Vec::new();
-    // (position in the grammar, rule) of the directly converted ones.
-    let mut direct: Vec<(usize, OptimizedRule)> = Vec::new();
-    for (i, rule) in ast.into_iter().enumerate() {
+    // One slot per rule in grammar order: filled now for the directly converted rules,
+    // then, in order, with pest's optimisation of the others.
+    let mut slots: Vec<Option<OptimizedRule>> = Vec::with_capacity(ast.len());
+    for rule in ast {
         let converted = generated
             .contains(&rule.name)
             .then(|| simple(&rule.expr))
             .flatten();
         match converted {
-            Some(expr) => direct.push((
-                i,
-                OptimizedRule {
-                    name: rule.name,
-                    ty: rule.ty,
-                    expr,
-                },
-            )),
-            None => written.push(rule),
+            Some(expr) => slots.push(Some(OptimizedRule {
+                name: rule.name,
+                ty: rule.ty,
+                expr,
+            })),
+            None => {
+                written.push(rule);
+                slots.push(None);
+            }
         }
     }
     let mut optimized = pest_meta::optimizer::optimize(written).into_iter();
-    let mut out = Vec::with_capacity(optimized.len() + direct.len());
-    let mut direct = direct.into_iter().peekable();
-    loop {
-        if let Some((_, rule)) = direct.next_if(|(i, _)| *i == out.len()) {
-            out.push(rule);
-        } else if let Some(rule) = optimized.next() {
-            out.push(rule);
-        } else if let Some((_, rule)) = direct.next() {
-            out.push(rule);
-        } else {
-            return Ok(out);
-        }
-    }
+    Ok(slots
+        .into_iter()
+        .filter_map(|slot| slot.or_else(|| optimized.next()))
+        .collect())
 }
 
 /// `expr` in pest's optimised form, when it uses only literals, ranges, calls, sequences,
