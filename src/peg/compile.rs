@@ -203,68 +203,6 @@ fn flatten_choice<'e>(e: &'e OptimizedExpr, out: &mut Vec<&'e OptimizedExpr>) {
     }
 }
 
-/// Chooses the rules whose results a [`super::Memo`] keeps (see [`CompiledRule::memo`]).
-///
-/// Packrat memoisation of every rule would cost a table lookup per call, more than most
-/// calls cost (`digit`, `wb`); what pays is a rule that PEG backtracking or several
-/// grammar rules try again at the same position: `number` under every amount and
-/// percentage alternative, a lexicon under several callers.
-fn mark_memoised(rules: &mut [CompiledRule], exprs: &[Expr]) {
-    let mut call_sites = vec![0usize; rules.len()];
-    for e in exprs {
-        if let Expr::Call(id) = e {
-            call_sites[*id as usize] += 1;
-        }
-    }
-    // Expressions under each expression, to see what a rule's body holds.
-    let children = |e: &Expr| -> Vec<usize> {
-        match e {
-            Expr::PosPred(x) | Expr::NegPred(x) | Expr::Opt(x) | Expr::Rep(x) => vec![*x],
-            Expr::Seq(xs) | Expr::Choice(xs) => xs.to_vec(),
-            _ => Vec::new(),
-        }
-    };
-    let mut body_calls: Vec<Vec<RuleId>> = Vec::with_capacity(rules.len());
-    let mut reaches_soi = vec![false; rules.len()];
-    let mut costly = vec![false; rules.len()];
-    for (i, r) in rules.iter().enumerate() {
-        let mut calls = Vec::new();
-        let mut stack = vec![r.expr];
-        let mut size = 0usize;
-        while let Some(e) = stack.pop() {
-            size += 1;
-            match &exprs[e] {
-                Expr::Call(id) => calls.push(*id),
-                Expr::Lexicon(_, entries) => {
-                    calls.extend(entries.iter().copied());
-                    costly[i] = true;
-                }
-                Expr::Soi => reaches_soi[i] = true,
-                Expr::Rep(_) | Expr::Skip(_) => costly[i] = true,
-                _ => {}
-            }
-            stack.extend(children(&exprs[e]));
-        }
-        costly[i] |= !calls.is_empty() && size > 2;
-        body_calls.push(calls);
-    }
-    // SOI is the attempt's start: a rule that reaches it gives different results to
-    // attempts that began elsewhere, so it must not be shared between them.
-    let mut changed = true;
-    while changed {
-        changed = false;
-        for i in 0..rules.len() {
-            if !reaches_soi[i] && body_calls[i].iter().any(|&c| reaches_soi[c as usize]) {
-                reaches_soi[i] = true;
-                changed = true;
-            }
-        }
-    }
-    for (i, r) in rules.iter_mut().enumerate() {
-        r.memo = call_sites[i] >= 2 && costly[i] && !reaches_soi[i] && !r.trivia;
-    }
-}
-
 /// A lexicon rule to run as one automaton: its name and (form, entry rule name) pairs.
 #[derive(Debug, Clone)]
 pub struct LexiconRule {
@@ -358,7 +296,7 @@ pub fn compile(
     if !errors.is_empty() {
         return Err(errors);
     }
-    mark_memoised(&mut compiled, &c.exprs);
+    super::optimize::optimize(&mut compiled, &mut c.exprs);
     let whitespace = ids.get("WHITESPACE").copied();
     let comment = ids.get("COMMENT").copied();
     let trivia = whitespace.is_some() || comment.is_some();

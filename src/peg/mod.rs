@@ -11,6 +11,7 @@
 //! `PEEK`, `DROP`) are not supported and are refused at load.
 
 mod compile;
+mod optimize;
 mod run;
 mod starts;
 
@@ -68,8 +69,9 @@ pub(crate) struct CompiledRule {
     /// `WHITESPACE` and `COMMENT` always run atomically.
     pub(crate) trivia: bool,
     /// Results of this rule are kept in a [`Memo`]: it is called from several places (so
-    /// the same position is often tried again by another rule or alternative), its body
-    /// is more than one cheap step, and it does not depend on where the attempt began.
+    /// the same position is often tried again by another rule or alternative), it is not
+    /// cheap (it runs a lexicon, directly or through the rules it calls), and it does not
+    /// depend on where the attempt began. See `optimize`.
     pub(crate) memo: bool,
 }
 
