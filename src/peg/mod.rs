@@ -10,6 +10,7 @@
 //! checked against `pest_vm` by a differential test. Stack operations (`PUSH`, `POP`,
 //! `PEEK`, `DROP`) are not supported and are refused at load.
 
+mod automaton;
 mod compile;
 mod optimize;
 mod run;
@@ -57,8 +58,8 @@ pub(crate) enum Expr {
     /// A choice of plain literals, tried longest first, as one step.
     Literals(Box<[Box<str>]>),
     /// A lexicon: the longest form of any entry, found in one anchored automaton run, then
-    /// the entry's rule (pattern index -> entry rule).
-    Lexicon(Box<aho_corasick::AhoCorasick>, Box<[RuleId]>),
+    /// the entry's rule.
+    Lexicon(Box<automaton::Forms>),
 }
 
 #[derive(Debug, Clone)]

@@ -36,8 +36,8 @@ fn body(rule: &CompiledRule, exprs: &[Expr]) -> Body {
     while let Some(e) = stack.pop() {
         match &exprs[e] {
             Expr::Call(id) => b.calls.push(*id),
-            Expr::Lexicon(_, entries) => {
-                b.calls.extend(entries.iter().copied());
+            Expr::Lexicon(forms) => {
+                b.calls.extend_from_slice(forms.entries());
                 b.heavy = true;
             }
             Expr::Skip(_) => b.heavy = true,

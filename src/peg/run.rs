@@ -408,20 +408,10 @@ impl<'p, 'i, 'm> Run<'p, 'i, 'm> {
                     self.fail_at(pos)
                 }
             }
-            Expr::Lexicon(ac, entries) => {
-                let found = ac.find(
-                    aho_corasick::Input::new(input)
-                        .range(pos..)
-                        .anchored(aho_corasick::Anchored::Yes),
-                );
-                match found {
-                    Some(m) => {
-                        let entry = entries[m.pattern().as_usize()];
-                        self.call(entry, pos)
-                    }
-                    None => self.fail_at(pos),
-                }
-            }
+            Expr::Lexicon(forms) => match forms.longest_at(input.as_bytes(), pos) {
+                Some(entry) => self.call(entry, pos),
+                None => self.fail_at(pos),
+            },
             Expr::Literals(lits) => {
                 let rest = &input.as_bytes()[pos..];
                 match lits.iter().find(|l| rest.starts_with(l.as_bytes())) {
