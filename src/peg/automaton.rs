@@ -81,8 +81,22 @@ mod tests {
     /// position, including forms that are prefixes of others and forms inside others.
     #[test]
     fn agrees_with_aho_corasick_at_every_position() {
-        let forms = ["т", "тонн", "тонна", "тоннаға", "онн", "млн", "млрд", "$", "нна"];
-        let pairs: Vec<(&str, RuleId)> = forms.iter().enumerate().map(|(i, f)| (*f, i as RuleId)).collect();
+        let forms = [
+            "т",
+            "тонн",
+            "тонна",
+            "тоннаға",
+            "онн",
+            "млн",
+            "млрд",
+            "$",
+            "нна",
+        ];
+        let pairs: Vec<(&str, RuleId)> = forms
+            .iter()
+            .enumerate()
+            .map(|(i, f)| (*f, i as RuleId))
+            .collect();
         let walk = Forms::new(&pairs).expect("builds");
         let ac = AhoCorasick::builder()
             .match_kind(MatchKind::LeftmostLongest)
@@ -94,7 +108,11 @@ mod tests {
         let mut seen = 0;
         for pos in 0..=text.len() {
             let expected = ac
-                .find(aho_corasick::Input::new(text).range(pos..).anchored(Anchored::Yes))
+                .find(
+                    aho_corasick::Input::new(text)
+                        .range(pos..)
+                        .anchored(Anchored::Yes),
+                )
                 .map(|m| m.pattern().as_usize() as RuleId);
             assert_eq!(walk.longest_at(text.as_bytes(), pos), expected, "at {pos}");
             seen += usize::from(expected.is_some());

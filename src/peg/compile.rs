@@ -218,7 +218,9 @@ fn lexicon_expr(lex: &LexiconRule, ids: &HashMap<String, RuleId>) -> Option<Expr
         .iter()
         .map(|(f, e)| Some((f.as_str(), ids.get(e).copied()?)))
         .collect::<Option<_>>()?;
-    Some(Expr::Lexicon(Box::new(super::automaton::Forms::new(&forms)?)))
+    Some(Expr::Lexicon(Box::new(super::automaton::Forms::new(
+        &forms,
+    )?)))
 }
 
 /// Compiles optimised pest rules into a [`Program`]; reports every unsupported construct.
