@@ -315,6 +315,8 @@ impl<'p, 'i, 'm> Run<'p, 'i, 'm> {
     fn call_rule(&mut self, id: RuleId, pos: usize) -> Option<usize> {
         if self.depth >= self.limits.depth {
             self.stopped.get_or_insert("nesting limit");
+            // Every later step now fails at the budget check, which keeps the first reason.
+            self.limits.steps = 0;
             return None;
         }
         let rule = &self.p.rules[id as usize];
@@ -397,11 +399,9 @@ impl<'p, 'i, 'm> Run<'p, 'i, 'm> {
 
     fn eval(&mut self, e: usize, pos: usize) -> Option<usize> {
         self.steps += 1;
+        // Also how a stopped attempt unwinds: stopping sets the budget to zero.
         if self.steps > self.limits.steps {
             self.stopped.get_or_insert("step budget");
-            return None;
-        }
-        if self.stopped.is_some() {
             return None;
         }
         let input = self.input;
