@@ -62,7 +62,9 @@ pub struct Outcome {
 }
 
 /// Everything one document gave: its sentences, every candidate and what became of it.
-/// Match trees borrow rule names from the extractor's rules (`'r`).
+/// Match trees borrow rule names from the extractor's rules (`'r`). Only
+/// [`Extractor::trace`] fills it in full; extraction keeps no more than it needs (records
+/// are built only for candidates that can win, and move out of their outcomes).
 #[derive(Debug, Clone, Default)]
 pub struct Trace<'r> {
     /// The normalised text.
@@ -269,6 +271,9 @@ impl Extractor {
             .saturating_add(self.limits.steps_per_byte.saturating_mul(raw.len() as u64));
         let budget = matcher::Budget::new(steps, self.limits.max_depth);
         let mut rule_memo = crate::peg::Memo::default();
+        // Per-sentence lists, reused: most sentences have a few tries or none.
+        let mut tries: Vec<(usize, usize)> = Vec::new();
+        let mut anywhere: Vec<usize> = Vec::new();
         for (i, s) in sents.iter().enumerate() {
             // A group runs in sentences of its language, datelines only in the header, and
             // where the prefilter allows it: its tries already hold only allowed sentences,
@@ -279,18 +284,21 @@ impl Extractor {
             };
             let lo = eligible.tries.partition_point(|&(p, _)| p < s.start);
             let hi = eligible.tries.partition_point(|&(p, _)| p < s.end);
-            let tries: Vec<(usize, usize)> = eligible.tries[lo..hi]
-                .iter()
-                .copied()
-                .filter(|&(_, g)| runs_here(g))
-                .collect();
-            let anywhere: Vec<usize> = self
-                .prefilter
-                .any_start
-                .iter()
-                .copied()
-                .filter(|&g| eligible.allows(i, g) && runs_here(g))
-                .collect();
+            tries.clear();
+            tries.extend(
+                eligible.tries[lo..hi]
+                    .iter()
+                    .copied()
+                    .filter(|&(_, g)| runs_here(g)),
+            );
+            anywhere.clear();
+            anywhere.extend(
+                self.prefilter
+                    .any_start
+                    .iter()
+                    .copied()
+                    .filter(|&g| eligible.allows(i, g) && runs_here(g)),
+            );
             for c in matcher::candidates(
                 &self.rules,
                 &self.groups,
@@ -396,7 +404,15 @@ impl Extractor {
                     .filter_map(|i| {
                         let (sentence, norm) =
                             (pending[i - first].sentence, pending[i - first].norm);
-                        let record = outcomes[i].result.as_ref().ok()?.clone();
+                        // Only a trace reads the outcomes again: otherwise the record
+                        // moves, and is not copied.
+                        let record = match detail {
+                            Detail::Trace => outcomes[i].result.as_ref().ok()?.clone(),
+                            Detail::Records => {
+                                std::mem::replace(&mut outcomes[i].result, Err(String::new()))
+                                    .ok()?
+                            }
+                        };
                         Some(Placed {
                             record,
                             sentence,
@@ -441,7 +457,7 @@ impl Extractor {
             records = vec![failed_document(doc, e)];
         }
         let trace = Trace {
-            text: norm.text.clone(),
+            text: norm.text,
             sentences: sents,
             candidates,
             outcomes,
