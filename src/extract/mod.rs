@@ -366,7 +366,7 @@ impl Extractor {
                 let c = &candidates[p.candidate];
                 let rule = &self.rules.rules[c.rule];
                 let lang = s_lang(&sents, p.sentence);
-                self.record(doc, rule, c, p.occurrence, p.norm, lang, &ctx)
+                self.record(doc, rule, c, p, lang, &ctx)
             };
             let finals = self.settle(
                 ty,
@@ -466,14 +466,14 @@ impl Extractor {
         (records, trace)
     }
 
-    #[allow(clippy::too_many_arguments)]
+    /// The record of pending outcome `p` (candidate `c` of `rule`); its span is the raw
+    /// span `p` was ranked by.
     fn record(
         &self,
         doc: &str,
         rule: &Rule,
         c: &Candidate,
-        occurrence: Option<&Node>,
-        norm_span: (usize, usize),
+        p: &Pending<'_>,
         lang: Lang,
         ctx: &links::LinkContext<'_>,
     ) -> Result<Record, String> {
@@ -482,7 +482,7 @@ impl Extractor {
             rule,
             Scope {
                 tree: &c.tree,
-                occurrence,
+                occurrence: p.occurrence,
             },
             cx,
         )
@@ -501,7 +501,11 @@ impl Extractor {
             kind: rule.emits.clone(),
             rule: rule.id.clone(),
             lang: Some(lang),
-            span: Some(raw_span(cx.raw, cx.norm, norm_span.0, norm_span.1)),
+            span: Some(Span {
+                start: p.raw.0,
+                end: p.raw.1,
+                text: cx.raw[p.raw.0..p.raw.1].to_string(),
+            }),
             fields,
         })
     }
@@ -525,15 +529,6 @@ fn occurrences<'t>(rule: &Rule, tree: &'t Node<'t>, out: &mut Vec<Option<&'t Nod
 fn raw_offsets(norm: &Normalized, start: usize, end: usize) -> (usize, usize) {
     let s = norm.map.raw_start(start);
     (s, norm.map.raw_end(end).max(s))
-}
-
-pub(crate) fn raw_span(raw: &str, norm: &Normalized, start: usize, end: usize) -> Span {
-    let (s, e) = raw_offsets(norm, start, end);
-    Span {
-        start: s,
-        end: e,
-        text: raw[s..e].to_string(),
-    }
 }
 
 /// The `document` record of an input that could not be processed.
