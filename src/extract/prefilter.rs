@@ -1,9 +1,10 @@
 //! One pass over a document decides which rules can match in which sentence.
 //!
-//! Every rule's anchors (literals at least one of which any match contains, or a digit;
-//! see [`crate::rules::grammar::Anchors`]) are combined into one Aho–Corasick automaton
-//! over all rules, so the cost grows with the text and the matches, not with the number of
-//! rules times the text. A rule without anchors is eligible everywhere.
+//! Every rule's anchors (clauses that every match satisfies, each by containing one of its
+//! literals or a digit; see [`crate::rules::grammar::Anchors`]) are combined into one
+//! Aho–Corasick automaton over all rules, so the cost grows with the text and the matches,
+//! not with the number of rules times the text. A rule is eligible in a sentence that
+//! satisfies all its clauses; a rule without anchors is eligible everywhere.
 //!
 //! The same automaton finds where matches can *begin*: every rule's start literals (the
 //! forms a match can open with), plus digits for rules that open with a number. A rule is
@@ -28,10 +29,13 @@ pub struct Prefilter {
     automaton: Option<Searcher>,
     /// Pattern index -> what a match of it means.
     patterns: Vec<PatternRules>,
-    /// Rules that a digit makes eligible.
-    digit_rules: Vec<usize>,
-    /// Per rule: it has no anchors and is always eligible; `None` when no rule is.
-    always: Option<Vec<bool>>,
+    /// Clauses (of all rules' anchors, numbered in rule order) that a digit satisfies.
+    digit_clauses: Vec<usize>,
+    /// Per rule: its clauses, a range of clause numbers; empty when it has no anchors and
+    /// is always eligible.
+    clauses: Vec<std::ops::Range<usize>>,
+    /// The number of clauses of all rules.
+    clause_count: usize,
     rules: usize,
     /// Rules that can begin with a digit.
     digit_start: Vec<usize>,
@@ -49,8 +53,9 @@ struct Searcher {
 /// What the prefilter needs of one rule.
 #[derive(Debug, Clone)]
 struct Keys {
-    /// Its anchors; `None` when it has none and is eligible everywhere.
-    anchors: Option<Literals>,
+    /// Its anchors' clauses, all of which hold in a sentence it can match; none when it
+    /// is eligible everywhere.
+    anchors: Vec<Literals>,
     /// What a match can begin with; `None` when it can begin with anything.
     starts: Option<Literals>,
 }
@@ -65,12 +70,12 @@ struct Literals {
 /// What a match of one pattern of the automaton means.
 #[derive(Debug, Default)]
 struct PatternRules {
-    /// Rules anchored on it: eligible in the sentence where it starts.
+    /// Clauses it satisfies in the sentence where it starts.
     anchor: Vec<usize>,
     /// Rules that can begin with it: tried where it starts.
     start: Vec<usize>,
-    /// It is an ASCII digit: the digit rules are eligible, and the digit-start rules are
-    /// tried where a run of digits begins.
+    /// It is an ASCII digit: the digit clauses hold, and the digit-start rules are tried
+    /// where a run of digits begins.
     digit: bool,
 }
 
@@ -116,23 +121,29 @@ impl Prefilter {
                 patterns.len() - 1
             })
         };
-        let mut ids: Vec<(usize, Vec<usize>, Vec<usize>)> = Vec::new();
-        let mut digit_rules = Vec::new();
-        let mut always = vec![false; keys.len()];
+        let mut ids: Vec<(usize, Vec<(usize, usize)>, Vec<usize>)> = Vec::new();
+        let mut digit_clauses = Vec::new();
+        let mut clauses = Vec::new();
+        let mut clause_count = 0;
         let mut digit_start = Vec::new();
         let mut any_start = Vec::new();
         let rules = keys.len();
         for (r, k) in keys.into_iter().enumerate() {
             let mut anchor_ids = Vec::new();
-            match k.anchors {
-                None => always[r] = true,
-                Some(a) => {
-                    if a.digit {
-                        digit_rules.push(r);
-                    }
-                    anchor_ids.extend(a.literals.into_iter().map(&mut pattern));
+            let first = clause_count;
+            for clause in k.anchors {
+                if clause.digit {
+                    digit_clauses.push(clause_count);
                 }
+                anchor_ids.extend(
+                    clause
+                        .literals
+                        .into_iter()
+                        .map(|l| (pattern(l), clause_count)),
+                );
+                clause_count += 1;
             }
+            clauses.push(first..clause_count);
             let mut start_ids = Vec::new();
             match k.starts {
                 None => any_start.push(r),
@@ -149,8 +160,8 @@ impl Prefilter {
             .map(|d| pattern(char::from(d).to_string()))
             .collect();
         for (r, anchor_ids, start_ids) in ids {
-            for i in anchor_ids {
-                patterns[i].anchor.push(r);
+            for (i, clause) in anchor_ids {
+                patterns[i].anchor.push(clause);
             }
             for i in start_ids {
                 patterns[i].start.push(r);
@@ -171,8 +182,9 @@ impl Prefilter {
         Prefilter {
             automaton,
             patterns,
-            digit_rules,
-            always: always.contains(&true).then_some(always),
+            digit_clauses,
+            clauses,
+            clause_count,
             rules,
             digit_start,
             any_start,
@@ -182,15 +194,11 @@ impl Prefilter {
     /// The rules each sentence may match, and where rules with known starts can begin.
     pub fn eligible(&self, text: &str, sentences: &[Sentence]) -> Eligible {
         let n = self.rules;
-        let bits = match &self.always {
-            Some(row) => row.repeat(sentences.len()),
-            None => vec![false; sentences.len() * n],
-        };
         let mut scan = Scan {
             prefilter: self,
             text: text.as_bytes(),
             sentences,
-            bits,
+            held: vec![false; sentences.len() * self.clause_count],
             hits: Vec::with_capacity(text.len() / 8),
             done_in: vec![usize::MAX; self.patterns.len()],
             digit_done_in: usize::MAX,
@@ -222,7 +230,16 @@ impl Prefilter {
                 }
             }
         }
-        let Scan { bits, hits, .. } = scan;
+        let Scan { held, hits, .. } = scan;
+        let m = self.clause_count;
+        let bits: Vec<bool> = (0..sentences.len())
+            .flat_map(|k| {
+                let held = &held[k * m..(k + 1) * m];
+                self.clauses
+                    .iter()
+                    .map(|c| held[c.clone()].iter().all(|&h| h))
+            })
+            .collect();
         let tries = self.expand(hits, &bits, sentences);
         Eligible {
             bits,
@@ -286,10 +303,17 @@ fn rule_keys(set: &RuleSet, rules: &[usize]) -> Vec<Keys> {
         .iter()
         .map(|&r| {
             let rule = &set.rules[r];
-            let anchors = set.grammar.anchors(&rule.entry).map(|a| Literals {
-                literals: a.literals,
-                digit: a.digit,
-            });
+            let anchors = set
+                .grammar
+                .anchors(&rule.entry)
+                .map(|a| a.clauses)
+                .unwrap_or_default()
+                .into_iter()
+                .map(|c| Literals {
+                    literals: c.literals,
+                    digit: c.digit,
+                })
+                .collect();
             let st = set.grammar.starts(&rule.entry);
             let starts = (!st.any).then_some(Literals {
                 literals: st.literals,
@@ -305,15 +329,15 @@ struct Scan<'a> {
     prefilter: &'a Prefilter,
     text: &'a [u8],
     sentences: &'a [Sentence],
-    /// As in [`Eligible`].
-    bits: Vec<bool>,
+    /// sentence * clauses + clause -> the sentence satisfies the clause.
+    held: Vec<bool>,
     /// (position, pattern or [`DIGIT_HIT`]) where rules may begin, inside a sentence,
     /// kept sorted.
     hits: Vec<(usize, u32)>,
-    /// Per pattern: the last sentence it made rules eligible in, so a pattern that recurs
-    /// (a space, a comma) sets its rules' bits once per sentence.
+    /// Per pattern: the last sentence it satisfied clauses in, so a pattern that recurs
+    /// (a dash, a preposition) sets its clauses' bits once per sentence.
     done_in: Vec<usize>,
-    /// The same for the digit rules.
+    /// The same for the digit clauses.
     digit_done_in: usize,
     /// The sentence of the last match start (or the first after it).
     k: usize,
@@ -336,12 +360,12 @@ impl Scan<'_> {
         if k >= sentences.len() || start < sentences[k].start {
             return;
         }
-        let n = self.prefilter.rules;
+        let m = self.prefilter.clause_count;
         let p = &self.prefilter.patterns[pid];
         if self.done_in[pid] != k {
             self.done_in[pid] = k;
-            for &r in &p.anchor {
-                self.bits[k * n + r] = true;
+            for &c in &p.anchor {
+                self.held[k * m + c] = true;
             }
         }
         if !p.start.is_empty() {
@@ -350,8 +374,8 @@ impl Scan<'_> {
         if p.digit {
             if self.digit_done_in != k {
                 self.digit_done_in = k;
-                for &r in &self.prefilter.digit_rules {
-                    self.bits[k * n + r] = true;
+                for &c in &self.prefilter.digit_clauses {
+                    self.held[k * m + c] = true;
                 }
             }
             let run_start = start == 0 || !self.text[start - 1].is_ascii_digit();
@@ -414,16 +438,18 @@ mod tests {
         let sentence_at = |pos: usize| sents.partition_point(|s| s.end <= pos);
         let (mut anchors, mut starts) = (Vec::new(), Vec::new());
         let b = text.as_bytes();
+        // held[r][c][s]: sentence s satisfies clause c of rule r.
+        let mut held: Vec<Vec<Vec<bool>>> = Vec::new();
         for (r, k) in keys.iter().enumerate() {
-            match &k.anchors {
-                None => (0..sents.len()).for_each(|s| bits[s * n + r] = true),
-                Some(a) => {
-                    for (s, sent) in sents.iter().enumerate() {
-                        let digit = b[sent.start..sent.end].iter().any(u8::is_ascii_digit);
-                        bits[s * n + r] |= a.digit && digit;
-                    }
-                    anchors.extend(a.literals.iter().map(|l| (l, r)));
-                }
+            held.push(Vec::new());
+            for (c, clause) in k.anchors.iter().enumerate() {
+                held[r].push(
+                    sents
+                        .iter()
+                        .map(|s| clause.digit && b[s.start..s.end].iter().any(u8::is_ascii_digit))
+                        .collect(),
+                );
+                anchors.extend(clause.literals.iter().map(|l| (l, r, c)));
             }
             if let Some(st) = &k.starts {
                 starts.extend(st.literals.iter().map(|l| (l, r)));
@@ -438,11 +464,17 @@ mod tests {
                 }
             }
         }
-        let ac = AhoCorasick::new(anchors.iter().map(|(l, _)| l)).expect("anchors");
+        let ac = AhoCorasick::new(anchors.iter().map(|(l, _, _)| l)).expect("anchors");
         for m in ac.find_overlapping_iter(text) {
             let s = sentence_at(m.start());
             if s < sents.len() && m.start() >= sents[s].start {
-                bits[s * n + anchors[m.pattern().as_usize()].1] = true;
+                let (_, r, c) = anchors[m.pattern().as_usize()];
+                held[r][c][s] = true;
+            }
+        }
+        for (r, clauses) in held.iter().enumerate() {
+            for s in 0..sents.len() {
+                bits[s * n + r] = clauses.iter().all(|c| c[s]);
             }
         }
         let ac = AhoCorasick::new(starts.iter().map(|(l, _)| l)).expect("starts");
@@ -477,6 +509,75 @@ mod tests {
         let norm = normalize(raw);
         let (sents, _) = sentences::split(&norm, raw, &set.abbreviations);
         check(prefilter, keys, &norm.text, &sents);
+    }
+
+    /// The texts of the test corpus, normalised, with their sentences.
+    fn test_corpus() -> Vec<(String, Vec<Sentence>)> {
+        let (set, _) = rules();
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/corpus");
+        let mut texts = Vec::new();
+        for entry in std::fs::read_dir(dir).expect("tests/corpus") {
+            let path = entry.expect("entry").path();
+            if path.extension().is_some_and(|e| e == "txt") {
+                let raw = std::fs::read_to_string(&path).expect("text");
+                let norm = normalize(&raw);
+                let (sents, _) = sentences::split(&norm, &raw, &set.abbreviations);
+                texts.push((norm.text, sents));
+            }
+        }
+        assert!(!texts.is_empty());
+        texts
+    }
+
+    /// Anchors are sound: wherever a rule's grammar matches (tried at every character, not
+    /// only where the prefilter would try it), its sentence satisfies every clause, so the
+    /// prefilter never hides a match. Also checks that anchors are worth having: most
+    /// rules have some, and some have several clauses.
+    #[test]
+    fn every_match_satisfies_its_anchors() {
+        let (set, _) = rules();
+        let program = set.grammar.program();
+        let mut entries: Vec<&str> = set.rules.iter().map(|r| r.entry.as_str()).collect();
+        entries.sort_unstable();
+        entries.dedup();
+        let anchors: Vec<_> = entries.iter().map(|e| set.grammar.anchors(e)).collect();
+        let anchored = anchors.iter().flatten().count();
+        assert!(
+            anchored * 4 > entries.len() * 3,
+            "{anchored} of {}",
+            entries.len()
+        );
+        assert!(anchors.iter().flatten().any(|a| a.clauses.len() > 1));
+        let mut matches = 0;
+        for (text, sents) in test_corpus() {
+            for sent in &sents {
+                let here = &text[sent.start..sent.end];
+                let holds = |c: &crate::rules::grammar::AnyOf| {
+                    (c.digit && here.bytes().any(|b| b.is_ascii_digit()))
+                        || c.literals.iter().any(|l| here.contains(l.as_str()))
+                };
+                let input = &text[..sent.end];
+                for (entry, anchors) in entries.iter().zip(&anchors) {
+                    let (Some(id), Some(anchors)) = (program.rule_id(entry), anchors) else {
+                        continue;
+                    };
+                    let mut memo = crate::peg::Memo::default();
+                    for (offset, _) in here.char_indices() {
+                        let pos = sent.start + offset;
+                        let limits = crate::peg::Limits::default();
+                        if let Ok(m) = program.matches_at(id, input, pos, limits, &mut memo)
+                            && m.end > pos
+                        {
+                            matches += 1;
+                            for clause in &anchors.clauses {
+                                assert!(holds(clause), "{entry} at {pos} in {here:?}: {clause:?}");
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        assert!(matches > 100, "{matches}");
     }
 
     #[test]
@@ -525,7 +626,7 @@ mod tests {
         #[test]
         fn single_pass_matches_the_reference_on_random_rules(
             rules in proptest::collection::vec(
-                (proptest::option::of(literals()), proptest::option::of(literals())),
+                (proptest::collection::vec(literals(), 0..3), proptest::option::of(literals())),
                 1..6,
             ),
             text in "[ab1. ]{0,40}",

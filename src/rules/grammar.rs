@@ -491,86 +491,171 @@ impl Grammar {
     }
 }
 
-/// What every match of a rule must contain: one of some literals, or an ASCII digit. A
-/// sentence holding none of them cannot match, so the rule is not tried there.
+/// What every match of a rule must contain, as clauses that must all hold: a sentence
+/// lacking one of them cannot hold a match (nor what the match looks ahead at), so the rule
+/// is not tried there. `amount_range` needs a number *and* a unit *and* a dash or `от`;
+/// checking all three, not only the rarest, keeps it out of the many sentences that have a
+/// number and a unit but no range.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Anchors {
+    /// At most [`MAX_CLAUSES`], the most selective first; never empty.
+    pub clauses: Vec<AnyOf>,
+}
+
+/// How many clauses [`Anchors`] keeps: each costs a bit per sentence, and after the rarest
+/// few the rest add little.
+pub const MAX_CLAUSES: usize = 3;
+
+/// One clause of [`Anchors`]: a match contains one of these literals, or a digit.
+#[derive(Debug, Clone, Default, PartialEq, Eq, PartialOrd, Ord)]
+pub struct AnyOf {
     /// Literals (normalised), any one of which a match contains.
     pub literals: BTreeSet<String>,
     /// A match may instead contain an ASCII digit.
     pub digit: bool,
 }
 
-impl Anchors {
-    fn literal(s: &str) -> Option<Anchors> {
-        (!s.is_empty()).then(|| Anchors {
+impl AnyOf {
+    fn literal(s: &str) -> Vec<AnyOf> {
+        if s.is_empty() {
+            return Vec::new();
+        }
+        vec![AnyOf {
             literals: [s.to_string()].into(),
             digit: false,
-        })
+        }]
     }
 
-    fn digit() -> Anchors {
-        Anchors {
+    fn digit() -> Vec<AnyOf> {
+        vec![AnyOf {
             literals: BTreeSet::new(),
             digit: true,
-        }
+        }]
     }
 
-    fn union(mut self, other: Anchors) -> Anchors {
-        self.literals.extend(other.literals);
-        self.digit |= other.digit;
-        self
+    /// Whether a sentence satisfying `self` satisfies `other`.
+    fn implies(&self, other: &AnyOf) -> bool {
+        (!self.digit || other.digit) && self.literals.is_subset(&other.literals)
     }
 
-    /// A rough cost of checking: digits are in most sentences, short literals in many.
+    fn union(&self, other: &AnyOf) -> AnyOf {
+        let mut u = self.clone();
+        u.literals.extend(other.literals.iter().cloned());
+        u.digit |= other.digit;
+        u
+    }
+
+    /// A rough count of the sentences the clause lets through, in thousandths: a digit is
+    /// in most sentences, a word of five letters in few. The sum over
+    /// the literals, so a long list of names can still lose to one rare word.
     fn weakness(&self) -> usize {
-        let short = self
-            .literals
-            .iter()
-            .filter(|l| l.chars().count() < 3)
-            .count();
-        usize::from(self.digit) * 1000 + short * 100 + self.literals.len()
+        let literals: usize = self.literals.iter().map(|l| literal_weakness(l)).sum();
+        usize::from(self.digit) * 1000 + literals
     }
 }
 
+/// [`AnyOf::weakness`] of a clause that holds in nearly every sentence (a space, a comma,
+/// the letter `и` anywhere in a word): it is dropped, since checking it costs a pattern
+/// hit at every word and saves nothing.
+const UBIQUITOUS: usize = 10_000;
+
+/// [`AnyOf::weakness`] of one literal, from its length: rough, but what it decides is only
+/// how often a rule is tried, never what it matches.
+fn literal_weakness(literal: &str) -> usize {
+    let mut chars = literal.chars();
+    match (chars.next(), chars.next()) {
+        (Some(c), None) if c.is_whitespace() || c.is_alphanumeric() || c == ',' || c == '.' => {
+            UBIQUITOUS
+        }
+        (Some(_), None) => 500,
+        _ => match literal.chars().count() {
+            2 => 300,
+            3 => 60,
+            4 => 15,
+            _ => 5,
+        },
+    }
+}
+
+/// The clauses of a sequence, or of the alternatives of a choice, cut to the
+/// [`MAX_CLAUSES`] most selective, without clauses that always hold or that another one
+/// implies (`a or b` when `a` is a clause too).
+fn prune(mut clauses: Vec<AnyOf>) -> Vec<AnyOf> {
+    clauses.retain(|c| c.weakness() < UBIQUITOUS);
+    clauses.sort_by(|a, b| a.weakness().cmp(&b.weakness()).then_with(|| a.cmp(b)));
+    let mut kept: Vec<AnyOf> = Vec::new();
+    for c in clauses {
+        if kept.len() == MAX_CLAUSES {
+            break;
+        }
+        if !kept.iter().any(|k| k.implies(&c)) {
+            kept.push(c);
+        }
+    }
+    kept
+}
+
 impl Grammar {
-    /// The anchors of `rule`, or `None` when a match need not contain any known literal.
+    /// The anchors of `rule`, or `None` when a match need not contain any known literal
+    /// (other than ones in nearly every sentence).
     pub fn anchors(&self, rule: &str) -> Option<Anchors> {
-        self.anchors_of_rule(rule, &mut HashSet::new())
+        let clauses = self.anchors_of_rule(rule, &mut HashSet::new());
+        (!clauses.is_empty()).then_some(Anchors { clauses })
     }
 
-    fn anchors_of_rule(&self, name: &str, visiting: &mut HashSet<String>) -> Option<Anchors> {
+    fn anchors_of_rule(&self, name: &str, visiting: &mut HashSet<String>) -> Vec<AnyOf> {
         match name {
-            "ASCII_DIGIT" | "ASCII_NONZERO_DIGIT" => return Some(Anchors::digit()),
-            "NEWLINE" => return None,
+            "ASCII_DIGIT" | "ASCII_NONZERO_DIGIT" => return AnyOf::digit(),
+            "NEWLINE" => return Vec::new(),
             _ => {}
         }
-        let rule = self.rules.get(name)?;
+        let Some(rule) = self.rules.get(name) else {
+            return Vec::new();
+        };
         if !visiting.insert(name.to_string()) {
-            return None;
+            return Vec::new();
         }
         let a = self.anchors_of(&rule.expr, visiting);
         visiting.remove(name);
         a
     }
 
-    fn anchors_of(&self, e: &OptimizedExpr, visiting: &mut HashSet<String>) -> Option<Anchors> {
+    /// The clauses every match of `e` satisfies (none: nothing is known).
+    fn anchors_of(&self, e: &OptimizedExpr, visiting: &mut HashSet<String>) -> Vec<AnyOf> {
         use OptimizedExpr as E;
         match e {
-            E::Str(s) => Anchors::literal(s),
-            E::Insens(s) => Anchors::literal(&s.to_lowercase()),
-            E::Range(a, b) => (a.as_str() >= "0" && b.as_str() <= "9").then(Anchors::digit),
+            E::Str(s) => prune(AnyOf::literal(s)),
+            E::Insens(s) => prune(AnyOf::literal(&s.to_lowercase())),
+            E::Range(a, b) if a.as_str() >= "0" && b.as_str() <= "9" => AnyOf::digit(),
             E::Ident(name) => self.anchors_of_rule(name, visiting),
             E::PosPred(x) | E::Push(x) | E::RestoreOnErr(x) => self.anchors_of(x, visiting),
-            E::Seq(a, b) => match (self.anchors_of(a, visiting), self.anchors_of(b, visiting)) {
-                (Some(x), Some(y)) => Some(if y.weakness() < x.weakness() { y } else { x }),
-                (x, y) => x.or(y),
-            },
-            E::Choice(a, b) => Some(
-                self.anchors_of(a, visiting)?
-                    .union(self.anchors_of(b, visiting)?),
-            ),
-            _ => None,
+            // Both parts match: every clause of either holds.
+            E::Seq(a, b) => {
+                let mut clauses = self.anchors_of(a, visiting);
+                clauses.extend(self.anchors_of(b, visiting));
+                prune(clauses)
+            }
+            // One alternative matches: for a clause `x` of the one and `y` of the other,
+            // `x or y` holds.
+            E::Choice(a, b) => {
+                let mut x = self.anchors_of(a, visiting);
+                if x.is_empty() {
+                    return x;
+                }
+                let mut y = self.anchors_of(b, visiting);
+                if let ([one], [other]) = (&mut x[..], &mut y[..]) {
+                    // The common case, lexicons of many forms: grow one set in place.
+                    one.literals.append(&mut other.literals);
+                    one.digit |= other.digit;
+                    return x;
+                }
+                prune(
+                    x.iter()
+                        .flat_map(|x| y.iter().map(move |y| x.union(y)))
+                        .collect(),
+                )
+            }
+            _ => Vec::new(),
         }
     }
 }
