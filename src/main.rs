@@ -3,6 +3,12 @@
 
 mod cli;
 
+// Extraction makes and frees many small objects (match trees, field values) on every
+// worker thread; glibc's allocator spent a tenth of the run on them, mimalloc's per-thread
+// pages far less. The library itself uses whatever allocator its user chose.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use anyhow::Result;
 use clap::{Parser, Subcommand};
 use cli::common::RuleArgs;
