@@ -493,9 +493,9 @@ impl Grammar {
 
 /// What every match of a rule must contain, as clauses that must all hold: a sentence
 /// lacking one of them cannot hold a match (nor what the match looks ahead at), so the rule
-/// is not tried there. `amount_range` needs a number *and* a unit *and* a dash or `от`;
-/// checking all three, not only the rarest, keeps it out of the many sentences that have a
-/// number and a unit but no range.
+/// is not tried there. A Russian percentage range needs a percent sign or word *and* a dash
+/// or `до` *and* a dash or `от`; checking all three, not only the rarest, keeps it out of the
+/// many sentences that have a percentage but no range.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Anchors {
     /// At most [`MAX_CLAUSES`], the most selective first; never empty.
