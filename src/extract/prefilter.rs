@@ -16,6 +16,7 @@
 //! inline, and the ten ASCII digits are patterns too, so digits need no scan of their own.
 
 use crate::rules::RuleSet;
+use crate::rules::grammar::AnyOf;
 use crate::text::sentences::Sentence;
 use aho_corasick::automaton::Automaton;
 use aho_corasick::nfa::contiguous::NFA;
@@ -60,12 +61,9 @@ struct Keys {
     starts: Option<Literals>,
 }
 
-/// Literals, and whether an ASCII digit stands with them.
-#[derive(Debug, Clone)]
-struct Literals {
-    literals: std::collections::BTreeSet<String>,
-    digit: bool,
-}
+/// Literals, and whether an ASCII digit stands with them: an anchor clause, or the
+/// starts of a rule that cannot begin with anything.
+type Literals = AnyOf;
 
 /// What a match of one pattern of the automaton means.
 #[derive(Debug, Default)]
@@ -307,13 +305,7 @@ fn rule_keys(set: &RuleSet, rules: &[usize]) -> Vec<Keys> {
                 .grammar
                 .anchors(&rule.entry)
                 .map(|a| a.clauses)
-                .unwrap_or_default()
-                .into_iter()
-                .map(|c| Literals {
-                    literals: c.literals,
-                    digit: c.digit,
-                })
-                .collect();
+                .unwrap_or_default();
             let st = set.grammar.starts(&rule.entry);
             let starts = (!st.any).then_some(Literals {
                 literals: st.literals,
