@@ -397,6 +397,11 @@ impl<'p, 'i, 'm> Run<'p, 'i, 'm> {
         }
     }
 
+    /// One step: terminals are matched here, in the caller's loop, since they are most
+    /// steps; compound expressions go to functions of their own, which keeps this one small
+    /// enough to inline (a single large `eval` spent a fifth of its instructions saving and
+    /// restoring registers).
+    #[inline(always)]
     fn eval(&mut self, e: usize, pos: usize) -> Option<usize> {
         self.steps += 1;
         // Also how a stopped attempt unwinds: stopping sets the budget to zero.
@@ -404,8 +409,9 @@ impl<'p, 'i, 'm> Run<'p, 'i, 'm> {
             self.stopped.get_or_insert("step budget");
             return None;
         }
+        let p: &'p Program = self.p;
         let input = self.input;
-        match &self.p.exprs[e] {
+        match &p.exprs[e] {
             Expr::Str(s) => {
                 if has_prefix(&input.as_bytes()[pos..], s.as_bytes()) {
                     Some(pos + s.len())
@@ -413,6 +419,82 @@ impl<'p, 'i, 'm> Run<'p, 'i, 'm> {
                     self.fail_at(pos)
                 }
             }
+            Expr::Literals(lits) => {
+                let rest = &input.as_bytes()[pos..];
+                match lits.iter().find(|l| has_prefix(rest, l.as_bytes())) {
+                    Some(l) => Some(pos + l.len()),
+                    None => self.fail_at(pos),
+                }
+            }
+            Expr::Range(lo, hi) => match input.as_bytes().get(pos) {
+                // ASCII needs no decoding.
+                Some(&byte) if byte < 0x80 => {
+                    let c = char::from(byte);
+                    if *lo <= c && c <= *hi {
+                        Some(pos + 1)
+                    } else {
+                        self.fail_at(pos)
+                    }
+                }
+                _ => self.other(&p.exprs[e], pos),
+            },
+            Expr::Call(id) => self.call(*id, pos),
+            Expr::Seq(items) => self.seq(items, pos),
+            Expr::Choice(items) => self.choice(items, pos),
+            Expr::Opt(x) => self.opt(*x, pos),
+            Expr::Rep(x) => Some(self.repeat(*x, pos)),
+            other => self.other(other, pos),
+        }
+    }
+
+    #[inline(never)]
+    fn seq(&mut self, items: &[usize], pos: usize) -> Option<usize> {
+        let mark = self.nodes.len();
+        let mut p = pos;
+        for (i, &item) in items.iter().enumerate() {
+            if i > 0 {
+                p = self.skip(p);
+            }
+            match self.eval(item, p) {
+                Some(next) => p = next,
+                None => {
+                    self.nodes.truncate(mark);
+                    return None;
+                }
+            }
+        }
+        Some(p)
+    }
+
+    #[inline(never)]
+    fn choice(&mut self, items: &[usize], pos: usize) -> Option<usize> {
+        for &item in items.iter() {
+            if !self.may_match(item, pos) {
+                continue;
+            }
+            if let Some(p) = self.eval(item, pos) {
+                return Some(p);
+            }
+            if self.stopped.is_some() {
+                return None;
+            }
+        }
+        None
+    }
+
+    #[inline(never)]
+    fn opt(&mut self, x: usize, pos: usize) -> Option<usize> {
+        if !self.may_match(x, pos) {
+            return Some(pos);
+        }
+        Some(self.eval(x, pos).unwrap_or(pos))
+    }
+
+    /// The less frequent expressions.
+    #[inline(never)]
+    fn other(&mut self, e: &Expr, pos: usize) -> Option<usize> {
+        let input = self.input;
+        match e {
             Expr::Insens(s) => {
                 let end = pos + s.len();
                 if input.len() >= end
@@ -427,13 +509,6 @@ impl<'p, 'i, 'm> Run<'p, 'i, 'm> {
                 Some(entry) => self.call(entry, pos),
                 None => self.fail_at(pos),
             },
-            Expr::Literals(lits) => {
-                let rest = &input.as_bytes()[pos..];
-                match lits.iter().find(|l| has_prefix(rest, l.as_bytes())) {
-                    Some(l) => Some(pos + l.len()),
-                    None => self.fail_at(pos),
-                }
-            }
             Expr::Range(a, b) => match input[pos..].chars().next() {
                 Some(c) if *a <= c && c <= *b => Some(pos + c.len_utf8()),
                 _ => self.fail_at(pos),
@@ -454,7 +529,6 @@ impl<'p, 'i, 'm> Run<'p, 'i, 'm> {
                     self.fail_at(pos)
                 }
             }
-            Expr::Call(id) => self.call(*id, pos),
             Expr::PosPred(x) => {
                 let x = *x;
                 self.lookahead += 1;
@@ -475,45 +549,6 @@ impl<'p, 'i, 'm> Run<'p, 'i, 'm> {
                     Some(pos)
                 }
             }
-            Expr::Seq(items) => {
-                let mark = self.nodes.len();
-                let mut p = pos;
-                for (i, &item) in items.iter().enumerate() {
-                    if i > 0 {
-                        p = self.skip(p);
-                    }
-                    match self.eval(item, p) {
-                        Some(next) => p = next,
-                        None => {
-                            self.nodes.truncate(mark);
-                            return None;
-                        }
-                    }
-                }
-                Some(p)
-            }
-            Expr::Choice(items) => {
-                for &item in items.iter() {
-                    if !self.may_match(item, pos) {
-                        continue;
-                    }
-                    if let Some(p) = self.eval(item, pos) {
-                        return Some(p);
-                    }
-                    if self.stopped.is_some() {
-                        return None;
-                    }
-                }
-                None
-            }
-            Expr::Opt(x) => {
-                let x = *x;
-                if !self.may_match(x, pos) {
-                    return Some(pos);
-                }
-                Some(self.eval(x, pos).unwrap_or(pos))
-            }
-            Expr::Rep(x) => Some(self.repeat(*x, pos)),
             Expr::Skip(strings) => {
                 let mut p = pos;
                 while p < input.len()
@@ -525,6 +560,13 @@ impl<'p, 'i, 'm> Run<'p, 'i, 'm> {
                 }
                 Some(p)
             }
+            Expr::Str(_)
+            | Expr::Literals(_)
+            | Expr::Call(_)
+            | Expr::Seq(_)
+            | Expr::Choice(_)
+            | Expr::Opt(_)
+            | Expr::Rep(_) => unreachable!("handled by eval"),
         }
     }
 
