@@ -46,6 +46,8 @@ pub fn run(corpus_dir: &Path, mb: usize, big_mb: usize, jobs: usize) -> Result<E
     let rules = default.rules().rules.len();
     let grown = Extractor::new(bench::grown_rules(10).map_err(|e| anyhow::anyhow!("{e}"))?);
     let (re, re_found) = bench::regex_throughput(&corpus);
+    bench::warm_up(&default, &corpus);
+    bench::warm_up(&grown, &corpus);
     let (one, recs) = bench::throughput(&default, &corpus, 1);
     let (all, _) = bench::throughput(&default, &corpus, jobs);
     let (grown_one, _) = bench::throughput(&grown, &corpus, 1);
