@@ -73,6 +73,28 @@ pub fn run(corpus_dir: &Path, mb: usize, big_mb: usize, jobs: usize) -> Result<E
         one / grown_one,
         all / one
     );
+    let rule = "amount_ru";
+    if let Some(m) = bench::matcher_throughput(default.rules(), rule, &corpus) {
+        println!();
+        println!(
+            "| matcher alone: `{rule}` tried at {} number starts | MB/s | vs pest_vm |",
+            m.tries
+        );
+        println!("| --- | ---: | ---: |");
+        println!(
+            "| nedra's compiled matcher ({} matches) | {:.1} | {:.1}x |",
+            m.matches.0,
+            m.nedra,
+            m.nedra / m.pest_vm
+        );
+        println!(
+            "| pest_vm, same grammar ({} matches) | {:.1} | 1.0x |",
+            m.matches.1, m.pest_vm
+        );
+        if m.matches.0 != m.matches.1 {
+            eprintln!("warning: the matcher and pest_vm disagree on {rule}");
+        }
+    }
     let exe = std::env::current_exe().context("finding the nedra binary")?;
     let dir = tempfile_dir()?;
     println!();
