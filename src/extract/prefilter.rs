@@ -234,14 +234,16 @@ impl Prefilter {
         }
         let Scan { held, hits, .. } = scan;
         let m = self.clause_count;
-        let bits: Vec<bool> = (0..sentences.len())
-            .flat_map(|k| {
-                let held = &held[k * m..(k + 1) * m];
+        let mut bits: Vec<bool> = Vec::with_capacity(sentences.len() * n);
+        for held in held.chunks_exact(m.max(1)).take(sentences.len()) {
+            bits.extend(
                 self.clauses
                     .iter()
-                    .map(|c| held[c.clone()].iter().all(|&h| h))
-            })
-            .collect();
+                    .map(|c| held[c.clone()].iter().all(|&h| h)),
+            );
+        }
+        // No clauses at all: every rule is eligible in every sentence.
+        bits.resize(sentences.len() * n, true);
         let tries = self.expand(hits, &bits, sentences);
         Eligible {
             bits,
