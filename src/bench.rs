@@ -52,16 +52,17 @@ impl Corpus {
 /// process pays for growing the allocator's heap, lazily built tables and cold caches (25 %
 /// of a 10 MB pass was seen), which is not the speed of a long batch.
 pub fn warm_up(ex: &Extractor, corpus: &Corpus) {
-    let mut bytes = 0;
+    let mut seen = 0;
     let docs: Vec<(String, String)> = corpus
         .docs
         .iter()
         .take_while(|(_, t)| {
-            bytes += t.len();
-            bytes <= WARM_UP_BYTES
+            seen += t.len();
+            seen <= WARM_UP_BYTES
         })
         .cloned()
         .collect();
+    let bytes = docs.iter().map(|(_, t)| t.len()).sum();
     let sample = Corpus { docs, bytes };
     let _ = throughput(ex, &sample, 1);
 }

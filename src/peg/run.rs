@@ -490,7 +490,7 @@ impl<'p, 'i, 'm> Run<'p, 'i, 'm> {
         Some(self.eval(x, pos).unwrap_or(pos))
     }
 
-    /// The less frequent expressions.
+    /// The less frequent expressions, and a range at a character that is not ASCII.
     #[inline(never)]
     fn other(&mut self, e: &Expr, pos: usize) -> Option<usize> {
         let input = self.input;
