@@ -1,11 +1,13 @@
-//! Decisions made once a grammar is compiled: which rules a [`super::Memo`] keeps, and
-//! which silent rules are inlined into their callers.
+//! Decisions made once a grammar is compiled: which rules a [`super::Memo`] keeps, which
+//! silent rules are inlined into their callers, and which choices are left-factored.
 //!
-//! Both only change how much work a match takes, never its result: a memoised result is
+//! All only change how much work a match takes, never its result: a memoised result is
 //! the result of the call, and a silent rule (`_{}`) makes no node, keeps its caller's
 //! atomicity and is not named in explanations, so evaluating its body in place is what
 //! calling it does, minus a call (in the default grammars a third of all steps were calls,
-//! most of them to `digit`, `ws` and `wb`).
+//! most of them to `digit`, `ws` and `wb`). Left-factoring is the PEG identity
+//! `a ~ b | a ~ c` = `a ~ (b | c)`: `a` matches the same way both times it is tried at one
+//! place, so the second try only repeats the first (see [`left_factor`]).
 
 use super::{CompiledRule, Expr, Kind, RuleId};
 
@@ -98,7 +100,7 @@ fn spread(bodies: &[Body], mut flag: Vec<bool>) -> Vec<bool> {
 /// A silent rule that is neither memoised, nor trivia (`WHITESPACE`/`COMMENT`, which run
 /// atomically), nor recursive is inlined: every reference to it becomes a reference to its
 /// body. Rules are still called by id (entry rules, lexicon entries) as before.
-pub(super) fn optimize(rules: &mut [CompiledRule], exprs: &mut [Expr]) {
+pub(super) fn optimize(rules: &mut [CompiledRule], exprs: &mut Vec<Expr>) {
     let mut call_sites = vec![0usize; rules.len()];
     for e in exprs.iter() {
         if let Expr::Call(id) = e {
@@ -151,6 +153,116 @@ pub(super) fn optimize(rules: &mut [CompiledRule], exprs: &mut [Expr]) {
     for r in rules.iter_mut() {
         r.expr = resolve(r.expr, exprs);
     }
+    left_factor(exprs);
+}
+
+/// Rewrites every choice whose consecutive alternatives are sequences opening with the same
+/// items: `a ~ b ~ x | a ~ b ~ y | z` becomes `a ~ b ~ (x | y) | z`, so `a ~ b` is matched
+/// once where it was matched twice (`int`'s three alternatives all open with `digit{1,3}`,
+/// the amount alternatives with the amount's value).
+///
+/// Why this keeps every result: an expression tried twice at one place in one attempt
+/// matches the same way (the matcher has no state that the first try changes: no stack, and
+/// a failed alternative leaves no node behind), and implicit whitespace is skipped between
+/// the prefix and what follows either way. Each alternative keeps at least one item after
+/// the shared prefix: an alternative that was the prefix alone would end before that skip.
+fn left_factor(exprs: &mut Vec<Expr>) {
+    // New choices are appended and visited too: their alternatives may share more.
+    let mut e = 0;
+    while e < exprs.len() {
+        if let Expr::Choice(items) = &exprs[e] {
+            let items = items.to_vec();
+            match factor_choice(exprs, &items).as_deref() {
+                // A choice of one alternative is that alternative.
+                Some(&[only]) => exprs[e] = exprs[only].clone(),
+                Some(factored) => exprs[e] = Expr::Choice(factored.into()),
+                None => {}
+            }
+        }
+        e += 1;
+    }
+}
+
+/// The alternatives `items` of one choice with every run of consecutive sequences that
+/// share their first item replaced by one sequence; `None` when there is no such run.
+fn factor_choice(exprs: &mut Vec<Expr>, items: &[usize]) -> Option<Vec<usize>> {
+    let seq_of = |exprs: &[Expr], e: usize| -> Option<Vec<usize>> {
+        match &exprs[e] {
+            Expr::Seq(xs) if xs.len() >= 2 => Some(xs.to_vec()),
+            _ => None,
+        }
+    };
+    let mut out = Vec::with_capacity(items.len());
+    let mut changed = false;
+    let mut i = 0;
+    while i < items.len() {
+        let Some(first) = seq_of(exprs, items[i]) else {
+            out.push(items[i]);
+            i += 1;
+            continue;
+        };
+        let mut run = vec![first];
+        while let Some(next) = items.get(i + run.len()).and_then(|&e| seq_of(exprs, e)) {
+            if !same(exprs, next[0], run[0][0]) {
+                break;
+            }
+            run.push(next);
+        }
+        if run.len() < 2 {
+            out.push(items[i]);
+            i += 1;
+            continue;
+        }
+        i += run.len();
+        // The longest prefix all share that leaves each at least one item of its own.
+        let shortest = run.iter().map(Vec::len).min().unwrap_or(1);
+        let shared = (1..shortest - 1)
+            .take_while(|&k| run[1..].iter().all(|alt| same(exprs, alt[k], run[0][k])))
+            .count()
+            + 1;
+        let rests: Vec<usize> = run
+            .iter()
+            .map(|alt| match &alt[shared..] {
+                [only] => *only,
+                rest => push(exprs, Expr::Seq(rest.into())),
+            })
+            .collect();
+        let mut merged = run[0][..shared].to_vec();
+        merged.push(push(exprs, Expr::Choice(rests.into())));
+        out.push(push(exprs, Expr::Seq(merged.into())));
+        changed = true;
+    }
+    changed.then_some(out)
+}
+
+fn push(exprs: &mut Vec<Expr>, e: Expr) -> usize {
+    exprs.push(e);
+    exprs.len() - 1
+}
+
+/// Whether expressions `a` and `b` are the same expression (written twice, they are two
+/// entries of the program).
+fn same(exprs: &[Expr], a: usize, b: usize) -> bool {
+    if a == b {
+        return true;
+    }
+    let all_same = |xs: &[usize], ys: &[usize]| {
+        xs.len() == ys.len() && xs.iter().zip(ys).all(|(&x, &y)| same(exprs, x, y))
+    };
+    match (&exprs[a], &exprs[b]) {
+        (Expr::Str(x), Expr::Str(y)) | (Expr::Insens(x), Expr::Insens(y)) => x == y,
+        (Expr::Range(a0, a1), Expr::Range(b0, b1)) => a0 == b0 && a1 == b1,
+        (Expr::Any, Expr::Any) | (Expr::Soi, Expr::Soi) | (Expr::Eoi, Expr::Eoi) => true,
+        (Expr::Call(x), Expr::Call(y)) => x == y,
+        (Expr::PosPred(x), Expr::PosPred(y))
+        | (Expr::NegPred(x), Expr::NegPred(y))
+        | (Expr::Opt(x), Expr::Opt(y))
+        | (Expr::Rep(x), Expr::Rep(y)) => same(exprs, *x, *y),
+        (Expr::Seq(xs), Expr::Seq(ys)) | (Expr::Choice(xs), Expr::Choice(ys)) => all_same(xs, ys),
+        (Expr::Skip(x), Expr::Skip(y)) | (Expr::Literals(x), Expr::Literals(y)) => x == y,
+        // Classes and lexicons are compared by identity only.
+        _ => false,
+    }
 }
 
 #[cfg(test)]
@@ -195,6 +307,53 @@ mod tests {
         assert!(matches!(exprs[3], Expr::Rep(0)));
         assert!(matches!(&exprs[8], Expr::Seq(xs) if xs[..] == [6, 0]));
         assert!(matches!(exprs[5], Expr::Call(1)));
+    }
+
+    #[test]
+    fn alternatives_that_open_alike_are_left_factored() {
+        // a = { ("x" ~ "y" ~ "1" | "x" ~ "y" ~ "2" ~ "3" | "x" ~ "z" | "x" | "w" ~ "v") }
+        let mut exprs = vec![
+            Expr::Str("x".into()),                      // 0
+            Expr::Str("y".into()),                      // 1
+            Expr::Str("1".into()),                      // 2
+            Expr::Seq(vec![0, 1, 2].into()),            // 3
+            Expr::Str("x".into()),                      // 4: the same as 0, written again
+            Expr::Str("y".into()),                      // 5
+            Expr::Str("2".into()),                      // 6
+            Expr::Str("3".into()),                      // 7
+            Expr::Seq(vec![4, 5, 6, 7].into()),         // 8
+            Expr::Str("z".into()),                      // 9
+            Expr::Seq(vec![0, 9].into()),               // 10
+            Expr::Str("w".into()),                      // 11
+            Expr::Str("v".into()),                      // 12
+            Expr::Seq(vec![11, 12].into()),             // 13
+            Expr::Choice(vec![3, 8, 10, 0, 13].into()), // 14: a's body
+        ];
+        let mut rules = vec![rule("a", Kind::Normal, 14)];
+        optimize(&mut rules, &mut exprs);
+        let Expr::Choice(top) = &exprs[14] else {
+            panic!("{:?}", exprs[14]);
+        };
+        // The three sequences opening with "x" are one; the lone "x" and "w" ~ "v" stay.
+        assert_eq!(top[1..], [0, 13]);
+        let Expr::Seq(outer) = &exprs[top[0]] else {
+            panic!()
+        };
+        assert_eq!(outer[..1], [0]);
+        let Expr::Choice(after_x) = &exprs[outer[1]] else {
+            panic!()
+        };
+        // After "x": "y" ~ ("1" | "2" ~ "3"), then "z".
+        assert_eq!(after_x[1..], [9]);
+        let Expr::Seq(after_y) = &exprs[after_x[0]] else {
+            panic!()
+        };
+        assert_eq!(after_y[..1], [1]);
+        let Expr::Choice(last) = &exprs[after_y[1]] else {
+            panic!()
+        };
+        assert_eq!(last[0], 2);
+        assert!(matches!(&exprs[last[1]], Expr::Seq(xs) if xs[..] == [6, 7]));
     }
 
     #[test]
