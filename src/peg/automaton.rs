@@ -19,6 +19,80 @@ pub(crate) struct Forms {
     start: StateID,
     /// Pattern index -> the entry rule the form belongs to.
     entries: Box<[RuleId]>,
+    openings: Openings,
+}
+
+/// How the forms open, so most places where no form begins are ruled out before the
+/// automaton is walked: lexicons are tried at word starts, and the first state loads of a
+/// large lexicon's automaton miss the cache (a third of the matcher's lexicon time).
+///
+/// A form of one byte is kept by that byte, one of two or three bytes by a hash of its first
+/// two, a longer one by a hash of its first four; a place passes when its own first bytes
+/// hit one of them. Hashes only let too much through, so a form that begins at a place
+/// always passes.
+#[derive(Debug, Clone)]
+struct Openings {
+    /// Some form is empty: every place passes.
+    empty: bool,
+    one: [u64; 4],
+    two: [u64; 32],
+    four: [u64; 64],
+}
+
+impl Openings {
+    fn new<'a>(forms: impl IntoIterator<Item = &'a str>) -> Openings {
+        let mut o = Openings {
+            empty: false,
+            one: [0; 4],
+            two: [0; 32],
+            four: [0; 64],
+        };
+        for f in forms {
+            match *f.as_bytes() {
+                [] => o.empty = true,
+                [b] => set(&mut o.one, usize::from(b)),
+                [b0, b1] | [b0, b1, _] => set(&mut o.two, hash2(b0, b1)),
+                [b0, b1, b2, b3, ..] => set(&mut o.four, hash4([b0, b1, b2, b3])),
+            }
+        }
+        o
+    }
+
+    /// Whether a form may begin at the start of `rest`: false only when none does.
+    #[inline]
+    fn may_open(&self, rest: &[u8]) -> bool {
+        self.empty
+            || match *rest {
+                [] => false,
+                [b] => has(&self.one, usize::from(b)),
+                [b0, b1] | [b0, b1, _] => {
+                    has(&self.one, usize::from(b0)) || has(&self.two, hash2(b0, b1))
+                }
+                [b0, b1, b2, b3, ..] => {
+                    has(&self.one, usize::from(b0))
+                        || has(&self.two, hash2(b0, b1))
+                        || has(&self.four, hash4([b0, b1, b2, b3]))
+                }
+            }
+    }
+}
+
+fn set(bits: &mut [u64], i: usize) {
+    bits[i / 64] |= 1 << (i % 64);
+}
+
+fn has(bits: &[u64], i: usize) -> bool {
+    bits[i / 64] & (1 << (i % 64)) != 0
+}
+
+/// Two bytes into 0..2048 (a Cyrillic letter is two bytes).
+fn hash2(b0: u8, b1: u8) -> usize {
+    (u32::from(u16::from_le_bytes([b0, b1])).wrapping_mul(0x9E37_79B1) >> 21) as usize
+}
+
+/// Four bytes into 0..4096.
+fn hash4(b: [u8; 4]) -> usize {
+    (u32::from_le_bytes(b).wrapping_mul(0x9E37_79B1) >> 20) as usize
 }
 
 impl Forms {
@@ -35,6 +109,7 @@ impl Forms {
             nfa,
             start,
             entries: forms.iter().map(|&(_, e)| e).collect(),
+            openings: Openings::new(forms.iter().map(|&(f, _)| f)),
         })
     }
 
@@ -46,6 +121,9 @@ impl Forms {
     /// The entry rule of the longest form that begins at `pos` of `haystack`.
     #[inline]
     pub(crate) fn longest_at(&self, haystack: &[u8], pos: usize) -> Option<RuleId> {
+        if !self.openings.may_open(haystack.get(pos..)?) {
+            return None;
+        }
         let aut = &self.nfa;
         let mut sid = self.start;
         let mut found = None;
@@ -91,6 +169,8 @@ mod tests {
             "млрд",
             "$",
             "нна",
+            "₸",
+            "%-ды",
         ];
         let pairs: Vec<(&str, RuleId)> = forms
             .iter()
@@ -104,7 +184,7 @@ mod tests {
             .kind(Some(AhoCorasickKind::ContiguousNFA))
             .build(forms)
             .expect("builds");
-        let text = "5 тоннаға, 3 тонны и $4 млрд: тонна млн т";
+        let text = "5 тоннаға, 3 тонны и $4 млрд: тонна млн т, 7₸ и 5%-ды, 8%";
         let mut seen = 0;
         for pos in 0..=text.len() {
             let expected = ac
@@ -117,6 +197,6 @@ mod tests {
             assert_eq!(walk.longest_at(text.as_bytes(), pos), expected, "at {pos}");
             seen += usize::from(expected.is_some());
         }
-        assert!(seen >= 8, "the text exercises matches ({seen})");
+        assert!(seen >= 11, "the text exercises matches ({seen})");
     }
 }
