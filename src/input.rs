@@ -132,6 +132,25 @@ fn list_dir(
     }
 }
 
+/// Reads up to the first byte that is not ASCII whitespace, without taking it: that byte
+/// (`None` at the end of the input) and the whitespace before it.
+fn first_non_space(reader: &mut impl BufRead) -> std::io::Result<(Option<u8>, Vec<u8>)> {
+    let mut leading = Vec::new();
+    loop {
+        let buf = reader.fill_buf()?;
+        if buf.is_empty() {
+            return Ok((None, leading));
+        }
+        let spaces = buf.iter().take_while(|b| b.is_ascii_whitespace()).count();
+        let first = buf.get(spaces).copied();
+        leading.extend_from_slice(&buf[..spaces]);
+        reader.consume(spaces);
+        if first.is_some() {
+            return Ok((first, leading));
+        }
+    }
+}
+
 impl Iterator for Inputs {
     type Item = Document;
 
@@ -140,21 +159,29 @@ impl Iterator for Inputs {
             match self.queue.pop_front()? {
                 Pending::Failed(doc) => return Some(doc),
                 Pending::Stdin => {
-                    let mut buf = Vec::new();
-                    if let Err(e) = std::io::stdin().lock().read_to_end(&mut buf) {
-                        return Some(Document {
-                            id: "-".into(),
-                            content: Err(DocError::Unreadable(e.to_string())),
-                        });
-                    }
-                    let first = buf.iter().find(|b| !b.is_ascii_whitespace());
-                    if first == Some(&b'{') {
-                        self.queue.push_front(Pending::Jsonl(
-                            Box::new(std::io::Cursor::new(buf)),
-                            "-".into(),
-                            0,
-                        ));
+                    // Only as much is read as tells JSONL from plain text: JSONL is then
+                    // read line by line, so a pipe streams and memory stays flat.
+                    let unreadable = |e: std::io::Error| Document {
+                        id: "-".into(),
+                        content: Err(DocError::Unreadable(e.to_string())),
+                    };
+                    let mut reader = BufReader::new(std::io::stdin());
+                    let (first, leading) = match first_non_space(&mut reader) {
+                        Ok(found) => found,
+                        Err(e) => return Some(unreadable(e)),
+                    };
+                    if first == Some(b'{') {
+                        // Blank lines before the first document still count as lines.
+                        let lines = leading.iter().filter(|&&b| b == b'\n').count();
+                        self.queue
+                            .push_front(Pending::Jsonl(Box::new(reader), "-".into(), lines));
                         continue;
+                    }
+                    // A plain text is one document, whitespace in front included (offsets
+                    // count from the first byte).
+                    let mut buf = leading;
+                    if let Err(e) = reader.read_to_end(&mut buf) {
+                        return Some(unreadable(e));
                     }
                     return Some(Document {
                         id: "-".into(),

@@ -195,6 +195,15 @@ impl Output {
             }
             sink.first = false;
         }
+        // A pipe that writes one article and waits for its records must get them now;
+        // files are flushed when they are closed.
+        if let Some(sink) = self.sinks.get_mut(STDOUT) {
+            let path = &sink.path;
+            sink.out.flush().map_err(|source| OutputError::Io {
+                path: path.clone(),
+                source,
+            })?;
+        }
         Ok(())
     }
 

@@ -164,3 +164,60 @@ fn types_select_record_types_and_csv_without_a_folder_needs_one_type() {
     assert!(!refused.status.success());
     assert!(String::from_utf8_lossy(&refused.stderr).contains("one table per record type"));
 }
+
+/// A pipe that writes one article and waits for its records before it writes the next (a
+/// service calling nedra per article) gets them: standard input is not read to its end
+/// first, and a document's records are written and flushed without waiting for the next
+/// document. Before, the records of the first article came only once the second was sent.
+#[test]
+fn a_pipe_gets_each_articles_records_before_it_sends_the_next() {
+    use std::io::{BufRead, BufReader, Write};
+    use std::process::Stdio;
+    use std::sync::mpsc;
+    use std::time::Duration;
+
+    let mut child = Command::new(env!("CARGO_BIN_EXE_nedra"))
+        .args(["extract", "--quiet", "-"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("run nedra");
+    let mut stdin = child.stdin.take().expect("stdin");
+    let stdout = child.stdout.take().expect("stdout");
+    // Lines of output, read on a thread so that waiting for one can time out.
+    let (tx, rx) = mpsc::channel::<String>();
+    let reader = std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines() {
+            let Ok(line) = line else { break };
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    let articles = [
+        ("first", "Экспорт угля составил 3 млн тонн.", "3 млн тонн"),
+        ("second", "Инвестиции оцениваются в $1,1 млрд.", "$1,1 млрд"),
+    ];
+    for (id, text, amount) in articles {
+        let line = serde_json::json!({ "id": id, "text": text }).to_string();
+        writeln!(stdin, "{line}").expect("write an article");
+        stdin.flush().expect("flush");
+        // The document record and the amount, while the pipe stays open.
+        let mut got = Vec::new();
+        while got.len() < 2 {
+            let line = rx
+                .recv_timeout(Duration::from_secs(20))
+                .unwrap_or_else(|_| panic!("no records for {id} while the pipe is open: {got:?}"));
+            got.push(serde_json::from_str::<serde_json::Value>(&line).expect("JSONL"));
+        }
+        assert!(got.iter().all(|r| r["doc"] == id), "{got:#?}");
+        assert_eq!(got[0]["type"], "document");
+        assert_eq!(got[1]["type"], "amount");
+        assert_eq!(got[1]["text"], amount);
+    }
+    drop(stdin);
+    let status = child.wait().expect("nedra ends");
+    assert!(status.success());
+    reader.join().expect("reader");
+    assert!(rx.try_recv().is_err(), "nothing after the last article");
+}
