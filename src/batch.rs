@@ -246,7 +246,9 @@ impl Hub {
 
     /// Waits for results and moves them to `out`: as many as leave each of `jobs` workers a
     /// document to go on with, at least one, never more than are still to come. `false`
-    /// when every document read is handed on and no more will be read.
+    /// when every document read is handed on and no more will be read. What is wanted is
+    /// worked out again at every wake-up, and the end of input always wakes this thread, so
+    /// an index given back by `end_input` is never waited for.
     fn take(&self, jobs: usize, out: &mut Vec<DocResult>) -> bool {
         let mut state = self.lock();
         loop {

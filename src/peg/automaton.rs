@@ -62,18 +62,11 @@ impl Openings {
     #[inline]
     fn may_open(&self, rest: &[u8]) -> bool {
         self.empty
-            || match *rest {
-                [] => false,
-                [b] => has(&self.one, usize::from(b)),
-                [b0, b1] | [b0, b1, _] => {
-                    has(&self.one, usize::from(b0)) || has(&self.two, hash2(b0, b1))
-                }
-                [b0, b1, b2, b3, ..] => {
-                    has(&self.one, usize::from(b0))
-                        || has(&self.two, hash2(b0, b1))
-                        || has(&self.four, hash4([b0, b1, b2, b3]))
-                }
-            }
+            || rest
+                .first()
+                .is_some_and(|&b| has(&self.one, usize::from(b)))
+            || matches!(*rest, [b0, b1, ..] if has(&self.two, hash2(b0, b1)))
+            || matches!(*rest, [b0, b1, b2, b3, ..] if has(&self.four, hash4([b0, b1, b2, b3])))
     }
 }
 
