@@ -137,3 +137,89 @@ fn records_are_the_same_whether_losers_are_built_or_not() {
     // The test corpus makes several hundred candidates, most of which lose.
     assert!(compared > 200, "candidates compared: {compared}");
 }
+
+#[test]
+fn copies_fail_for_the_reason_their_original_fails() {
+    // A record that cannot be built for one rule is not built again for a rule of the same
+    // recipe on the same match (copies here); the reason it reports must still be the one a
+    // real build gives, the original's.
+    type Key = (String, usize, usize, usize);
+    fn failures(ex: &Extractor, name: &str, text: &str) -> Vec<(Key, String)> {
+        let (_, trace) = ex.trace(name, text, None);
+        let mut seen: std::collections::HashMap<(String, usize, usize), usize> =
+            std::collections::HashMap::new();
+        let mut out = Vec::new();
+        for o in &trace.outcomes {
+            let c = &trace.candidates[o.candidate];
+            let rule = &ex.rules().rules[c.rule].id;
+            let id = original_id(rule).to_string();
+            // The how-manieth outcome of this rule's candidate (`each` rules make several).
+            let nth = seen.entry((rule.clone(), c.start, c.end)).or_default();
+            if let Err(why) = &o.result {
+                out.push(((id.clone(), c.start, c.end, *nth), why.clone()));
+            }
+            *nth += 1;
+        }
+        out.sort();
+        out
+    }
+    let plain = Extractor::new(defaults());
+    let grown = Extractor::new(nedra::bench::grown_rules(3).expect("grown rules load"));
+    let mut failed = 0;
+    for (name, text) in articles() {
+        let want = failures(&plain, &name, &text);
+        let got = failures(&grown, &name, &text);
+        // Each original failure three times (the original and two copies), same reason.
+        let tripled: Vec<_> = want.iter().flat_map(|f| [f, f, f]).cloned().collect();
+        assert_eq!(got, tripled, "{name}");
+        failed += want.len();
+    }
+    assert!(failed > 20, "the test corpus has failed builds ({failed})");
+}
+
+#[test]
+fn a_rule_that_cannot_build_its_record_leaves_its_grammar_neighbours_alone() {
+    // Failed builds are remembered per match and recipe: a rule of the same grammar that
+    // builds its record another way still builds it.
+    let dir = tempfile::tempdir().expect("temp dir");
+    std::fs::write(
+        dir.path().join("money.toml"),
+        r#"lang = "ru"
+
+[[rule]]
+id = "zz.amount.capitalised_unit"
+description = "The default amount grammar, ranked first, with a unit that must be capitalised."
+entry = "amount_ru"
+emits = "amount"
+span = "amount_core_ru"
+priority = 5
+[rule.fields]
+unit = { text = "amount_core_ru", case = "all_capitalized" }
+"#,
+    )
+    .expect("write rule file");
+    let set = RuleSet::load(&RuleSources {
+        defaults: true,
+        dirs: vec![dir.path().to_path_buf()],
+    })
+    .expect("rules load");
+    let ex = Extractor::new(set);
+    let text = "Добыто 40,4 тыс. тонн руды.";
+    let records = ex.extract("t", text);
+    let amounts: Vec<&Record> = records.iter().filter(|r| r.kind == "amount").collect();
+    assert_eq!(amounts.len(), 1, "{records:?}");
+    assert_eq!(amounts[0].rule, "amount.ru");
+    let (_, trace) = ex.trace("t", text, None);
+    let failed = trace
+        .outcomes
+        .iter()
+        .find(|o| {
+            ex.rules().rules[trace.candidates[o.candidate].rule].id == "zz.amount.capitalised_unit"
+        })
+        .expect("the new rule matched");
+    let why = failed
+        .result
+        .as_ref()
+        .expect_err("its record cannot be built");
+    assert!(why.contains("capitalised"), "{why}");
+}

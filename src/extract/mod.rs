@@ -44,6 +44,8 @@ pub struct Extractor {
     /// Per rule: the position of its id among all ids in order (ties in overlaps go to the
     /// smaller id; comparing positions is cheaper than comparing the strings).
     id_order: Vec<u32>,
+    /// Per rule: the first rule that builds records the same way (see [`recipes`]).
+    recipe: Vec<usize>,
     groups: matcher::Groups,
     /// Over the groups' representatives: its rule indices are group indices.
     prefilter: prefilter::Prefilter,
@@ -153,6 +155,34 @@ fn type_order(rules: &RuleSet) -> Vec<String> {
     order
 }
 
+/// Per rule: the first rule with the same recipe, the parts of a rule that make its record
+/// from a match (record type, span capture, fields, `each` capture and links). Rules of one
+/// recipe differ only in id, priority or grammar, so on one match tree they build the same
+/// record or fail for the same reason; [`Extractor::settle`] then builds a failure once,
+/// not once per rule (rule sets that override or copy a rule under another id have many).
+fn recipes(rules: &RuleSet) -> Vec<usize> {
+    let same = |a: &Rule, b: &Rule| {
+        a.emits == b.emits
+            && a.span == b.span
+            && a.fields == b.fields
+            && a.each == b.each
+            && a.links == b.links
+    };
+    let mut firsts: HashMap<&str, Vec<usize>> = HashMap::new();
+    let mut recipe = Vec::with_capacity(rules.rules.len());
+    for (r, rule) in rules.rules.iter().enumerate() {
+        let firsts = firsts.entry(rule.emits.as_str()).or_default();
+        match firsts.iter().find(|&&f| same(&rules.rules[f], rule)) {
+            Some(&f) => recipe.push(f),
+            None => {
+                firsts.push(r);
+                recipe.push(r);
+            }
+        }
+    }
+    recipe
+}
+
 impl Extractor {
     /// Prepares a rule set for extraction.
     pub fn new(rules: RuleSet) -> Extractor {
@@ -168,6 +198,7 @@ impl Extractor {
         for (position, &r) in by_id.iter().enumerate() {
             id_order[r] = position as u32;
         }
+        let recipe = recipes(&rules);
         let groups = matcher::Groups::new(&rules);
         let prefilter = prefilter::Prefilter::new(&rules, &groups.representatives());
         Extractor {
@@ -175,6 +206,7 @@ impl Extractor {
             type_order,
             type_of_rule,
             id_order,
+            recipe,
             groups,
             prefilter,
             limits: ExtractLimits::default(),
@@ -326,7 +358,9 @@ impl Extractor {
         let mut occs = Vec::new();
         for (ty, of_type) in self.type_order.iter().zip(&of_type) {
             let first = outcomes.len();
-            let mut pending: Vec<Pending<'_>> = Vec::new(); // per outcome of this type
+            // Most candidates make one outcome: room for them saves growing by copies.
+            outcomes.reserve(of_type.len());
+            let mut pending: Vec<Pending<'_>> = Vec::with_capacity(of_type.len()); // per outcome of this type
             for &ci in of_type {
                 let c = &candidates[ci];
                 let rule = &self.rules.rules[c.rule];
@@ -543,5 +577,33 @@ pub fn failed_document(doc: &str, err: &DocError) -> Record {
         lang: None,
         span: None,
         fields: vec![("error".to_string(), FieldValue::Text(err.to_string()))],
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn copies_share_their_originals_recipe_and_different_fields_do_not() {
+        let set = crate::bench::grown_rules(2).expect("grown rules load");
+        let recipe = recipes(&set);
+        let index = |id: &str| {
+            set.rules
+                .iter()
+                .position(|r| r.id == id)
+                .unwrap_or_else(|| panic!("rule {id}"))
+        };
+        let amount = index("amount.ru");
+        assert_eq!(recipe[index("copy1.amount.ru")], recipe[amount]);
+        // One grammar, one record type, one span: only the constant country differs.
+        let (uz, tm) = (index("agr.ru.c5.UZ"), index("agr.ru.c5.TM"));
+        assert_ne!(recipe[uz], recipe[tm]);
+        assert_eq!(recipe[index("copy1.agr.ru.c5.TM")], recipe[tm]);
+        // A recipe is named by its first rule: the Kazakh rule for the same country (another
+        // grammar, so other matches) makes its records the same way.
+        let first = &set.rules[recipe[uz]];
+        assert!(recipe[uz] <= uz && first.fields == set.rules[uz].fields);
+        assert_eq!(recipe[recipe[uz]], recipe[uz]);
     }
 }

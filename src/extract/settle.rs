@@ -5,7 +5,8 @@ use super::overlap::{self, Contender, LossReason};
 use super::tree::Node;
 use super::{Candidate, Extractor, Outcome};
 use crate::record::{FieldValue, Record};
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::sync::Arc;
 
 /// How much of its work [`Extractor`] keeps for the caller.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -68,12 +69,27 @@ impl Extractor {
         let one_early = detail == Detail::Records && rt.is_some_and(|rt| rt.one_per_sentence);
         let mut sentence_done: HashSet<usize> = HashSet::new();
         let mut built = vec![false; cs.len()];
+        // Why a recipe failed on a match tree (and occurrence): the same recipe fails there
+        // again for every rule that has it.
+        let mut failed: HashMap<(usize, *const Node<'_>, *const Node<'_>), String> = HashMap::new();
+        let failure_key = |p: &Pending<'p>| {
+            let c = &candidates[p.candidate];
+            let occurrence = p.occurrence.map_or(std::ptr::null(), std::ptr::from_ref);
+            (self.recipe[c.rule], Arc::as_ptr(&c.tree), occurrence)
+        };
         let res = overlap::resolve_with(&cs, |k| {
             let sentence = pending[k].sentence;
             if one_early && sentence_done.contains(&sentence) {
                 return false;
             }
-            let result = build(&pending[k]);
+            let key = failure_key(&pending[k]);
+            let result = match failed.get(&key) {
+                Some(why) => Err(why.clone()),
+                None => build(&pending[k]),
+            };
+            if let Err(why) = &result {
+                failed.entry(key).or_insert_with(|| why.clone());
+            }
             built[k] = true;
             let ok = result.is_ok();
             outcomes[first + k].result = result;

@@ -21,6 +21,13 @@ pub struct Scanner {
     signature: std::sync::Arc<str>,
 }
 
+/// Scanners are equal when they find the same hits: when their signatures are.
+impl PartialEq for Scanner {
+    fn eq(&self, other: &Scanner) -> bool {
+        self.signature == other.signature
+    }
+}
+
 /// One place a lexicon form occurs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Hit {
@@ -124,7 +131,7 @@ impl Scanner {
 }
 
 /// A checked `[[rule.link]]`.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Link {
     /// The field it fills.
     pub field: String,

@@ -29,7 +29,7 @@ use std::path::Path;
 use toml::Spanned;
 
 /// Where a field's value comes from; the checked form of [`schema::FieldSpec`].
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum FieldSource {
     /// A constant.
     Const(FieldValue),
@@ -84,7 +84,7 @@ pub enum NameCase {
 }
 
 /// Which rewrite table a text field uses.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum RewriteSource {
     /// A table by name.
     Table(String),
@@ -98,7 +98,7 @@ pub enum RewriteSource {
 }
 
 /// One field of a rule: its name, source and default.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Field {
     /// Field name.
     pub name: String,
