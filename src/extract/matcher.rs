@@ -142,13 +142,13 @@ pub fn candidates<'t, 's>(
             rule_memo,
         );
         if let Some(c) = found {
-            for &r in &group.members[1..] {
-                out.push(Candidate {
-                    rule: r,
-                    ..c.clone()
-                });
-            }
-            out.push(c);
+            // Members in rule order, so the final sort finds them in place.
+            let copies = group.members[1..].iter().map(|&r| Candidate {
+                rule: r,
+                ..c.clone()
+            });
+            out.push(c.clone());
+            out.extend(copies);
         }
     };
     // Tries come sorted by position, several at one: decide the word start once.
@@ -177,7 +177,9 @@ pub fn candidates<'t, 's>(
             }
         }
     }
-    out.sort_by_key(|c| (c.start, c.rule));
+    // A group is tried once at a place, so (start, rule) is unique and an unstable sort
+    // gives the one order.
+    out.sort_unstable_by_key(|c| (c.start, c.rule));
     out
 }
 

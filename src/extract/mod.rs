@@ -334,7 +334,7 @@ impl Extractor {
                     .copied()
                     .filter(|&g| eligible.allows(i, g) && runs_here(g)),
             );
-            for c in matcher::candidates(
+            let found = matcher::candidates(
                 &self.rules,
                 &self.groups,
                 &norm.text,
@@ -343,10 +343,9 @@ impl Extractor {
                 &anywhere,
                 &budget,
                 &mut rule_memo,
-            ) {
-                candidates.push(c);
-                sentence_of.push(i);
-            }
+            );
+            sentence_of.resize(sentence_of.len() + found.len(), i);
+            candidates.extend(found);
         }
         let mut outcomes: Vec<Outcome> = Vec::new();
         let mut placed: HashMap<String, Vec<Placed>> = HashMap::new();

@@ -71,7 +71,9 @@ impl Extractor {
         let mut built = vec![false; cs.len()];
         // Why a recipe failed on a match tree (and occurrence): the same recipe fails there
         // again for every rule that has it.
-        let mut failed: HashMap<(usize, *const Node<'_>, *const Node<'_>), String> = HashMap::new();
+        type FailureKey<'n> = (usize, *const Node<'n>, *const Node<'n>);
+        let mut failed: HashMap<FailureKey<'_>, String, foldhash::fast::FixedState> =
+            HashMap::default();
         let failure_key = |p: &Pending<'p>| {
             let c = &candidates[p.candidate];
             let occurrence = p.occurrence.map_or(std::ptr::null(), std::ptr::from_ref);
