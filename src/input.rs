@@ -137,7 +137,12 @@ fn list_dir(
 fn first_non_space(reader: &mut impl BufRead) -> std::io::Result<(Option<u8>, Vec<u8>)> {
     let mut leading = Vec::new();
     loop {
-        let buf = reader.fill_buf()?;
+        // `read_until`, used for the lines after, retries an interrupted read; so must this.
+        let buf = match reader.fill_buf() {
+            Ok(buf) => buf,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        };
         if buf.is_empty() {
             return Ok((None, leading));
         }
@@ -258,5 +263,47 @@ impl Iterator for Inputs {
                 }
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::{BufReader, ErrorKind, Read};
+
+    /// Gives its bytes a few at a time, with an interrupted read before each piece.
+    struct Interrupting {
+        bytes: Vec<u8>,
+        at: usize,
+        interrupt: bool,
+    }
+
+    impl Read for Interrupting {
+        fn read(&mut self, out: &mut [u8]) -> std::io::Result<usize> {
+            self.interrupt = !self.interrupt;
+            if self.interrupt {
+                return Err(std::io::Error::from(ErrorKind::Interrupted));
+            }
+            let n = out.len().min(2).min(self.bytes.len() - self.at);
+            out[..n].copy_from_slice(&self.bytes[self.at..self.at + n]);
+            self.at += n;
+            Ok(n)
+        }
+    }
+
+    #[test]
+    fn an_interrupted_read_is_retried_while_looking_for_the_first_byte() {
+        let source = Interrupting {
+            bytes: b" \n  {\"id\":1}".to_vec(),
+            at: 0,
+            interrupt: false,
+        };
+        let mut reader = BufReader::with_capacity(2, source);
+        let (first, leading) = first_non_space(&mut reader).expect("interruptions are retried");
+        assert_eq!(first, Some(b'{'));
+        assert_eq!(leading, b" \n  ");
+        let mut rest = String::new();
+        reader.read_line(&mut rest).expect("rest of the line");
+        assert_eq!(rest, "{\"id\":1}");
     }
 }
