@@ -14,6 +14,18 @@ fn defaults() -> RuleSet {
     .expect("default rules load")
 }
 
+/// The default rules and one more rule file.
+fn defaults_with(rule_file: &str) -> Extractor {
+    let dir = tempfile::tempdir().expect("temp dir");
+    std::fs::write(dir.path().join("extra.toml"), rule_file).expect("write rule file");
+    let set = RuleSet::load(&RuleSources {
+        defaults: true,
+        dirs: vec![dir.path().to_path_buf()],
+    })
+    .expect("rules load");
+    Extractor::new(set)
+}
+
 fn articles() -> Vec<(String, String)> {
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/corpus");
     let mut out: Vec<(String, String)> = std::fs::read_dir(&dir)
@@ -68,9 +80,7 @@ fn copies_of_every_rule_change_nothing_but_which_copy_wins() {
 
 #[test]
 fn rules_sharing_a_grammar_contend_with_their_own_priority() {
-    let dir = tempfile::tempdir().expect("temp dir");
-    std::fs::write(
-        dir.path().join("money.toml"),
+    let ex = defaults_with(
         r#"lang = "ru"
 
 [[rule]]
@@ -82,14 +92,7 @@ priority = 5
 [rule.fields]
 kind = { lexicon = ["currency", "iso_currency", "unit"], attr = "kind" }
 "#,
-    )
-    .expect("write rule file");
-    let set = RuleSet::load(&RuleSources {
-        defaults: true,
-        dirs: vec![dir.path().to_path_buf()],
-    })
-    .expect("rules load");
-    let ex = Extractor::new(set);
+    );
     let text = "Добыто 40,4 тыс. тонн руды.";
     let (records, trace) = ex.trace("t", text, None);
     let amounts: Vec<&Record> = records.iter().filter(|r| r.kind == "amount").collect();
@@ -181,9 +184,7 @@ fn copies_fail_for_the_reason_their_original_fails() {
 fn a_rule_that_cannot_build_its_record_leaves_its_grammar_neighbours_alone() {
     // Failed builds are remembered per match and recipe: a rule of the same grammar that
     // builds its record another way still builds it.
-    let dir = tempfile::tempdir().expect("temp dir");
-    std::fs::write(
-        dir.path().join("money.toml"),
+    let ex = defaults_with(
         r#"lang = "ru"
 
 [[rule]]
@@ -196,14 +197,7 @@ priority = 5
 [rule.fields]
 unit = { text = "amount_core_ru", case = "all_capitalized" }
 "#,
-    )
-    .expect("write rule file");
-    let set = RuleSet::load(&RuleSources {
-        defaults: true,
-        dirs: vec![dir.path().to_path_buf()],
-    })
-    .expect("rules load");
-    let ex = Extractor::new(set);
+    );
     let text = "Добыто 40,4 тыс. тонн руды.";
     let records = ex.extract("t", text);
     let amounts: Vec<&Record> = records.iter().filter(|r| r.kind == "amount").collect();

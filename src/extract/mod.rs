@@ -157,9 +157,10 @@ fn type_order(rules: &RuleSet) -> Vec<String> {
 
 /// Per rule: the first rule with the same recipe, the parts of a rule that make its record
 /// from a match (record type, span capture, fields, `each` capture and links). Rules of one
-/// recipe differ only in id, priority or grammar, so on one match tree they build the same
-/// record or fail for the same reason; [`Extractor::settle`] then builds a failure once,
-/// not once per rule (rule sets that override or copy a rule under another id have many).
+/// recipe differ only in id, priority, grammar or language, so on one match tree they build
+/// records that differ only in their rule id, or fail for the same reason;
+/// [`Extractor::settle`] then builds a failure once, not once per rule (rule sets that
+/// override or copy a rule under another id have many).
 fn recipes(rules: &RuleSet) -> Vec<usize> {
     let same = |a: &Rule, b: &Rule| {
         a.emits == b.emits

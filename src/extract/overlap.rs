@@ -57,11 +57,12 @@ impl LossReason {
 
 /// Orders contenders best first.
 pub fn rank(a: &Contender, b: &Contender) -> Ordering {
-    b.len
-        .cmp(&a.len)
-        .then(b.priority.cmp(&a.priority))
-        .then(a.start.cmp(&b.start))
-        .then(a.id_order.cmp(&b.id_order))
+    rank_key(a).cmp(&rank_key(b))
+}
+
+/// What [`rank`] compares, smallest best: longer, higher priority, earlier, smaller id.
+fn rank_key(c: &Contender) -> (Reverse<usize>, Reverse<i32>, usize, u32) {
+    (Reverse(c.len), Reverse(c.priority), c.start, c.id_order)
 }
 
 fn reason(w: &Contender, l: &Contender) -> LossReason {
@@ -103,7 +104,7 @@ pub fn resolve_with(cs: &[Contender], mut admit: impl FnMut(usize) -> bool) -> R
     let mut order: Vec<_> = cs
         .iter()
         .enumerate()
-        .map(|(i, c)| (Reverse(c.len), Reverse(c.priority), c.start, c.id_order, i))
+        .map(|(i, c)| (rank_key(c), i))
         .collect();
     order.sort_unstable();
     // Winners by (start, end), each with its place in admission order. Winners never
@@ -111,7 +112,7 @@ pub fn resolve_with(cs: &[Contender], mut admit: impl FnMut(usize) -> bool) -> R
     // the run that ends just before the first winner starting at or after the span's end.
     let mut by_start: Vec<(usize, usize, usize)> = Vec::new();
     let mut res = Resolution::default();
-    for (.., i) in order {
+    for (_, i) in order {
         let c = &cs[i];
         let after = by_start.partition_point(|&(start, ..)| start < c.end);
         let best_overlapped = by_start[..after]

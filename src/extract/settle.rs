@@ -87,11 +87,14 @@ impl Extractor {
             let key = failure_key(&pending[k]);
             let result = match failed.get(&key) {
                 Some(why) => Err(why.clone()),
-                None => build(&pending[k]),
+                None => {
+                    let result = build(&pending[k]);
+                    if let Err(why) = &result {
+                        failed.insert(key, why.clone());
+                    }
+                    result
+                }
             };
-            if let Err(why) = &result {
-                failed.entry(key).or_insert_with(|| why.clone());
-            }
             built[k] = true;
             let ok = result.is_ok();
             outcomes[first + k].result = result;
