@@ -269,7 +269,7 @@ impl Iterator for Inputs {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::io::{BufReader, ErrorKind, Read};
+    use std::io::ErrorKind;
 
     /// Gives its bytes a few at a time, with an interrupted read before each piece.
     struct Interrupting {
