@@ -255,8 +255,8 @@ pub fn compile(
                 .iter()
                 .find(|l| l.name == r.name && l.forms.iter().all(|(f, _)| !f.is_empty()))
             {
-                let firsts = lex.forms.iter().filter_map(|(f, _)| f.bytes().next());
-                lexicon_firsts.insert(expr, firsts.collect::<Vec<u8>>());
+                let firsts = lex.forms.iter().filter_map(|(f, _)| f.chars().next());
+                lexicon_firsts.insert(expr, firsts.collect::<Vec<char>>());
             }
             let kind = kind_of(r.ty);
             compiled.push(CompiledRule {

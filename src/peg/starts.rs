@@ -5,6 +5,11 @@
 //! a digit, a lexicon of units tried at a comma. Skipping those changes no result: the
 //! sets are supersets (a success at `pos` implies the expression is `nullable` or
 //! `input[pos]` is in `bytes`), built as a least fixpoint over the rules.
+//!
+//! A Cyrillic letter is two bytes whose first is one of four (`D0`–`D3`), so the first byte
+//! alone lets a Russian or Kazakh word through wherever any Cyrillic word could begin: the
+//! set also keeps which characters of the Cyrillic block (U+0400–U+04FF) can begin a
+//! match, and looks at the second byte after one of those four.
 
 use super::{CompiledRule, Expr};
 
@@ -12,22 +17,58 @@ use super::{CompiledRule, Expr};
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub(crate) struct Starts {
     bytes: [u64; 4],
+    /// Characters of the Cyrillic block that can begin a match, one word per first byte
+    /// (`D0`–`D3`), indexed by the low six bits of the second. A first byte is in `bytes`
+    /// exactly when some of its characters are here.
+    cyrillic: [u64; 4],
     /// It can succeed without consuming a byte (then `bytes` says nothing).
     nullable: bool,
+}
+
+/// The first byte of a character of the Cyrillic block (U+0400–U+04FF) is `CYRILLIC + i`,
+/// `i` in 0..4.
+const CYRILLIC: u8 = 0xD0;
+
+/// The word of [`Starts::cyrillic`] of first byte `b`, if `b` opens a Cyrillic character.
+#[inline(always)]
+fn cyrillic_word(b: u8) -> Option<usize> {
+    let i = b.wrapping_sub(CYRILLIC);
+    (i < 4).then_some(usize::from(i))
 }
 
 impl Starts {
     const ANY: Starts = Starts {
         bytes: [u64::MAX; 4],
+        cyrillic: [u64::MAX; 4],
         nullable: true,
     };
 
+    /// Adds byte `b`, and every character it can open.
     fn insert(&mut self, b: u8) {
         self.bytes[usize::from(b >> 6)] |= 1 << (b & 63);
+        if let Some(w) = cyrillic_word(b) {
+            self.cyrillic[w] = u64::MAX;
+        }
+    }
+
+    /// Adds character `c` (only its first byte, outside the Cyrillic block).
+    fn insert_char(&mut self, c: char) {
+        let mut buf = [0u8; 4];
+        let bytes = c.encode_utf8(&mut buf).as_bytes();
+        match cyrillic_word(bytes[0]) {
+            Some(w) => {
+                self.bytes[usize::from(bytes[0] >> 6)] |= 1 << (bytes[0] & 63);
+                self.cyrillic[w] |= 1 << (bytes[1] & 63);
+            }
+            None => self.insert(bytes[0]),
+        }
     }
 
     fn union(&mut self, other: &Starts) {
         for (a, b) in self.bytes.iter_mut().zip(other.bytes) {
+            *a |= b;
+        }
+        for (a, b) in self.cyrillic.iter_mut().zip(other.cyrillic) {
             *a |= b;
         }
     }
@@ -39,28 +80,39 @@ impl Starts {
     /// Whether a match can begin at `pos` of `input`: false only when it surely cannot.
     #[inline]
     pub(crate) fn may_match_at(&self, input: &[u8], pos: usize) -> bool {
-        self.nullable || input.get(pos).is_some_and(|&b| self.contains(b))
+        if self.nullable {
+            return true;
+        }
+        let Some(&b) = input.get(pos) else {
+            return false;
+        };
+        if !self.contains(b) {
+            return false;
+        }
+        match (cyrillic_word(b), input.get(pos + 1)) {
+            (Some(w), Some(&next)) => self.cyrillic[w] & (1 << (next & 63)) != 0,
+            _ => true,
+        }
     }
 
-    fn of_char(c: char) -> Starts {
+    /// Every character other than ASCII for which `f` holds: exactly in the Cyrillic block,
+    /// by first byte elsewhere.
+    fn non_ascii_where(f: fn(char) -> bool) -> Starts {
         let mut s = Starts::default();
-        let mut buf = [0u8; 4];
-        s.insert(c.encode_utf8(&mut buf).as_bytes()[0]);
-        s
-    }
-
-    /// Every byte that can open a character other than ASCII.
-    fn non_ascii() -> Starts {
-        let mut s = Starts::default();
-        (0xC2..=0xF4).for_each(|b| s.insert(b));
+        (0xC2..=0xF4)
+            .filter(|&b| cyrillic_word(b).is_none())
+            .for_each(|b| s.insert(b));
+        ('\u{0400}'..='\u{04FF}')
+            .filter(|&c| f(c))
+            .for_each(|c| s.insert_char(c));
         s
     }
 
     fn of_literals<'a>(lits: impl IntoIterator<Item = &'a str>) -> Starts {
         let mut s = Starts::default();
         for l in lits {
-            match l.as_bytes().first() {
-                Some(&b) => s.insert(b),
+            match l.chars().next() {
+                Some(c) => s.insert_char(c),
                 None => s.nullable = true,
             }
         }
@@ -69,13 +121,13 @@ impl Starts {
 }
 
 /// First-byte sets of every expression of a program (indexed like its `exprs`).
-/// `lexicon_firsts[e]` gives the first bytes of lexicon expression `e`'s forms; `trivia`
+/// `lexicon_firsts[e]` gives the first characters of lexicon expression `e`'s forms; `trivia`
 /// says the grammar has implicit `WHITESPACE`/`COMMENT`, which can open a sequence's later
 /// items.
 pub(crate) fn compute(
     exprs: &[Expr],
     rules: &[CompiledRule],
-    lexicon_firsts: &std::collections::HashMap<usize, Vec<u8>>,
+    lexicon_firsts: &std::collections::HashMap<usize, Vec<char>>,
     trivia: bool,
 ) -> Vec<Starts> {
     let mut starts = vec![Starts::default(); exprs.len()];
@@ -99,14 +151,14 @@ fn one(
     exprs: &[Expr],
     rules: &[CompiledRule],
     starts: &[Starts],
-    lexicon_firsts: &std::collections::HashMap<usize, Vec<u8>>,
+    lexicon_firsts: &std::collections::HashMap<usize, Vec<char>>,
     trivia: bool,
 ) -> Starts {
     match &exprs[e] {
         Expr::Str(s) => Starts::of_literals([&**s]),
         Expr::Insens(s) => {
             let mut set = Starts::of_literals([&**s]);
-            if let Some(&b) = s.as_bytes().first() {
+            if let Some(&b) = s.as_bytes().first().filter(|b| b.is_ascii()) {
                 set.insert(b.to_ascii_uppercase());
                 set.insert(b.to_ascii_lowercase());
             }
@@ -116,7 +168,7 @@ fn one(
         Expr::Lexicon(..) => {
             let mut set = Starts::default();
             match lexicon_firsts.get(&e) {
-                Some(bytes) => bytes.iter().for_each(|&b| set.insert(b)),
+                Some(chars) => chars.iter().for_each(|&c| set.insert_char(c)),
                 None => set = Starts::ANY,
             }
             set
@@ -127,12 +179,12 @@ fn one(
                 return Starts::ANY;
             }
             for c in *a..=*b {
-                set.union(&Starts::of_char(c));
+                set.insert_char(c);
             }
             set
         }
         Expr::Class(f) => {
-            let mut set = Starts::non_ascii();
+            let mut set = Starts::non_ascii_where(*f);
             (0u8..0x80)
                 .filter(|&b| f(char::from(b)))
                 .for_each(|b| set.insert(b));
