@@ -210,3 +210,76 @@ fn first_byte_skipping_agrees_with_pest_vm_on_every_kind_of_expression() {
     }
     assert!(matched > 50, "matched {matched}");
 }
+
+/// A rule's nodes as pest_vm gives them: (rule, start, end), parents before children.
+fn vm_nodes(pairs: pest::iterators::Pairs<'_, &str>, out: &mut Vec<(String, usize, usize)>) {
+    for pair in pairs {
+        let span = pair.as_span();
+        out.push((pair.as_rule().to_string(), span.start(), span.end()));
+        vm_nodes(pair.into_inner(), out);
+    }
+}
+
+/// Bounded repetitions (`x{1,4}`, `x{0,3}`, which pest unrolls into runs of `x?` that the
+/// matcher folds into one step) give pest_vm's match end and nodes, with implicit
+/// whitespace between the copies and without, for items that can match empty and items
+/// that make nodes, and a repetition that ends its rule (so where it stops is the rule's end).
+#[test]
+fn bounded_repetitions_agree_with_pest_vm() {
+    let body = r#"
+        item  = { "ab" | "c" }
+        maybe = { "m"? }
+        rep   = { "q" ~ item{1,4} ~ "d"? ~ ("x"?){0,3} ~ maybe{0,2} ~ "e" }
+        quote = ${ "\"" ~ (!("\"" | "\n") ~ ANY){1,6} ~ "\"" }
+        tail  = { "t" ~ "x"{0,3} ~ "yz"{0,2} }
+        top   = { (rep | quote | tail) ~ (" " ~ top)? }
+    "#;
+    let inputs = [
+        "qabce",
+        "qabcabcabe",
+        "q ab c ab d x x m e",
+        "qcdxxxe",
+        "qcxxxxe",
+        "qe",
+        "\"Казах\" \"abcdefg\" \"\"",
+        "q ab  c e qabe",
+        "qmme qm m e",
+        "t ",
+        "tx x  y",
+        "t x x x x",
+        "tx yz y ",
+        "t yzyzy",
+    ];
+    let mut matched = 0;
+    for whitespace in ["", r#"WHITESPACE = _{ " " }"#] {
+        let grammar = format!("{body}\n{whitespace}");
+        let (_, rules) = pest_meta::parse_and_optimize(&grammar).expect("grammar parses");
+        let program = nedra::peg::compile(&rules, &[]).expect("compiles");
+        let vm = pest_vm::Vm::new(rules);
+        for input in inputs {
+            for (pos, _) in input.char_indices() {
+                let rest = &input[pos..];
+                for name in ["rep", "quote", "tail", "top"] {
+                    let id = program.rule_id(name).expect("rule");
+                    let ours = program.matches(id, rest, Limits::default()).ok().map(|m| {
+                        let nodes: Vec<(String, usize, usize)> = m
+                            .nodes
+                            .iter()
+                            .map(|&(r, s, e, _)| (program.rule_name(r).to_string(), s, e))
+                            .collect();
+                        (m.end, nodes)
+                    });
+                    let theirs = vm.parse(name, rest).ok().map(|pairs| {
+                        let end = pairs.clone().map(|p| p.as_span().end()).max().unwrap_or(0);
+                        let mut nodes = Vec::new();
+                        vm_nodes(pairs, &mut nodes);
+                        (end, nodes)
+                    });
+                    assert_eq!(ours, theirs, "{name} at {rest:?} ({whitespace:?})");
+                    matched += usize::from(ours.is_some());
+                }
+            }
+        }
+    }
+    assert!(matched > 20, "matched {matched}");
+}

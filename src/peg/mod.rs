@@ -54,6 +54,10 @@ pub(crate) enum Expr {
     Choice(Box<[usize]>),
     Opt(usize),
     Rep(usize),
+    /// `x?` written `n` times in a row in a sequence (how pest unrolls `x{0,n}` and the
+    /// tail of `x{1,n}`): as many tries of `x` as match, at most `n`. The copies after a
+    /// failed one are not tried, since they would fail at the same place too.
+    UpTo(usize, u32),
     Skip(Box<[Box<str>]>),
     /// A choice of plain literals, tried longest first, as one step.
     Literals(Box<[Box<str>]>),

@@ -7,7 +7,9 @@
 //! calling it does, minus a call (in the default grammars a third of all steps were calls,
 //! most of them to `digit`, `ws` and `wb`). Left-factoring is the PEG identity
 //! `a ~ b | a ~ c` = `a ~ (b | c)`: `a` matches the same way both times it is tried at one
-//! place, so the second try only repeats the first (see [`left_factor`]).
+//! place, so the second try only repeats the first (see [`left_factor`]). For the same
+//! reason a run of optional copies `x? ~ x? ~ x?` stops at the first copy that fails (see
+//! [`fold_optional_runs`]).
 
 use super::{CompiledRule, Expr, Kind, RuleId};
 
@@ -24,7 +26,7 @@ struct Body {
 
 fn children(e: &Expr) -> &[usize] {
     match e {
-        Expr::PosPred(x) | Expr::NegPred(x) | Expr::Opt(x) | Expr::Rep(x) => {
+        Expr::PosPred(x) | Expr::NegPred(x) | Expr::Opt(x) | Expr::Rep(x) | Expr::UpTo(x, _) => {
             std::slice::from_ref(x)
         }
         Expr::Seq(xs) | Expr::Choice(xs) => xs,
@@ -145,7 +147,11 @@ pub(super) fn optimize(rules: &mut [CompiledRule], exprs: &mut Vec<Expr>) {
         }
         kids.iter_mut().for_each(|k| *k = resolve(*k, exprs));
         match &mut exprs[i] {
-            Expr::PosPred(x) | Expr::NegPred(x) | Expr::Opt(x) | Expr::Rep(x) => *x = kids[0],
+            Expr::PosPred(x)
+            | Expr::NegPred(x)
+            | Expr::Opt(x)
+            | Expr::Rep(x)
+            | Expr::UpTo(x, _) => *x = kids[0],
             Expr::Seq(xs) | Expr::Choice(xs) => xs.copy_from_slice(&kids),
             _ => {}
         }
@@ -154,6 +160,53 @@ pub(super) fn optimize(rules: &mut [CompiledRule], exprs: &mut Vec<Expr>) {
         r.expr = resolve(r.expr, exprs);
     }
     left_factor(exprs);
+    fold_optional_runs(exprs);
+}
+
+/// Replaces every run of two or more consecutive items `x?` of a sequence, with the same
+/// `x`, by one [`Expr::UpTo`]. pest unrolls `x{1,60}` into `x` and 59 copies of `x?`; a
+/// quoted name of ten characters then tried 50 copies that had to fail where the first had
+/// failed.
+///
+/// Why this keeps every result: the copies are tried at the same place once one fails
+/// (implicit whitespace before each is skipped again, and skipping is idempotent), and an
+/// expression tried again at one place matches the same way (see [`left_factor`]).
+fn fold_optional_runs(exprs: &mut Vec<Expr>) {
+    for e in 0..exprs.len() {
+        let Expr::Seq(items) = &exprs[e] else {
+            continue;
+        };
+        let items = items.to_vec();
+        let optional = |exprs: &[Expr], i: usize| match exprs[i] {
+            Expr::Opt(x) => Some(x),
+            _ => None,
+        };
+        let mut out = Vec::with_capacity(items.len());
+        let mut i = 0;
+        while i < items.len() {
+            let Some(x) = optional(exprs, items[i]) else {
+                out.push(items[i]);
+                i += 1;
+                continue;
+            };
+            let run = 1 + items[i + 1..]
+                .iter()
+                .take_while(|&&next| optional(exprs, next).is_some_and(|y| same(exprs, x, y)))
+                .count();
+            out.push(if run >= 2 {
+                push(exprs, Expr::UpTo(x, run as u32))
+            } else {
+                items[i]
+            });
+            i += run;
+        }
+        if out.len() < items.len() {
+            exprs[e] = match out[..] {
+                [only] => exprs[only].clone(),
+                _ => Expr::Seq(out.into()),
+            };
+        }
+    }
 }
 
 /// Rewrites every choice whose consecutive alternatives are sequences opening with the same
@@ -258,6 +311,7 @@ fn same(exprs: &[Expr], a: usize, b: usize) -> bool {
         | (Expr::NegPred(x), Expr::NegPred(y))
         | (Expr::Opt(x), Expr::Opt(y))
         | (Expr::Rep(x), Expr::Rep(y)) => same(exprs, *x, *y),
+        (Expr::UpTo(x, n), Expr::UpTo(y, m)) => n == m && same(exprs, *x, *y),
         (Expr::Seq(xs), Expr::Seq(ys)) | (Expr::Choice(xs), Expr::Choice(ys)) => all_same(xs, ys),
         (Expr::Skip(x), Expr::Skip(y)) | (Expr::Literals(x), Expr::Literals(y)) => x == y,
         // Classes and lexicons are compared by identity only.
@@ -378,5 +432,38 @@ mod tests {
         assert!(rules[0].memo);
         assert!(matches!(&exprs[3], Expr::Seq(xs) if xs[..] == [1, 2]));
         assert!(matches!(exprs[6], Expr::Call(0)));
+    }
+
+    #[test]
+    fn runs_of_the_same_optional_item_become_one_step() {
+        // "a" ~ "x"? ~ "x"? ~ "x"? ~ "y"? ~ "x"?   (how pest writes "a" ~ "x"{0,3} ~ ...)
+        let mut exprs = vec![
+            Expr::Str("a".into()), // 0
+            Expr::Str("x".into()), // 1
+            Expr::Opt(1),          // 2
+            Expr::Str("x".into()), // 3
+            Expr::Opt(3),          // 4
+            Expr::Str("x".into()), // 5
+            Expr::Opt(5),          // 6
+            Expr::Str("y".into()), // 7
+            Expr::Opt(7),          // 8
+            Expr::Str("x".into()), // 9
+            Expr::Opt(9),          // 10
+            Expr::Seq(vec![0, 2, 4, 6, 8, 10].into()),
+            Expr::Seq(vec![2, 4].into()), // 12: nothing else in the sequence
+        ];
+        fold_optional_runs(&mut exprs);
+        let Expr::Seq(items) = &exprs[11] else {
+            panic!("{:?}", exprs[11]);
+        };
+        assert_eq!(items.len(), 4, "{items:?}");
+        assert_eq!(items[0], 0);
+        assert!(
+            matches!(exprs[items[1]], Expr::UpTo(1, 3)),
+            "{:?}",
+            exprs[items[1]]
+        );
+        assert_eq!(items[2..], [8, 10]);
+        assert!(matches!(exprs[12], Expr::UpTo(1, 2)), "{:?}", exprs[12]);
     }
 }

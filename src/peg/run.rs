@@ -443,6 +443,7 @@ impl<'p, 'i, 'm> Run<'p, 'i, 'm> {
             Expr::Choice(items) => self.choice(items, pos),
             Expr::Opt(x) => self.opt(*x, pos),
             Expr::Rep(x) => Some(self.repeat(*x, pos)),
+            Expr::UpTo(x, n) => Some(self.up_to(*x, *n, pos)),
             other => self.other(other, pos),
         }
     }
@@ -566,8 +567,27 @@ impl<'p, 'i, 'm> Run<'p, 'i, 'm> {
             | Expr::Seq(_)
             | Expr::Choice(_)
             | Expr::Opt(_)
-            | Expr::Rep(_) => unreachable!("handled by eval"),
+            | Expr::Rep(_)
+            | Expr::UpTo(..) => unreachable!("handled by eval"),
         }
+    }
+
+    /// `x?` `n` times in a row of a sequence, stopping at the first that fails (every later
+    /// one would fail at the same place): where the sequence would be after the last.
+    #[inline(never)]
+    fn up_to(&mut self, x: usize, n: u32, mut pos: usize) -> usize {
+        for k in 0..n {
+            // The sequence skips implicit whitespace before each of its items.
+            let at = if k > 0 { self.skip(pos) } else { pos };
+            if !self.may_match(x, at) {
+                return at;
+            }
+            match self.eval(x, at) {
+                Some(next) => pos = next,
+                None => return at,
+            }
+        }
+        pos
     }
 
     /// `e*` as pest runs it: `(e ~ (skip ~ e)*)?`.

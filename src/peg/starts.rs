@@ -195,9 +195,13 @@ fn one(
             set.nullable = false;
             set
         }
-        Expr::Soi | Expr::Eoi | Expr::NegPred(_) | Expr::Skip(_) | Expr::Opt(_) | Expr::Rep(_) => {
-            Starts::ANY
-        }
+        Expr::Soi
+        | Expr::Eoi
+        | Expr::NegPred(_)
+        | Expr::Skip(_)
+        | Expr::Opt(_)
+        | Expr::Rep(_)
+        | Expr::UpTo(..) => Starts::ANY,
         Expr::Call(id) => starts[rules[*id as usize].expr],
         Expr::PosPred(x) => starts[*x],
         Expr::Seq(items) => {
