@@ -288,10 +288,10 @@ pub fn compile(
     if !errors.is_empty() {
         return Err(errors);
     }
-    super::optimize::optimize(&mut compiled, &mut c.exprs);
     let whitespace = ids.get("WHITESPACE").copied();
     let comment = ids.get("COMMENT").copied();
     let trivia = whitespace.is_some() || comment.is_some();
+    super::optimize::optimize(&mut compiled, &mut c.exprs, trivia);
     let starts = super::starts::compute(&c.exprs, &compiled, &lexicon_firsts, trivia);
     Ok(Program {
         whitespace,

@@ -58,6 +58,9 @@ pub(crate) enum Expr {
     /// tail of `x{1,n}`): as many tries of `x` as match, at most `n`. The copies after a
     /// failed one are not tried, since they would fail at the same place too.
     UpTo(usize, u32),
+    /// `!(c1 | c2 | …) ~ ANY` with single characters, in a grammar without implicit
+    /// whitespace: one character that is none of these, as one step.
+    NoneOf(Box<[char]>),
     Skip(Box<[Box<str>]>),
     /// A choice of plain literals, tried longest first, as one step.
     Literals(Box<[Box<str>]>),

@@ -9,7 +9,7 @@
 //! `a ~ b | a ~ c` = `a ~ (b | c)`: `a` matches the same way both times it is tried at one
 //! place, so the second try only repeats the first (see [`left_factor`]). For the same
 //! reason a run of optional copies `x? ~ x? ~ x?` stops at the first copy that fails (see
-//! [`fold_optional_runs`]).
+//! [`fold_optional_runs`]). `!("\"" | "\n") ~ ANY` is one step (see [`fold_none_of`]).
 
 use super::{CompiledRule, Expr, Kind, RuleId};
 
@@ -102,7 +102,8 @@ fn spread(bodies: &[Body], mut flag: Vec<bool>) -> Vec<bool> {
 /// A silent rule that is neither memoised, nor trivia (`WHITESPACE`/`COMMENT`, which run
 /// atomically), nor recursive is inlined: every reference to it becomes a reference to its
 /// body. Rules are still called by id (entry rules, lexicon entries) as before.
-pub(super) fn optimize(rules: &mut [CompiledRule], exprs: &mut Vec<Expr>) {
+/// `trivia`: the grammar has implicit `WHITESPACE` or `COMMENT`.
+pub(super) fn optimize(rules: &mut [CompiledRule], exprs: &mut Vec<Expr>, trivia: bool) {
     let mut call_sites = vec![0usize; rules.len()];
     for e in exprs.iter() {
         if let Expr::Call(id) = e {
@@ -160,7 +161,68 @@ pub(super) fn optimize(rules: &mut [CompiledRule], exprs: &mut Vec<Expr>) {
         r.expr = resolve(r.expr, exprs);
     }
     left_factor(exprs);
+    if !trivia {
+        fold_none_of(exprs);
+    }
     fold_optional_runs(exprs);
+}
+
+/// Replaces `!(c1 | c2 | …) ~ ANY` in a sequence, where each `ci` is one character, by one
+/// [`Expr::NoneOf`]: a quoted name, `(!("\"" | "\n") ~ ANY){1,60}`, took four steps a
+/// character (the sequence, the lookahead, its literals, `ANY`).
+///
+/// Only in a grammar without implicit whitespace, which a sequence would skip between the
+/// lookahead and `ANY` outside atomic rules. The lookahead leaves no node and consumes
+/// nothing, so the pair matches exactly one character that none of the `ci` begins.
+fn fold_none_of(exprs: &mut Vec<Expr>) {
+    let single = |s: &str| {
+        let mut cs = s.chars();
+        cs.next().filter(|_| cs.next().is_none())
+    };
+    let chars_of = |exprs: &[Expr], e: usize| -> Option<Vec<char>> {
+        match &exprs[e] {
+            Expr::Str(s) => Some(vec![single(s)?]),
+            Expr::Literals(ls) => ls.iter().map(|l| single(l)).collect(),
+            Expr::Choice(xs) => xs
+                .iter()
+                .map(|&x| match &exprs[x] {
+                    Expr::Str(s) => single(s),
+                    _ => None,
+                })
+                .collect(),
+            _ => None,
+        }
+    };
+    for e in 0..exprs.len() {
+        let Expr::Seq(items) = &exprs[e] else {
+            continue;
+        };
+        let items = items.to_vec();
+        let mut out = Vec::with_capacity(items.len());
+        let mut i = 0;
+        while i < items.len() {
+            let chars = match (&exprs[items[i]], items.get(i + 1).map(|&n| &exprs[n])) {
+                (Expr::NegPred(y), Some(Expr::Any)) => chars_of(exprs, *y),
+                _ => None,
+            };
+            match chars {
+                Some(chars) => {
+                    out.push(push(exprs, Expr::NoneOf(chars.into())));
+                    i += 2;
+                }
+                None => {
+                    out.push(items[i]);
+                    i += 1;
+                }
+            }
+        }
+        if out.len() < items.len() {
+            exprs[e] = match out[..] {
+                [only] => exprs[only].clone(),
+                _ => Expr::Seq(out.into()),
+            };
+        }
+    }
 }
 
 /// Replaces every run of two or more consecutive items `x?` of a sequence, with the same
@@ -312,6 +374,7 @@ fn same(exprs: &[Expr], a: usize, b: usize) -> bool {
         | (Expr::Opt(x), Expr::Opt(y))
         | (Expr::Rep(x), Expr::Rep(y)) => same(exprs, *x, *y),
         (Expr::UpTo(x, n), Expr::UpTo(y, m)) => n == m && same(exprs, *x, *y),
+        (Expr::NoneOf(x), Expr::NoneOf(y)) => x == y,
         (Expr::Seq(xs), Expr::Seq(ys)) | (Expr::Choice(xs), Expr::Choice(ys)) => all_same(xs, ys),
         (Expr::Skip(x), Expr::Skip(y)) | (Expr::Literals(x), Expr::Literals(y)) => x == y,
         // Classes and lexicons are compared by identity only.
@@ -353,7 +416,7 @@ mod tests {
             rule("a", Kind::Normal, 5),
             rule("b", Kind::Normal, 8),
         ];
-        optimize(&mut rules, &mut exprs);
+        optimize(&mut rules, &mut exprs, false);
         // `num` is called twice but cheap: not memoised.
         assert!(rules.iter().all(|r| !r.memo));
         // Every reference to `digit` now points at its body; `num` is still called.
@@ -384,7 +447,7 @@ mod tests {
             Expr::Choice(vec![3, 8, 10, 0, 13].into()), // 14: a's body
         ];
         let mut rules = vec![rule("a", Kind::Normal, 14)];
-        optimize(&mut rules, &mut exprs);
+        optimize(&mut rules, &mut exprs, false);
         let Expr::Choice(top) = &exprs[14] else {
             panic!("{:?}", exprs[14]);
         };
@@ -428,10 +491,37 @@ mod tests {
             rule("a", Kind::Normal, 6),
             rule("b", Kind::Normal, 7),
         ];
-        optimize(&mut rules, &mut exprs);
+        optimize(&mut rules, &mut exprs, false);
         assert!(rules[0].memo);
         assert!(matches!(&exprs[3], Expr::Seq(xs) if xs[..] == [1, 2]));
         assert!(matches!(exprs[6], Expr::Call(0)));
+    }
+
+    #[test]
+    fn a_lookahead_against_single_characters_before_any_is_one_step() {
+        let mut exprs = vec![
+            Expr::Literals(vec!["\"".into(), "\n".into()].into()), // 0
+            Expr::NegPred(0),                                      // 1
+            Expr::Any,                                             // 2
+            Expr::Seq(vec![1, 2].into()),                          // 3: folded whole
+            Expr::Str("ab".into()),                                // 4
+            Expr::NegPred(4),                                      // 5
+            Expr::Seq(vec![5, 2].into()),                          // 6: two characters, kept
+            Expr::Str("x".into()),                                 // 7
+            Expr::Seq(vec![7, 1, 2, 7].into()),                    // 8: folded inside
+        ];
+        fold_none_of(&mut exprs);
+        assert!(
+            matches!(&exprs[3], Expr::NoneOf(cs) if cs[..] == ['"', '\n']),
+            "{:?}",
+            exprs[3]
+        );
+        assert!(matches!(&exprs[6], Expr::Seq(xs) if xs[..] == [5, 2]));
+        let Expr::Seq(items) = &exprs[8] else {
+            panic!("{:?}", exprs[8]);
+        };
+        assert_eq!(items.len(), 3);
+        assert!(matches!(&exprs[items[1]], Expr::NoneOf(cs) if cs.len() == 2));
     }
 
     #[test]

@@ -518,6 +518,10 @@ impl<'p, 'i, 'm> Run<'p, 'i, 'm> {
                 Some(c) if f(c) => Some(pos + c.len_utf8()),
                 _ => self.fail_at(pos),
             },
+            Expr::NoneOf(chars) => match input[pos..].chars().next() {
+                Some(c) if !chars.contains(&c) => Some(pos + c.len_utf8()),
+                _ => self.fail_at(pos),
+            },
             Expr::Any => match input[pos..].chars().next() {
                 Some(c) => Some(pos + c.len_utf8()),
                 None => self.fail_at(pos),

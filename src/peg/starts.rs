@@ -190,7 +190,7 @@ fn one(
                 .for_each(|b| set.insert(b));
             set
         }
-        Expr::Any => {
+        Expr::Any | Expr::NoneOf(_) => {
             let mut set = Starts::ANY;
             set.nullable = false;
             set
