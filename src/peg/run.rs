@@ -254,7 +254,8 @@ impl<'p, 'i, 'm> Run<'p, 'i, 'm> {
         None
     }
 
-    /// Whether expression `e` may match at `pos`: false when its first byte rules it out.
+    /// Whether expression `e` may match at `pos`: false when its first character rules it out
+    /// (see `starts.rs`).
     /// Explanations see every attempt, so they skip nothing.
     #[inline]
     fn may_match(&self, e: usize, pos: usize) -> bool {

@@ -13,7 +13,8 @@
 
 use super::{CompiledRule, Expr};
 
-/// Possible first bytes of an expression's matches, and whether it can match empty.
+/// Possible first bytes (and Cyrillic first characters) of an expression's matches, and
+/// whether it can match empty.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub(crate) struct Starts {
     bytes: [u64; 4],
