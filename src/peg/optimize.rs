@@ -193,36 +193,13 @@ fn fold_none_of(exprs: &mut Vec<Expr>) {
             _ => None,
         }
     };
-    for e in 0..exprs.len() {
-        let Expr::Seq(items) = &exprs[e] else {
-            continue;
+    rewrite_sequences(exprs, |exprs, items| {
+        let chars = match (&exprs[items[0]], items.get(1).map(|&n| &exprs[n])) {
+            (Expr::NegPred(y), Some(Expr::Any)) => chars_of(exprs, *y)?,
+            _ => return None,
         };
-        let items = items.to_vec();
-        let mut out = Vec::with_capacity(items.len());
-        let mut i = 0;
-        while i < items.len() {
-            let chars = match (&exprs[items[i]], items.get(i + 1).map(|&n| &exprs[n])) {
-                (Expr::NegPred(y), Some(Expr::Any)) => chars_of(exprs, *y),
-                _ => None,
-            };
-            match chars {
-                Some(chars) => {
-                    out.push(push(exprs, Expr::NoneOf(chars.into())));
-                    i += 2;
-                }
-                None => {
-                    out.push(items[i]);
-                    i += 1;
-                }
-            }
-        }
-        if out.len() < items.len() {
-            exprs[e] = match out[..] {
-                [only] => exprs[only].clone(),
-                _ => Expr::Seq(out.into()),
-            };
-        }
-    }
+        Some((push(exprs, Expr::NoneOf(chars.into())), 2))
+    });
 }
 
 /// Replaces every run of two or more consecutive items `x?` of a sequence, with the same
@@ -234,33 +211,45 @@ fn fold_none_of(exprs: &mut Vec<Expr>) {
 /// (implicit whitespace before each is skipped again, and skipping is idempotent), and an
 /// expression tried again at one place matches the same way (see [`left_factor`]).
 fn fold_optional_runs(exprs: &mut Vec<Expr>) {
+    let optional = |exprs: &[Expr], i: usize| match exprs[i] {
+        Expr::Opt(x) => Some(x),
+        _ => None,
+    };
+    rewrite_sequences(exprs, |exprs, items| {
+        let x = optional(exprs, items[0])?;
+        let run = 1 + items[1..]
+            .iter()
+            .take_while(|&&next| optional(exprs, next).is_some_and(|y| same(exprs, x, y)))
+            .count();
+        (run >= 2).then(|| (push(exprs, Expr::UpTo(x, run as u32)), run))
+    });
+}
+
+/// Rewrites the items of every sequence: at each item, `fold` may replace it and the items
+/// after it (it sees them all) by one new item, and says how many it replaced. A sequence
+/// left with one item is that item.
+fn rewrite_sequences(
+    exprs: &mut Vec<Expr>,
+    mut fold: impl FnMut(&mut Vec<Expr>, &[usize]) -> Option<(usize, usize)>,
+) {
     for e in 0..exprs.len() {
         let Expr::Seq(items) = &exprs[e] else {
             continue;
         };
         let items = items.to_vec();
-        let optional = |exprs: &[Expr], i: usize| match exprs[i] {
-            Expr::Opt(x) => Some(x),
-            _ => None,
-        };
         let mut out = Vec::with_capacity(items.len());
         let mut i = 0;
         while i < items.len() {
-            let Some(x) = optional(exprs, items[i]) else {
-                out.push(items[i]);
-                i += 1;
-                continue;
-            };
-            let run = 1 + items[i + 1..]
-                .iter()
-                .take_while(|&&next| optional(exprs, next).is_some_and(|y| same(exprs, x, y)))
-                .count();
-            out.push(if run >= 2 {
-                push(exprs, Expr::UpTo(x, run as u32))
-            } else {
-                items[i]
-            });
-            i += run;
+            match fold(exprs, &items[i..]) {
+                Some((folded, replaced)) => {
+                    out.push(folded);
+                    i += replaced;
+                }
+                None => {
+                    out.push(items[i]);
+                    i += 1;
+                }
+            }
         }
         if out.len() < items.len() {
             exprs[e] = match out[..] {
