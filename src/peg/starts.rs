@@ -3,8 +3,8 @@
 //!
 //! Most attempts fail at their first byte: an amount alternative opening with `$` tried at
 //! a digit, a lexicon of units tried at a comma. Skipping those changes no result: the
-//! sets are supersets (a success at `pos` implies the expression is `nullable` or
-//! `input[pos]` is in `bytes`), built as a least fixpoint over the rules.
+//! sets are supersets (a success at `pos` implies the expression is `nullable` or the
+//! character at `pos` is in the set), built as a least fixpoint over the rules.
 //!
 //! A Cyrillic letter is two bytes whose first is one of four (`D0`–`D3`), so the first byte
 //! alone lets a Russian or Kazakh word through wherever any Cyrillic word could begin: the
@@ -46,10 +46,14 @@ impl Starts {
 
     /// Adds byte `b`, and every character it can open.
     fn insert(&mut self, b: u8) {
-        self.bytes[usize::from(b >> 6)] |= 1 << (b & 63);
+        self.set_byte(b);
         if let Some(w) = cyrillic_word(b) {
             self.cyrillic[w] = u64::MAX;
         }
+    }
+
+    fn set_byte(&mut self, b: u8) {
+        self.bytes[usize::from(b >> 6)] |= 1 << (b & 63);
     }
 
     /// Adds character `c` (only its first byte, outside the Cyrillic block).
@@ -58,7 +62,7 @@ impl Starts {
         let bytes = c.encode_utf8(&mut buf).as_bytes();
         match cyrillic_word(bytes[0]) {
             Some(w) => {
-                self.bytes[usize::from(bytes[0] >> 6)] |= 1 << (bytes[0] & 63);
+                self.set_byte(bytes[0]);
                 self.cyrillic[w] |= 1 << (bytes[1] & 63);
             }
             None => self.insert(bytes[0]),
@@ -96,10 +100,13 @@ impl Starts {
         }
     }
 
-    /// Every character other than ASCII for which `f` holds: exactly in the Cyrillic block,
-    /// by first byte elsewhere.
-    fn non_ascii_where(f: fn(char) -> bool) -> Starts {
+    /// Every character for which `f` holds: exactly in ASCII and the Cyrillic block, by
+    /// first byte elsewhere.
+    fn of_class(f: fn(char) -> bool) -> Starts {
         let mut s = Starts::default();
+        (0u8..0x80)
+            .filter(|&b| f(char::from(b)))
+            .for_each(|b| s.insert(b));
         (0xC2..=0xF4)
             .filter(|&b| cyrillic_word(b).is_none())
             .for_each(|b| s.insert(b));
@@ -121,7 +128,7 @@ impl Starts {
     }
 }
 
-/// First-byte sets of every expression of a program (indexed like its `exprs`).
+/// First-character sets of every expression of a program (indexed like its `exprs`).
 /// `lexicon_firsts[e]` gives the first characters of lexicon expression `e`'s forms; `trivia`
 /// says the grammar has implicit `WHITESPACE`/`COMMENT`, which can open a sequence's later
 /// items.
@@ -184,13 +191,7 @@ fn one(
             }
             set
         }
-        Expr::Class(f) => {
-            let mut set = Starts::non_ascii_where(*f);
-            (0u8..0x80)
-                .filter(|&b| f(char::from(b)))
-                .for_each(|b| set.insert(b));
-            set
-        }
+        Expr::Class(f) => Starts::of_class(*f),
         Expr::Any | Expr::NoneOf(_) => {
             let mut set = Starts::ANY;
             set.nullable = false;
