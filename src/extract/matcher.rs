@@ -36,7 +36,10 @@ fn glues(c: char) -> bool {
     matches!(c, '%' | '/' | '=' | '&' | '_' | '#' | '@' | '\\')
 }
 
-fn word_start(text: &str, pos: usize, sentence_start: usize) -> bool {
+/// Whether a match may begin at byte `pos` of `text` (a character boundary) in a sentence
+/// that begins at `sentence_start`: at a word's first character or at a sign, never inside a
+/// word nor after a character that glues what follows into a token (see [`glues`]).
+pub(crate) fn word_start(text: &str, pos: usize, sentence_start: usize) -> bool {
     let Some(c) = text[pos..].chars().next() else {
         return false;
     };
@@ -151,17 +154,9 @@ pub fn candidates<'t, 's>(
             out.extend(copies);
         }
     };
-    // Tries come sorted by position, several at one: decide the word start once.
-    let mut last: Option<(usize, bool)> = None;
+    // The prefilter lists only word starts (see `Eligible::tries`).
     for &(pos, g) in tries {
-        let starts_word = match last {
-            Some((at, starts)) if at == pos => starts,
-            _ => word_start(text, pos, sentence.start),
-        };
-        last = Some((pos, starts_word));
-        if starts_word {
-            attempt(g, pos, &mut out);
-        }
+        attempt(g, pos, &mut out);
     }
     if !anywhere.is_empty() {
         for (offset, c) in text[sentence.start..sentence.end].char_indices() {

@@ -15,6 +15,7 @@
 //! takes 5 MB, misses the cache and was slower) is walked by hand so matches are handled
 //! inline, and the ten ASCII digits are patterns too, so digits need no scan of their own.
 
+use super::matcher::word_start;
 use crate::rules::RuleSet;
 use crate::rules::grammar::AnyOf;
 use crate::text::sentences::Sentence;
@@ -87,8 +88,8 @@ pub struct Eligible {
     bits: Vec<bool>,
     rules: usize,
     /// (position, rule): where a rule with known starts can begin, sorted, deduplicated.
-    /// Only positions inside a sentence that the rule is eligible in are listed: a match
-    /// cannot start anywhere else.
+    /// Only word starts (see [`super::matcher::word_start`]) inside a sentence that the
+    /// rule is eligible in are listed: a match cannot start anywhere else.
     pub tries: Vec<(usize, usize)>,
 }
 
@@ -198,7 +199,7 @@ impl Prefilter {
         let n = self.rules;
         let mut scan = Scan {
             prefilter: self,
-            text: text.as_bytes(),
+            text,
             sentences,
             held: vec![false; sentences.len() * self.clause_count],
             hits: Vec::with_capacity(text.len() / 8),
@@ -325,7 +326,7 @@ fn rule_keys(set: &RuleSet, rules: &[usize]) -> Vec<Keys> {
 /// The state of one pass over a document.
 struct Scan<'a> {
     prefilter: &'a Prefilter,
-    text: &'a [u8],
+    text: &'a str,
     sentences: &'a [Sentence],
     /// sentence * clauses + clause -> the sentence satisfies the clause.
     held: Vec<bool>,
@@ -366,7 +367,9 @@ impl Scan<'_> {
                 self.held[k * m + c] = true;
             }
         }
-        if !p.start.is_empty() {
+        // Most hits of a start literal fall inside words ("в", "по" in every other word):
+        // dropped here, they cost no place in the sorted hits nor a try.
+        if !p.start.is_empty() && word_start(self.text, start, sentences[k].start) {
             self.hit(start, pid as u32);
         }
         if p.digit {
@@ -376,8 +379,11 @@ impl Scan<'_> {
                     self.held[k * m + c] = true;
                 }
             }
-            let run_start = start == 0 || !self.text[start - 1].is_ascii_digit();
-            if run_start && !self.prefilter.digit_start.is_empty() {
+            let run_start = start == 0 || !self.text.as_bytes()[start - 1].is_ascii_digit();
+            if run_start
+                && !self.prefilter.digit_start.is_empty()
+                && word_start(self.text, start, sentences[k].start)
+            {
                 self.hit(start, DIGIT_HIT);
             }
         }
@@ -488,13 +494,17 @@ mod tests {
         let got = prefilter.eligible(text, sents);
         let (bits, tries) = reference(keys, text, sents);
         assert_eq!(got.bits, bits, "bits of {text:?} in {sents:?}");
-        // A try outside a sentence, or in one where its rule is not eligible, cannot match.
+        // A try outside a sentence, in one where its rule is not eligible, or inside a word,
+        // cannot match.
         let n = keys.len();
         let useful: Vec<(usize, usize)> = tries
             .into_iter()
             .filter(|&(p, r)| {
                 let s = sents.partition_point(|s| s.end <= p);
-                s < sents.len() && p >= sents[s].start && bits[s * n + r]
+                s < sents.len()
+                    && p >= sents[s].start
+                    && bits[s * n + r]
+                    && word_start(text, p, sents[s].start)
             })
             .collect();
         assert_eq!(got.tries, useful, "tries of {text:?} in {sents:?}");
