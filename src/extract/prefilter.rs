@@ -11,24 +11,28 @@
 //! tried only there; rules that can open with anything (a letter class) are tried at every
 //! word start whose character is in their first set.
 //!
-//! The text is scanned once: the automaton (a contiguous NFA; a DFA of the default rules
-//! takes 5 MB, misses the cache and was slower) is walked by hand so matches are handled
-//! inline, and the ten ASCII digits are patterns too, so digits need no scan of their own.
+//! The text is scanned once, and the ten ASCII digits are patterns too, so digits need no
+//! scan of their own. The automaton is `daachorse`'s character-wise double array: it takes a
+//! step per character rather than per byte (most text is two-byte Cyrillic), and the default
+//! rules' 1,426 literals fit in 150 KB, where `aho-corasick`'s contiguous NFA took 1 MB (and
+//! its DFA 10 MB) and its walk waited on cache misses: on 5 MB of normalised news the walk
+//! alone took 8.7 ms against the NFA's 18.7 and the DFA's 26.3.
 
 use super::matcher::word_start;
 use crate::rules::RuleSet;
 use crate::rules::grammar::AnyOf;
 use crate::text::sentences::Sentence;
-use aho_corasick::automaton::Automaton;
-use aho_corasick::nfa::contiguous::NFA;
-use aho_corasick::{Anchored, MatchKind};
+use daachorse::CharwiseDoubleArrayAhoCorasick;
 
 /// The combined anchors and starts of a rule set.
 #[derive(Debug)]
 pub struct Prefilter {
-    /// Every anchor and start literal, and the ten digits; `None` when there are none or
-    /// the automaton could not be built.
+    /// Every non-empty anchor and start literal, and the ten digits; its values are pattern
+    /// indices. `None` when the automaton could not be built.
     automaton: Option<Searcher>,
+    /// The pattern of the empty literal, if a rule has one: it matches at the start of a
+    /// text (as an overlapping Aho–Corasick search reports it).
+    empty: Option<usize>,
     /// Pattern index -> what a match of it means.
     patterns: Vec<PatternRules>,
     /// Clauses (of all rules' anchors, numbered in rule order) that a digit satisfies.
@@ -45,13 +49,6 @@ pub struct Prefilter {
     pub any_start: Vec<usize>,
 }
 
-/// The automaton and its unanchored start state.
-#[derive(Debug)]
-struct Searcher {
-    automaton: NFA,
-    start: aho_corasick::automaton::StateID,
-}
-
 /// What the prefilter needs of one rule.
 #[derive(Debug, Clone)]
 struct Keys {
@@ -65,6 +62,15 @@ struct Keys {
 /// Literals, and whether an ASCII digit stands with them: an anchor clause, or the
 /// starts of a rule that cannot begin with anything.
 type Literals = AnyOf;
+
+/// The automaton; `daachorse`'s has no `Debug`, so this one says how big it is.
+struct Searcher(CharwiseDoubleArrayAhoCorasick<u32>);
+
+impl std::fmt::Debug for Searcher {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Searcher({} bytes)", self.0.heap_bytes())
+    }
+}
 
 /// What a match of one pattern of the automaton means.
 #[derive(Debug, Default)]
@@ -169,21 +175,20 @@ impl Prefilter {
         for i in digits {
             patterns[i].digit = true;
         }
-        let automaton = NFA::builder()
-            .match_kind(MatchKind::Standard)
-            .prefilter(false)
-            // Dense transitions down to three Cyrillic letters: most of the walk is in
-            // those states, and a sparse state is a search (1.4 % fewer instructions of the
-            // whole extraction, 5 % faster; the default of 2 is one Cyrillic letter).
-            .dense_depth(6)
-            .build(&literals)
-            .ok()
-            .and_then(|automaton| {
-                let start = automaton.start_state(Anchored::No).ok()?;
-                Some(Searcher { automaton, start })
-            });
+        // The double array takes no empty pattern; its matches are placed by hand.
+        let empty = literals.iter().position(String::is_empty);
+        let automaton = CharwiseDoubleArrayAhoCorasick::with_values(
+            literals
+                .iter()
+                .enumerate()
+                .filter(|(_, l)| !l.is_empty())
+                .map(|(i, l)| (l, i as u32)),
+        )
+        .ok()
+        .map(Searcher);
         Prefilter {
             automaton,
+            empty,
             patterns,
             digit_clauses,
             clauses,
@@ -207,31 +212,21 @@ impl Prefilter {
             digit_done_in: usize::MAX,
             k: 0,
         };
-        if let Some(searcher) = &self.automaton {
-            let aut = &searcher.automaton;
-            let mut sid = searcher.start;
-            // Only an empty pattern makes the start state a match; an overlapping search
-            // reports it there too.
-            if aut.is_match(sid) {
-                for i in 0..aut.match_len(sid) {
-                    scan.on_match(aut.match_pattern(sid, i).as_usize(), 0);
-                }
+        if let Some(Searcher(automaton)) = &self.automaton {
+            for m in automaton.find_overlapping_iter(text) {
+                scan.on_match(m.value() as usize, m.start());
             }
-            for (at, &b) in text.as_bytes().iter().enumerate() {
-                sid = aut.next_state(Anchored::No, sid, b);
-                if aut.is_special(sid) {
-                    if aut.is_dead(sid) {
-                        break;
-                    }
-                    if aut.is_match(sid) {
-                        let end = at + 1;
-                        for i in 0..aut.match_len(sid) {
-                            let pid = aut.match_pattern(sid, i);
-                            scan.on_match(pid.as_usize(), end - aut.pattern_len(pid));
-                        }
-                    }
-                }
+        }
+        if let Some(pid) = self.empty {
+            // The empty literal begins at every character; its hits come after the others,
+            // so they are sorted in once rather than moved one by one.
+            let mut hits = std::mem::take(&mut scan.hits);
+            for (at, _) in text.char_indices() {
+                scan.on_match(pid, at);
+                hits.append(&mut scan.hits);
             }
+            hits.sort_unstable();
+            scan.hits = hits;
         }
         let Scan { held, hits, .. } = scan;
         let m = self.clause_count;
@@ -607,7 +602,8 @@ mod tests {
 
     fn literals() -> impl Strategy<Value = Literals> {
         (
-            proptest::collection::btree_set("[ab1. ]{1,4}", 0..4),
+            // The empty literal too: it begins everywhere.
+            proptest::collection::btree_set("[ab1. ]{0,4}", 0..4),
             any::<bool>(),
         )
             .prop_map(|(literals, digit)| Literals { literals, digit })
