@@ -11,25 +11,21 @@
 //! tried only there; rules that can open with anything (a letter class) are tried at every
 //! word start whose character is in their first set.
 //!
-//! The text is scanned once, and the ten ASCII digits are patterns too, so digits need no
-//! scan of their own. The automaton is `daachorse`'s character-wise double array: it takes a
-//! step per character rather than per byte (most text is two-byte Cyrillic), and the default
-//! rules' 1,426 literals fit in 150 KB, where `aho-corasick`'s contiguous NFA took 1 MB (and
-//! its DFA 10 MB) and its walk waited on cache misses: on 5 MB of normalised news the walk
-//! alone took 8.7 ms against the NFA's 18.7 and the DFA's 26.3.
+//! The text is scanned once (by a [`LiteralSet`]), and the ten ASCII digits are patterns
+//! too, so digits need no scan of their own.
 
 use super::matcher::word_start;
 use crate::rules::RuleSet;
 use crate::rules::grammar::AnyOf;
+use crate::text::literals::LiteralSet;
 use crate::text::sentences::Sentence;
-use daachorse::CharwiseDoubleArrayAhoCorasick;
 
 /// The combined anchors and starts of a rule set.
 #[derive(Debug)]
 pub struct Prefilter {
-    /// Every non-empty anchor and start literal, and the ten digits; its values are pattern
-    /// indices. `None` when the automaton could not be built.
-    automaton: Option<Searcher>,
+    /// Every anchor and start literal, and the ten digits, by pattern index; `None` when
+    /// there are none or the automaton could not be built.
+    automaton: Option<LiteralSet>,
     /// The pattern of the empty literal, if a rule has one: it matches at the start of a
     /// text (as an overlapping Aho–Corasick search reports it).
     empty: Option<usize>,
@@ -62,15 +58,6 @@ struct Keys {
 /// Literals, and whether an ASCII digit stands with them: an anchor clause, or the
 /// starts of a rule that cannot begin with anything.
 type Literals = AnyOf;
-
-/// The automaton; `daachorse`'s has no `Debug`, so this one says how big it is.
-struct Searcher(CharwiseDoubleArrayAhoCorasick<u32>);
-
-impl std::fmt::Debug for Searcher {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "Searcher({} bytes)", self.0.heap_bytes())
-    }
-}
 
 /// What a match of one pattern of the automaton means.
 #[derive(Debug, Default)]
@@ -175,17 +162,9 @@ impl Prefilter {
         for i in digits {
             patterns[i].digit = true;
         }
-        // The double array takes no empty pattern; its matches are placed by hand.
+        // A literal set finds no empty literal; its matches are placed by hand.
         let empty = literals.iter().position(String::is_empty);
-        let automaton = CharwiseDoubleArrayAhoCorasick::with_values(
-            literals
-                .iter()
-                .enumerate()
-                .filter(|(_, l)| !l.is_empty())
-                .map(|(i, l)| (l, i as u32)),
-        )
-        .ok()
-        .map(Searcher);
+        let automaton = LiteralSet::new(&literals);
         Prefilter {
             automaton,
             empty,
@@ -212,10 +191,8 @@ impl Prefilter {
             digit_done_in: usize::MAX,
             k: 0,
         };
-        if let Some(Searcher(automaton)) = &self.automaton {
-            for m in automaton.find_overlapping_iter(text) {
-                scan.on_match(m.value() as usize, m.start());
-            }
+        if let Some(automaton) = &self.automaton {
+            automaton.for_each(text, |pid, start, _| scan.on_match(pid, start));
         }
         if let Some(pid) = self.empty {
             // The empty literal begins at every character; its hits come after the others,

@@ -5,12 +5,12 @@
 
 use crate::rules::lexicon::{Entry, Lexicons};
 use crate::text::class::is_alphanumeric;
-use aho_corasick::{AhoCorasick, MatchKind};
+use crate::text::literals::LiteralSet;
 
 /// Finds the forms of some lexicons anywhere in a text, at word starts.
 #[derive(Debug, Clone)]
 pub struct Scanner {
-    automaton: AhoCorasick,
+    automaton: LiteralSet,
     /// Pattern index → (lexicon, entry id).
     patterns: Vec<(String, String)>,
     /// Per pattern: any letters may follow the form (a stem); otherwise it must end at a
@@ -59,10 +59,7 @@ impl Scanner {
                 }
             }
         }
-        let automaton = AhoCorasick::builder()
-            .match_kind(MatchKind::Standard)
-            .build(&forms)
-            .ok()?;
+        let automaton = LiteralSet::new(&forms)?;
         Some(Scanner {
             automaton,
             patterns,
@@ -80,27 +77,22 @@ impl Scanner {
     pub fn find(&self, text: &str, range: std::ops::Range<usize>) -> Vec<Hit> {
         let hay = &text[range.clone()];
         let mut hits: Vec<Hit> = Vec::new();
-        for m in self.automaton.find_overlapping_iter(hay) {
-            let start = range.start + m.start();
-            let mut end = range.start + m.end();
+        self.automaton.for_each(hay, |pattern, start, end| {
+            let start = range.start + start;
+            let mut end = range.start + end;
             let before = text[..start].chars().next_back();
             let first = text[start..].chars().next();
             // A form that starts with a letter must start a word; one that starts with
             // punctuation (", а также") may follow a word directly.
             if first.is_some_and(is_alphanumeric) && before.is_some_and(is_alphanumeric) {
-                continue;
+                return;
             }
             let last = text[..end].chars().next_back();
             let after = text[end..range.end].chars().next();
             let word_form = first.is_some_and(is_alphanumeric) && last.is_some_and(is_alphanumeric);
             if word_form && after.is_some_and(is_alphanumeric) {
-                if !self
-                    .stems
-                    .get(m.pattern().as_usize())
-                    .copied()
-                    .unwrap_or(false)
-                {
-                    continue;
+                if !self.stems.get(pattern).copied().unwrap_or(false) {
+                    return;
                 }
                 end += text[end..range.end]
                     .char_indices()
@@ -110,9 +102,9 @@ impl Scanner {
             hits.push(Hit {
                 start,
                 end,
-                pattern: m.pattern().as_usize(),
+                pattern,
             });
-        }
+        });
         hits.sort_by(|a, b| a.start.cmp(&b.start).then(b.end.cmp(&a.end)));
         let mut out: Vec<Hit> = Vec::new();
         for h in hits {

@@ -2,6 +2,7 @@
 //! sentences with a language each.
 
 pub mod class;
+pub mod literals;
 pub mod normalize;
 pub mod offsets;
 pub mod sentences;
