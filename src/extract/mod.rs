@@ -306,7 +306,10 @@ impl Extractor {
             .base_steps
             .saturating_add(self.limits.steps_per_byte.saturating_mul(raw.len() as u64));
         let budget = matcher::Budget::new(steps, self.limits.max_depth);
-        let mut rule_memo = crate::peg::Memo::default();
+        // About one memoised result per try (a number under its amount, percentage and
+        // range groups is one): room for them saves growing the table as they come. Capped,
+        // so a huge document does not reserve more than the results it will hold.
+        let mut rule_memo = crate::peg::Memo::with_capacity(eligible.tries.len().min(4096));
         // Per-sentence lists, reused: most sentences have a few tries or none.
         let mut tries: Vec<(usize, usize)> = Vec::new();
         let mut anywhere: Vec<usize> = Vec::new();

@@ -28,6 +28,15 @@ struct MemoEntry {
 }
 
 impl<'i> Memo<'i> {
+    /// An empty memo with room for about `entries` results without growing.
+    pub fn with_capacity(entries: usize) -> Memo<'i> {
+        Memo {
+            input: None,
+            table: HashMap::with_capacity_and_hasher(entries, Default::default()),
+            nodes: Vec::with_capacity(entries),
+        }
+    }
+
     fn bind(&mut self, input: &'i str) {
         let same = self.input.is_some_and(|held| {
             std::ptr::eq(held.as_ptr(), input.as_ptr()) && held.len() == input.len()
