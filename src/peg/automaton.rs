@@ -1,6 +1,7 @@
 //! A lexicon rule run as one automaton: which entry's form is the longest at a position.
 
 use super::RuleId;
+use super::openings::Openings;
 use aho_corasick::automaton::{Automaton, StateID};
 use aho_corasick::nfa::contiguous::NFA;
 use aho_corasick::{Anchored, MatchKind};
@@ -20,72 +21,6 @@ pub(crate) struct Forms {
     /// Pattern index -> the entry rule the form belongs to.
     entries: Box<[RuleId]>,
     openings: Openings,
-}
-
-/// How the forms open, so most places where no form begins are ruled out before the
-/// automaton is walked: lexicons are tried at word starts, and the first state loads of a
-/// large lexicon's automaton miss the cache (a third of the matcher's lexicon time).
-///
-/// A form of one byte is kept by that byte, one of two or three bytes by a hash of its first
-/// two, a longer one by a hash of its first four; a place passes when its own first bytes
-/// hit one of them. Hashes only let too much through, so a form that begins at a place
-/// always passes.
-#[derive(Debug, Clone)]
-struct Openings {
-    /// Some form is empty: every place passes.
-    empty: bool,
-    one: [u64; 4],
-    two: [u64; 32],
-    four: [u64; 64],
-}
-
-impl Openings {
-    fn new<'a>(forms: impl IntoIterator<Item = &'a str>) -> Openings {
-        let mut o = Openings {
-            empty: false,
-            one: [0; 4],
-            two: [0; 32],
-            four: [0; 64],
-        };
-        for f in forms {
-            match *f.as_bytes() {
-                [] => o.empty = true,
-                [b] => set(&mut o.one, usize::from(b)),
-                [b0, b1] | [b0, b1, _] => set(&mut o.two, hash2(b0, b1)),
-                [b0, b1, b2, b3, ..] => set(&mut o.four, hash4([b0, b1, b2, b3])),
-            }
-        }
-        o
-    }
-
-    /// Whether a form may begin at the start of `rest`: false only when none does.
-    #[inline]
-    fn may_open(&self, rest: &[u8]) -> bool {
-        self.empty
-            || rest
-                .first()
-                .is_some_and(|&b| has(&self.one, usize::from(b)))
-            || matches!(*rest, [b0, b1, ..] if has(&self.two, hash2(b0, b1)))
-            || matches!(*rest, [b0, b1, b2, b3, ..] if has(&self.four, hash4([b0, b1, b2, b3])))
-    }
-}
-
-fn set(bits: &mut [u64], i: usize) {
-    bits[i / 64] |= 1 << (i % 64);
-}
-
-fn has(bits: &[u64], i: usize) -> bool {
-    bits[i / 64] & (1 << (i % 64)) != 0
-}
-
-/// Two bytes into 0..2048 (a Cyrillic letter is two bytes).
-fn hash2(b0: u8, b1: u8) -> usize {
-    (u32::from(u16::from_le_bytes([b0, b1])).wrapping_mul(0x9E37_79B1) >> 21) as usize
-}
-
-/// Four bytes into 0..4096.
-fn hash4(b: [u8; 4]) -> usize {
-    (u32::from_le_bytes(b).wrapping_mul(0x9E37_79B1) >> 20) as usize
 }
 
 impl Forms {

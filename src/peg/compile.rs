@@ -1,5 +1,6 @@
 //! From `pest_meta`'s optimised rules to a [`Program`].
 
+use super::openings::LiteralChoice;
 use super::{CompiledRule, Expr, Kind, Program, RuleId};
 use crate::text::class;
 use pest_meta::ast::RuleType;
@@ -104,7 +105,9 @@ impl Compiler<'_> {
                         .collect();
                     if order_is_longest_first(&lits) {
                         lits.sort_by(|a, b| b.len().cmp(&a.len()));
-                        return Ok(self.push(Expr::Literals(lits.into())));
+                        return Ok(
+                            self.push(Expr::Literals(Box::new(LiteralChoice::new(lits.into()))))
+                        );
                     }
                 }
                 let ids = parts
@@ -142,7 +145,7 @@ impl Compiler<'_> {
         }
         if name == "NEWLINE" {
             let lits = vec!["\r\n".into(), "\n".into(), "\r".into()];
-            return Ok(self.push(Expr::Literals(lits.into())));
+            return Ok(self.push(Expr::Literals(Box::new(LiteralChoice::new(lits.into())))));
         }
         if matches!(
             name,

@@ -12,6 +12,7 @@
 
 mod automaton;
 mod compile;
+mod openings;
 mod optimize;
 mod run;
 mod starts;
@@ -63,7 +64,7 @@ pub(crate) enum Expr {
     NoneOf(Box<[char]>),
     Skip(Box<[Box<str>]>),
     /// A choice of plain literals, tried longest first, as one step.
-    Literals(Box<[Box<str>]>),
+    Literals(Box<openings::LiteralChoice>),
     /// A lexicon: the longest form of any entry, found in one anchored automaton run, then
     /// the entry's rule.
     Lexicon(Box<automaton::Forms>),

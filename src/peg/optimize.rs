@@ -182,7 +182,7 @@ fn fold_none_of(exprs: &mut Vec<Expr>) {
     let chars_of = |exprs: &[Expr], e: usize| -> Option<Vec<char>> {
         match &exprs[e] {
             Expr::Str(s) => Some(vec![single(s)?]),
-            Expr::Literals(ls) => ls.iter().map(|l| single(l)).collect(),
+            Expr::Literals(ls) => ls.literals.iter().map(|l| single(l)).collect(),
             Expr::Choice(xs) => xs
                 .iter()
                 .map(|&x| match &exprs[x] {
@@ -365,7 +365,8 @@ fn same(exprs: &[Expr], a: usize, b: usize) -> bool {
         (Expr::UpTo(x, n), Expr::UpTo(y, m)) => n == m && same(exprs, *x, *y),
         (Expr::NoneOf(x), Expr::NoneOf(y)) => x == y,
         (Expr::Seq(xs), Expr::Seq(ys)) | (Expr::Choice(xs), Expr::Choice(ys)) => all_same(xs, ys),
-        (Expr::Skip(x), Expr::Skip(y)) | (Expr::Literals(x), Expr::Literals(y)) => x == y,
+        (Expr::Skip(x), Expr::Skip(y)) => x == y,
+        (Expr::Literals(x), Expr::Literals(y)) => x == y,
         // Classes and lexicons are compared by identity only.
         _ => false,
     }
@@ -374,6 +375,7 @@ fn same(exprs: &[Expr], a: usize, b: usize) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::peg::openings::LiteralChoice;
 
     fn rule(name: &str, kind: Kind, expr: usize) -> CompiledRule {
         CompiledRule {
@@ -489,15 +491,17 @@ mod tests {
     #[test]
     fn a_lookahead_against_single_characters_before_any_is_one_step() {
         let mut exprs = vec![
-            Expr::Literals(vec!["\"".into(), "\n".into()].into()), // 0
-            Expr::NegPred(0),                                      // 1
-            Expr::Any,                                             // 2
-            Expr::Seq(vec![1, 2].into()),                          // 3: folded whole
-            Expr::Str("ab".into()),                                // 4
-            Expr::NegPred(4),                                      // 5
-            Expr::Seq(vec![5, 2].into()),                          // 6: two characters, kept
-            Expr::Str("x".into()),                                 // 7
-            Expr::Seq(vec![7, 1, 2, 7].into()),                    // 8: folded inside
+            Expr::Literals(Box::new(LiteralChoice::new(
+                vec!["\"".into(), "\n".into()].into(),
+            ))), // 0
+            Expr::NegPred(0),                   // 1
+            Expr::Any,                          // 2
+            Expr::Seq(vec![1, 2].into()),       // 3: folded whole
+            Expr::Str("ab".into()),             // 4
+            Expr::NegPred(4),                   // 5
+            Expr::Seq(vec![5, 2].into()),       // 6: two characters, kept
+            Expr::Str("x".into()),              // 7
+            Expr::Seq(vec![7, 1, 2, 7].into()), // 8: folded inside
         ];
         fold_none_of(&mut exprs);
         assert!(

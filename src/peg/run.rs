@@ -1,6 +1,7 @@
 //! Running a [`Program`]: ordered choice with backtracking, pest's atomicity rules, a step
 //! budget and a nesting limit, and the furthest failure for explanations.
 
+use super::openings::has_prefix;
 use super::{Expr, Kind, Program, RuleId};
 use std::collections::HashMap;
 
@@ -172,21 +173,6 @@ impl Program {
         memo: Option<&mut Memo<'i>>,
     ) -> Result<Match, MatchError> {
         Run::new(self, input, start, limits, memo).finish(rule)
-    }
-}
-
-/// `rest.starts_with(lit)` for the short literals of grammars: the first byte rules out
-/// most literals tried, and a byte loop beats a `memcmp` call for a few bytes (literals
-/// were a third of the matcher's `memcmp` calls).
-#[inline(always)]
-fn has_prefix(rest: &[u8], lit: &[u8]) -> bool {
-    match (rest.first(), lit.first()) {
-        (_, None) => true,
-        (Some(a), Some(b)) if a == b && rest.len() >= lit.len() => rest[1..lit.len()]
-            .iter()
-            .zip(&lit[1..])
-            .all(|(a, b)| a == b),
-        _ => false,
     }
 }
 
@@ -429,13 +415,10 @@ impl<'p, 'i, 'm> Run<'p, 'i, 'm> {
                     self.fail_at(pos)
                 }
             }
-            Expr::Literals(lits) => {
-                let rest = &input.as_bytes()[pos..];
-                match lits.iter().find(|l| has_prefix(rest, l.as_bytes())) {
-                    Some(l) => Some(pos + l.len()),
-                    None => self.fail_at(pos),
-                }
-            }
+            Expr::Literals(lits) => match lits.longest_at(&input.as_bytes()[pos..]) {
+                Some(len) => Some(pos + len),
+                None => self.fail_at(pos),
+            },
             Expr::Range(lo, hi) => match input.as_bytes().get(pos) {
                 // ASCII needs no decoding.
                 Some(&byte) if byte < 0x80 => {
@@ -630,25 +613,6 @@ impl<'p, 'i, 'm> Run<'p, 'i, 'm> {
                     self.nodes.truncate(mark);
                     return pos;
                 }
-            }
-        }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::has_prefix;
-
-    #[test]
-    fn has_prefix_is_starts_with() {
-        let texts = ["", "т", "тонн", "тонна", "$5", "5 млн", "ab"];
-        for rest in texts {
-            for lit in texts {
-                assert_eq!(
-                    has_prefix(rest.as_bytes(), lit.as_bytes()),
-                    rest.as_bytes().starts_with(lit.as_bytes()),
-                    "{rest:?} / {lit:?}"
-                );
             }
         }
     }

@@ -172,7 +172,7 @@ fn one(
             }
             set
         }
-        Expr::Literals(lits) => Starts::of_literals(lits.iter().map(|l| &**l)),
+        Expr::Literals(lits) => Starts::of_literals(lits.literals.iter().map(|l| &**l)),
         Expr::Lexicon(..) => {
             let mut set = Starts::default();
             match lexicon_firsts.get(&e) {
