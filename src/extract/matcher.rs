@@ -48,6 +48,12 @@ pub(crate) fn word_start(text: &str, pos: usize, sentence_start: usize) -> bool 
     } else {
         None
     };
+    starts_word(c, prev)
+}
+
+/// [`word_start`] of a character `c` after `prev` (`None` at the sentence start).
+#[inline]
+fn starts_word(c: char, prev: Option<char>) -> bool {
     c != ' '
         && (!is_word_char(c) || !prev.is_some_and(is_word_char))
         && !(is_word_char(c) && prev.is_some_and(glues))
@@ -159,9 +165,13 @@ pub fn candidates<'t, 's>(
         attempt(g, pos, &mut out);
     }
     if !anywhere.is_empty() {
+        // Every character is looked at: the one before is at hand, not decoded again.
+        let mut prev = None;
         for (offset, c) in text[sentence.start..sentence.end].char_indices() {
             let pos = sentence.start + offset;
-            if !word_start(text, pos, sentence.start) {
+            let starts = starts_word(c, prev);
+            prev = Some(c);
+            if !starts {
                 continue;
             }
             for &g in anywhere {
