@@ -26,8 +26,8 @@ pub struct Prefilter {
     /// Every anchor and start literal, and the ten digits, by pattern index; `None` when
     /// there are none or the automaton could not be built.
     automaton: Option<LiteralSet>,
-    /// The pattern of the empty literal, if a rule has one: it matches at the start of a
-    /// text (as an overlapping Aho–Corasick search reports it).
+    /// The pattern of the empty literal, if a rule has one (`^""`): the literal set does not
+    /// take it, and it begins at every character.
     empty: Option<usize>,
     /// Pattern index -> what a match of it means.
     patterns: Vec<PatternRules>,
