@@ -23,14 +23,14 @@ pub struct FieldContext<'a> {
 }
 
 impl FieldContext<'_> {
-    fn raw_text(&self, node: &Node) -> String {
+    fn raw_text(&self, node: Node<'_>) -> String {
         let s = self.norm.map.raw_start(node.start);
         let e = self.norm.map.raw_end(node.end).max(s);
         self.raw[s..e].to_string()
     }
 
-    fn entry_in(&self, tree: &Node, lexicons: &[String]) -> Option<&Entry> {
-        tree.find_map(&mut |n| {
+    fn entry_in(&self, tree: Node<'_>, lexicons: &[String]) -> Option<&Entry> {
+        tree.find_map(|n| {
             self.lexicons
                 .entry_of_rule(n.rule)
                 .filter(|e| lexicons.contains(&e.lexicon))
@@ -43,13 +43,13 @@ impl FieldContext<'_> {
 #[derive(Clone, Copy)]
 pub struct Scope<'t> {
     /// The whole match.
-    pub tree: &'t Node<'t>,
+    pub tree: Node<'t>,
     /// The occurrence a record is made for, if the rule makes one per occurrence.
-    pub occurrence: Option<&'t Node<'t>>,
+    pub occurrence: Option<Node<'t>>,
 }
 
 impl<'t> Scope<'t> {
-    fn find(&self, capture: &str) -> Option<&'t Node<'t>> {
+    fn find(&self, capture: &str) -> Option<Node<'t>> {
         self.occurrence
             .and_then(|o| o.find(capture))
             .or_else(|| self.tree.find(capture))
@@ -273,11 +273,11 @@ fn capitalized_words(raw: &str) -> Option<String> {
 
 /// An ISO 8601 date (`2025-04-28`, `2025-12-12T15:22`) from the captures `year`, `month`
 /// (digits, or a lexicon entry with a `month` attribute), `day`, `hour`, `minute`.
-fn date(node: &Node, cx: &FieldContext<'_>) -> Option<String> {
+fn date(node: Node<'_>, cx: &FieldContext<'_>) -> Option<String> {
     let int = |name: &str| -> Option<u32> {
         let Some(n) = node.find(name) else {
             // A month may be a name anywhere in the date ("28 апреля 2025").
-            return node.walk().into_iter().find_map(|m| {
+            return node.walk().find_map(|m| {
                 let e = cx.lexicons.entry_of_rule(m.rule)?;
                 e.attrs
                     .get(name)
@@ -292,7 +292,7 @@ fn date(node: &Node, cx: &FieldContext<'_>) -> Option<String> {
         if let Ok(v) = digits.parse() {
             return Some(v);
         }
-        n.walk().into_iter().find_map(|m| {
+        n.walk().find_map(|m| {
             let e = cx.lexicons.entry_of_rule(m.rule)?;
             e.attrs
                 .get(name)

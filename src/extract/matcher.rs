@@ -5,7 +5,7 @@
 //! character is in the first set of its entry rule, and a match must end at a word end, so
 //! `3 т` never matches inside `3 тысячи`.
 
-use super::tree::Node;
+use super::tree::Tree;
 use crate::peg::{Limits, MatchError, Memo, RuleId};
 use crate::rules::RuleSet;
 use crate::text::Lang;
@@ -23,7 +23,7 @@ pub struct Candidate<'r> {
     pub end: usize,
     /// What matched, by grammar rule; shared by the candidates of one [`Group`] at the
     /// same place, which are otherwise copies of one another.
-    pub tree: std::sync::Arc<Node<'r>>,
+    pub tree: std::sync::Arc<Tree<'r>>,
 }
 
 fn is_word_char(c: char) -> bool {
@@ -231,7 +231,6 @@ pub fn try_at<'t, 's>(
     if budget.exceeded.get().is_some() {
         return None;
     }
-    let rule = &set.rules[r];
     let input = &text[..limit];
     let program = set.grammar.program();
     let limits = Limits {
@@ -254,23 +253,13 @@ pub fn try_at<'t, 's>(
     if end <= pos {
         return None;
     }
-    let mut children = Node::from_match(&m, program, 0);
     let matched = &text[pos..end];
     let last = matched.chars().next_back()?;
     let next = text[end..limit].chars().next();
     if is_word_char(last) && next.is_some_and(is_word_char) {
         return None;
     }
-    let tree = if children.len() == 1 && children[0].rule == rule.entry {
-        children.remove(0)
-    } else {
-        Node {
-            rule: &rule.entry,
-            start: pos,
-            end,
-            children,
-        }
-    };
+    let tree = Tree::from_match(&m, program, entry, pos, end);
     Some(Candidate {
         rule: r,
         start: pos,

@@ -368,12 +368,13 @@ impl Extractor {
                 let c = &candidates[ci];
                 let rule = &self.rules.rules[c.rule];
                 let sentence = sentence_of[ci];
-                occurrences(rule, &c.tree, &mut occs);
+                occurrences(rule, c.tree.root(), &mut occs);
                 for &occ in &occs {
                     let norm_span = match (occ, &rule.span) {
                         (Some(o), _) => (o.start, o.end),
                         (None, Some(cap)) => c
                             .tree
+                            .root()
                             .find(cap)
                             .map_or((c.start, c.end), |n| (n.start, n.end)),
                         (None, None) => (c.start, c.end),
@@ -521,7 +522,7 @@ impl Extractor {
         let mut fields = fields::build(
             rule,
             Scope {
-                tree: &c.tree,
+                tree: c.tree.root(),
                 occurrence: p.occurrence,
             },
             cx,
@@ -557,11 +558,11 @@ fn s_lang(sents: &[Sentence], i: usize) -> Lang {
 
 /// The occurrences a rule makes records for, into `out`: every `each` capture, or the
 /// match once.
-fn occurrences<'t>(rule: &Rule, tree: &'t Node<'t>, out: &mut Vec<Option<&'t Node<'t>>>) {
+fn occurrences<'t>(rule: &Rule, tree: Node<'t>, out: &mut Vec<Option<Node<'t>>>) {
     out.clear();
     match &rule.each {
         None => out.push(None),
-        Some(each) => out.extend(tree.walk().into_iter().filter(|n| n.rule == each).map(Some)),
+        Some(each) => out.extend(tree.walk().filter(|n| n.rule == each).map(Some)),
     }
 }
 

@@ -36,7 +36,7 @@ enum Token {
     Scale(Decimal),
 }
 
-fn tokens(node: &Node, text: &str, lexicons: &Lexicons, out: &mut Vec<Token>) -> Option<()> {
+fn tokens(node: Node<'_>, text: &str, lexicons: &Lexicons, out: &mut Vec<Token>) -> Option<()> {
     match node.rule {
         "int" => {
             let digits: String = text[node.start..node.end]
@@ -72,7 +72,7 @@ fn tokens(node: &Node, text: &str, lexicons: &Lexicons, out: &mut Vec<Token>) ->
             return Some(());
         }
     }
-    for c in &node.children {
+    for c in node.children() {
         tokens(c, text, lexicons, out)?;
     }
     Some(())
@@ -80,7 +80,7 @@ fn tokens(node: &Node, text: &str, lexicons: &Lexicons, out: &mut Vec<Token>) ->
 
 /// Evaluates the number in `node` (normalised `text`); `None` when it holds no number or the
 /// value overflows.
-pub fn evaluate(node: &Node, text: &str, lexicons: &Lexicons) -> Option<Numeral> {
+pub fn evaluate(node: Node<'_>, text: &str, lexicons: &Lexicons) -> Option<Numeral> {
     let mut toks = Vec::new();
     tokens(node, text, lexicons, &mut toks)?;
     let hundred = Decimal::from(100);

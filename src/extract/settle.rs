@@ -2,7 +2,7 @@
 //! mentions merged. Records are built lazily, only for candidates that can still win.
 
 use super::overlap::{self, Contender, LossReason};
-use super::tree::Node;
+use super::tree::{Node, Tree};
 use super::{Candidate, Extractor, Outcome};
 use crate::record::{FieldValue, Record};
 use std::collections::{BTreeMap, HashMap, HashSet};
@@ -20,7 +20,7 @@ pub(super) enum Detail {
 /// One record to be made: a candidate (and occurrence, for `each` rules) in its sentence.
 pub(super) struct Pending<'t> {
     pub(super) candidate: usize,
-    pub(super) occurrence: Option<&'t Node<'t>>,
+    pub(super) occurrence: Option<Node<'t>>,
     pub(super) sentence: usize,
     pub(super) norm: (usize, usize),
     /// The raw span the record will have (overlaps are decided on it).
@@ -71,12 +71,12 @@ impl Extractor {
         let mut built = vec![false; cs.len()];
         // Why a recipe failed on a match tree (and occurrence): the same recipe fails there
         // again for every rule that has it.
-        type FailureKey<'n> = (usize, *const Node<'n>, *const Node<'n>);
+        type FailureKey<'n> = (usize, *const Tree<'n>, Option<usize>);
         let mut failed: HashMap<FailureKey<'_>, String, foldhash::fast::FixedState> =
             HashMap::default();
         let failure_key = |p: &Pending<'p>| {
             let c = &candidates[p.candidate];
-            let occurrence = p.occurrence.map_or(std::ptr::null(), std::ptr::from_ref);
+            let occurrence = p.occurrence.map(|o| o.index());
             (self.recipe[c.rule], Arc::as_ptr(&c.tree), occurrence)
         };
         let res = overlap::resolve_with(&cs, |k| {

@@ -1,112 +1,267 @@
-//! The match tree: pest's pairs turned into owned nodes with absolute offsets into the
-//! normalised text, so field builders can search captures by name.
+//! The match tree: a compiled-program match's nodes with the rule names they stand for, so
+//! field builders can search captures by name.
+//!
+//! A tree is stored flat, its nodes in pre-order in one vector, each knowing where its
+//! descendants end: every candidate gets a tree, and a vector of children per node was an
+//! allocation per inner node (4 % of a run's instructions went to building and dropping
+//! them). Pre-order is also the order captures are searched in, so a search is a scan.
 
-use crate::peg::{Match, Program};
+use crate::peg::{Match, Program, RuleId};
 
-/// One named grammar rule matched over `start..end` (normalised byte offsets).
-///
-/// The rule name is borrowed from the compiled program (`'r`): match trees are built for
-/// every candidate, and an owned name was an allocation per node.
+/// A match tree; [`Tree::root`] is where reading starts. Rule names are borrowed from the
+/// compiled program (`'r`).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Node<'r> {
+pub struct Tree<'r> {
+    /// Pre-order; never empty (the root is first).
+    nodes: Vec<Flat<'r>>,
+}
+
+/// One node as stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Flat<'r> {
+    rule: &'r str,
+    start: usize,
+    end: usize,
+    /// One past the index of its last descendant (its own index + 1 for a leaf).
+    after: usize,
+}
+
+/// One named grammar rule matched over `start..end` (normalised byte offsets): a view of a
+/// node of a [`Tree`].
+#[derive(Clone, Copy)]
+pub struct Node<'t> {
     /// Grammar rule name.
-    pub rule: &'r str,
+    pub rule: &'t str,
     /// Start in the normalised text.
     pub start: usize,
     /// End (exclusive) in the normalised text.
     pub end: usize,
-    /// Named sub-matches in order.
-    pub children: Vec<Node<'r>>,
+    nodes: &'t [Flat<'t>],
+    index: usize,
 }
 
-impl<'r> Node<'r> {
-    /// The top-level nodes of a compiled-program match made on a slice starting at `base`.
-    pub fn from_match(m: &Match, program: &'r Program, base: usize) -> Vec<Node<'r>> {
-        let mut roots = Vec::new();
-        let mut stack: Vec<(u32, Node)> = Vec::new();
-        fn attach<'r>(n: Node<'r>, stack: &mut [(u32, Node<'r>)], roots: &mut Vec<Node<'r>>) {
-            match stack.last_mut() {
-                Some((_, parent)) => parent.children.push(n),
-                None => roots.push(n),
-            }
+impl std::fmt::Debug for Node<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Node")
+            .field("rule", &self.rule)
+            .field("start", &self.start)
+            .field("end", &self.end)
+            .field("children", &self.children().collect::<Vec<_>>())
+            .finish()
+    }
+}
+
+impl<'r> Tree<'r> {
+    /// The tree of match `m` of grammar rule `entry` over `start..end` of the text it was
+    /// made on (node offsets are the text's). Its root is the match's node of `entry`
+    /// when the match made exactly that one top-level node; otherwise (an entry rule that
+    /// makes no node of its own) a root named `entry` over the match, above its nodes.
+    pub fn from_match(
+        m: &Match,
+        program: &'r Program,
+        entry: RuleId,
+        start: usize,
+        end: usize,
+    ) -> Tree<'r> {
+        let top_level = m.nodes.iter().filter(|n| n.3 == 0).count();
+        let own_root = top_level == 1 && m.nodes.first().is_some_and(|n| n.0 == entry);
+        let mut nodes = Vec::with_capacity(m.nodes.len() + 1);
+        // (depth, index) of the nodes whose descendants may still come.
+        let mut open: Vec<(u32, usize)> = Vec::new();
+        let shift = u32::from(!own_root);
+        if !own_root {
+            nodes.push(Flat {
+                rule: program.rule_name(entry),
+                start,
+                end,
+                after: 0,
+            });
+            open.push((0, 0));
         }
-        for &(rule, start, end, depth) in &m.nodes {
-            while stack.last().is_some_and(|(d, _)| *d >= depth) {
-                if let Some((_, n)) = stack.pop() {
-                    attach(n, &mut stack, &mut roots);
+        for &(rule, s, e, depth) in &m.nodes {
+            let depth = depth + shift;
+            while let Some(&(d, i)) = open.last() {
+                if d < depth {
+                    break;
                 }
+                nodes[i].after = nodes.len();
+                open.pop();
             }
-            let node = Node {
+            open.push((depth, nodes.len()));
+            nodes.push(Flat {
                 rule: program.rule_name(rule),
-                start: base + start,
-                end: base + end,
-                children: Vec::new(),
-            };
-            stack.push((depth, node));
+                start: s,
+                end: e,
+                after: 0,
+            });
         }
-        while let Some((_, n)) = stack.pop() {
-            attach(n, &mut stack, &mut roots);
+        for (_, i) in open {
+            nodes[i].after = nodes.len();
         }
-        roots
+        Tree { nodes }
     }
 
-    /// The first node named `rule` in pre-order, this node included.
-    pub fn find(&self, rule: &str) -> Option<&Node<'r>> {
-        if self.rule == rule {
-            return Some(self);
+    /// A tree of one node with the given children (trees made by hand, for tests).
+    pub fn node(rule: &'r str, start: usize, end: usize, children: Vec<Tree<'r>>) -> Tree<'r> {
+        let mut nodes = vec![Flat {
+            rule,
+            start,
+            end,
+            after: 0,
+        }];
+        for child in children {
+            let offset = nodes.len();
+            nodes.extend(child.nodes.into_iter().map(|n| Flat {
+                after: n.after + offset,
+                ..n
+            }));
         }
-        self.children.iter().find_map(|c| c.find(rule))
+        nodes[0].after = nodes.len();
+        Tree { nodes }
     }
 
-    /// The first `Some` that `f` gives for a node in pre-order, this node included; like
-    /// `walk().into_iter().find_map(f)` without collecting the nodes.
-    pub fn find_map<'n, T>(&'n self, f: &mut impl FnMut(&'n Node<'r>) -> Option<T>) -> Option<T> {
-        f(self).or_else(|| self.children.iter().find_map(|c| c.find_map(f)))
+    /// The root node.
+    pub fn root(&self) -> Node<'_> {
+        Node::at(&self.nodes, 0)
+    }
+}
+
+impl<'t> Node<'t> {
+    fn at(nodes: &'t [Flat<'t>], index: usize) -> Node<'t> {
+        let n = &nodes[index];
+        Node {
+            rule: n.rule,
+            start: n.start,
+            end: n.end,
+            nodes,
+            index,
+        }
+    }
+
+    /// Its place in its tree's pre-order: with the tree, what identifies a node.
+    pub fn index(&self) -> usize {
+        self.index
+    }
+
+    /// Named sub-matches in order.
+    pub fn children(&self) -> impl Iterator<Item = Node<'t>> + use<'t> {
+        let nodes = self.nodes;
+        let after = nodes[self.index].after;
+        let mut next = self.index + 1;
+        std::iter::from_fn(move || {
+            (next < after).then(|| {
+                let child = Node::at(nodes, next);
+                next = nodes[next].after;
+                child
+            })
+        })
     }
 
     /// Every node in pre-order, this node included.
-    pub fn walk(&self) -> Vec<&Node<'r>> {
-        fn visit<'n, 'r>(n: &'n Node<'r>, out: &mut Vec<&'n Node<'r>>) {
-            out.push(n);
-            n.children.iter().for_each(|c| visit(c, out));
-        }
-        let mut out = Vec::new();
-        visit(self, &mut out);
-        out
+    pub fn walk(&self) -> impl Iterator<Item = Node<'t>> + use<'t> {
+        let nodes = self.nodes;
+        (self.index..nodes[self.index].after).map(move |i| Node::at(nodes, i))
+    }
+
+    /// The first node named `rule` in pre-order, this node included.
+    pub fn find(&self, rule: &str) -> Option<Node<'t>> {
+        self.walk().find(|n| n.rule == rule)
+    }
+
+    /// The first `Some` that `f` gives for a node in pre-order, this node included.
+    pub fn find_map<T>(&self, f: impl FnMut(Node<'t>) -> Option<T>) -> Option<T> {
+        self.walk().find_map(f)
     }
 }
 
 #[cfg(test)]
 mod tests {
-    use super::Node;
-
-    fn node(rule: &'static str, children: Vec<Node<'static>>) -> Node<'static> {
-        Node {
-            rule,
-            start: 0,
-            end: 0,
-            children,
-        }
-    }
+    use super::{Node, Tree};
+    use crate::peg::Limits;
 
     #[test]
-    fn walk_is_pre_order() {
-        let tree = node(
+    fn walk_is_pre_order_and_children_are_the_next_level() {
+        let leaf = |rule| Tree::node(rule, 0, 0, vec![]);
+        let tree = Tree::node(
             "a",
+            0,
+            0,
             vec![
-                node("b", vec![node("c", vec![]), node("d", vec![])]),
-                node("e", vec![node("f", vec![])]),
+                Tree::node("b", 0, 0, vec![leaf("c"), leaf("d")]),
+                Tree::node("e", 0, 0, vec![leaf("f")]),
             ],
         );
-        let order: Vec<&str> = tree.walk().iter().map(|n| n.rule).collect();
+        let root = tree.root();
+        let order: Vec<&str> = root.walk().map(|n| n.rule).collect();
         assert_eq!(order, ["a", "b", "c", "d", "e", "f"]);
+        let children: Vec<&str> = root.children().map(|n| n.rule).collect();
+        assert_eq!(children, ["b", "e"]);
+        let b = root.find("b").expect("b is in the tree");
+        let under_b: Vec<&str> = b.children().map(|n| n.rule).collect();
+        assert_eq!(under_b, ["c", "d"]);
+        // A search stays inside the node it starts from.
+        assert!(b.find("f").is_none());
         // find_map stops at the first node in the same order.
         let mut seen = Vec::new();
-        let found = tree.find_map(&mut |n| {
+        let found = root.find_map(|n| {
             seen.push(n.rule);
             (n.rule == "d" || n.rule == "e").then_some(n.rule)
         });
         assert_eq!(found, Some("d"));
         assert_eq!(seen, ["a", "b", "c", "d"]);
+    }
+
+    /// The shape of a match: a node of the entry rule is the root when the match made it
+    /// alone; otherwise a root named after the entry holds the match's top-level nodes.
+    #[test]
+    fn from_match_nests_nodes_by_depth_under_one_root() {
+        let grammar = "num = { d+ }\nd = { ASCII_DIGIT }\npair = { num ~ \",\" ~ num }\nbare = _{ num ~ \",\" ~ num }";
+        let (_, rules) = pest_meta::parse_and_optimize(grammar).expect("grammar parses");
+        let program = crate::peg::compile(&rules, &[]).expect("compiles");
+        let shape = |rule: &str, text: &str| {
+            let id = program.rule_id(rule).expect("rule exists");
+            let m = program
+                .matches(id, text, Limits::default())
+                .expect("matches");
+            let tree = Tree::from_match(&m, &program, id, 0, m.end);
+            let mut out = Vec::new();
+            fn show(n: Node<'_>, depth: usize, out: &mut Vec<String>) {
+                out.push(format!(
+                    "{}{}:{}-{}",
+                    " ".repeat(depth),
+                    n.rule,
+                    n.start,
+                    n.end
+                ));
+                n.children().for_each(|c| show(c, depth + 1, out));
+            }
+            show(tree.root(), 0, &mut out);
+            // Pre-order is the order of the flat nodes.
+            let walked: Vec<String> = tree.root().walk().map(|n| n.rule.to_string()).collect();
+            let shown: Vec<String> = out
+                .iter()
+                .map(|l| {
+                    l.trim_start()
+                        .split(':')
+                        .next()
+                        .unwrap_or_default()
+                        .to_string()
+                })
+                .collect();
+            assert_eq!(walked, shown);
+            out
+        };
+        assert_eq!(
+            shape("pair", "12,3"),
+            [
+                "pair:0-4", " num:0-2", "  d:0-1", "  d:1-2", " num:3-4", "  d:3-4"
+            ]
+        );
+        assert_eq!(
+            shape("bare", "1,23"),
+            [
+                "bare:0-4", " num:0-1", "  d:0-1", " num:2-4", "  d:2-3", "  d:3-4"
+            ]
+        );
     }
 }
