@@ -13,18 +13,27 @@ use daachorse::CharwiseDoubleArrayAhoCorasick;
 /// an occurrence reports each of them, in the order they were given.
 #[derive(Clone)]
 pub struct LiteralSet {
-    /// Over the distinct literals; a value is an index into `same`.
+    /// Over the distinct literals. The value of a literal given once is its index; of one
+    /// given several times, [`SHARED`] and an index into `shared`. Most literals are given
+    /// once, and reporting them then reads no memory beyond the automaton's (a vector per
+    /// literal cost a pointer chase, a cache miss, per occurrence).
     automaton: CharwiseDoubleArrayAhoCorasick<u32>,
-    /// Per distinct literal: the indices of the given literals equal to it, ascending.
-    same: Vec<Vec<usize>>,
+    /// Per literal given several times: the indices of the given literals equal to it,
+    /// ascending.
+    shared: Vec<Vec<usize>>,
+    /// Distinct literals, for `Debug`.
+    distinct: usize,
 }
+
+/// The bit of an automaton value that says it indexes [`LiteralSet::shared`].
+const SHARED: u32 = 1 << 31;
 
 impl std::fmt::Debug for LiteralSet {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(
             f,
             "LiteralSet({} literals, {} bytes)",
-            self.same.len(),
+            self.distinct,
             self.automaton.heap_bytes()
         )
     }
@@ -50,11 +59,27 @@ impl LiteralSet {
             });
             same[d].push(i);
         }
-        let values = u32::try_from(distinct.len()).ok()?;
+        // Values below `SHARED` are indices of given literals.
+        if literals.len() >= SHARED as usize {
+            return None;
+        }
+        let mut shared = Vec::new();
+        let values = same.into_iter().map(|indices| match indices[..] {
+            [only] => only as u32,
+            _ => {
+                shared.push(indices);
+                SHARED | (shared.len() - 1) as u32
+            }
+        });
+        let values: Vec<u32> = values.collect();
+        let count = distinct.len();
         let automaton =
-            CharwiseDoubleArrayAhoCorasick::with_values(distinct.into_iter().zip(0..values))
-                .ok()?;
-        Some(LiteralSet { automaton, same })
+            CharwiseDoubleArrayAhoCorasick::with_values(distinct.into_iter().zip(values)).ok()?;
+        Some(LiteralSet {
+            automaton,
+            shared,
+            distinct: count,
+        })
     }
 
     /// Calls `found(literal, start, end)` for every occurrence in `text` of every literal
@@ -62,8 +87,13 @@ impl LiteralSet {
     #[inline]
     pub fn for_each(&self, text: &str, mut found: impl FnMut(usize, usize, usize)) {
         for m in self.automaton.find_overlapping_iter(text) {
-            for &i in &self.same[m.value() as usize] {
-                found(i, m.start(), m.end());
+            let value = m.value();
+            if value & SHARED == 0 {
+                found(value as usize, m.start(), m.end());
+            } else {
+                for &i in &self.shared[(value & !SHARED) as usize] {
+                    found(i, m.start(), m.end());
+                }
             }
         }
     }
