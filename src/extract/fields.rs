@@ -32,7 +32,7 @@ impl FieldContext<'_> {
     fn entry_in(&self, tree: Node<'_>, lexicons: &[String]) -> Option<&Entry> {
         tree.find_map(|n| {
             self.lexicons
-                .entry_of_rule(n.rule)
+                .entry_of_id(n.id)
                 .filter(|e| lexicons.contains(&e.lexicon))
         })
     }
@@ -278,7 +278,7 @@ fn date(node: Node<'_>, cx: &FieldContext<'_>) -> Option<String> {
         let Some(n) = node.find(name) else {
             // A month may be a name anywhere in the date ("28 апреля 2025").
             return node.walk().find_map(|m| {
-                let e = cx.lexicons.entry_of_rule(m.rule)?;
+                let e = cx.lexicons.entry_of_id(m.id)?;
                 e.attrs
                     .get(name)
                     .and_then(|v| v.as_integer())
@@ -293,7 +293,7 @@ fn date(node: Node<'_>, cx: &FieldContext<'_>) -> Option<String> {
             return Some(v);
         }
         n.walk().find_map(|m| {
-            let e = cx.lexicons.entry_of_rule(m.rule)?;
+            let e = cx.lexicons.entry_of_id(m.id)?;
             e.attrs
                 .get(name)
                 .and_then(|v| v.as_integer())

@@ -62,7 +62,7 @@ fn tokens(node: Node<'_>, text: &str, lexicons: &Lexicons, out: &mut Vec<Token>)
         }
         _ => {}
     }
-    if let Some(entry) = lexicons.entry_of_rule(node.rule) {
+    if let Some(entry) = lexicons.entry_of_id(node.id) {
         if let Some(v) = entry.attrs.get("number").and_then(attr_decimal) {
             out.push(Token::Word(v));
             return Some(());

@@ -20,6 +20,7 @@ pub struct Tree<'r> {
 #[derive(Debug, Clone, PartialEq, Eq)]
 struct Flat<'r> {
     rule: &'r str,
+    id: RuleId,
     start: usize,
     end: usize,
     /// One past the index of its last descendant (its own index + 1 for a leaf).
@@ -32,6 +33,8 @@ struct Flat<'r> {
 pub struct Node<'t> {
     /// Grammar rule name.
     pub rule: &'t str,
+    /// Grammar rule id in the compiled program the tree was made from.
+    pub id: RuleId,
     /// Start in the normalised text.
     pub start: usize,
     /// End (exclusive) in the normalised text.
@@ -72,6 +75,7 @@ impl<'r> Tree<'r> {
         if !own_root {
             nodes.push(Flat {
                 rule: program.rule_name(entry),
+                id: entry,
                 start,
                 end,
                 after: 0,
@@ -90,6 +94,7 @@ impl<'r> Tree<'r> {
             open.push((depth, nodes.len()));
             nodes.push(Flat {
                 rule: program.rule_name(rule),
+                id: rule,
                 start: s,
                 end: e,
                 after: 0,
@@ -98,25 +103,6 @@ impl<'r> Tree<'r> {
         for (_, i) in open {
             nodes[i].after = nodes.len();
         }
-        Tree { nodes }
-    }
-
-    /// A tree of one node with the given children (trees made by hand, for tests).
-    pub fn node(rule: &'r str, start: usize, end: usize, children: Vec<Tree<'r>>) -> Tree<'r> {
-        let mut nodes = vec![Flat {
-            rule,
-            start,
-            end,
-            after: 0,
-        }];
-        for child in children {
-            let offset = nodes.len();
-            nodes.extend(child.nodes.into_iter().map(|n| Flat {
-                after: n.after + offset,
-                ..n
-            }));
-        }
-        nodes[0].after = nodes.len();
         Tree { nodes }
     }
 
@@ -131,6 +117,7 @@ impl<'t> Node<'t> {
         let n = &nodes[index];
         Node {
             rule: n.rule,
+            id: n.id,
             start: n.start,
             end: n.end,
             nodes,
@@ -179,21 +166,30 @@ mod tests {
     use super::{Node, Tree};
     use crate::peg::Limits;
 
+    /// The tree of grammar rule `rule` matched at the start of `text`.
+    fn tree_of<'p>(program: &'p crate::peg::Program, rule: &str, text: &str) -> Tree<'p> {
+        let id = program.rule_id(rule).expect("rule exists");
+        let m = program
+            .matches(id, text, Limits::default())
+            .expect("matches");
+        Tree::from_match(&m, program, id, 0, m.end)
+    }
+
+    fn program(grammar: &str) -> crate::peg::Program {
+        let (_, rules) = pest_meta::parse_and_optimize(grammar).expect("grammar parses");
+        crate::peg::compile(&rules, &[]).expect("compiles")
+    }
+
     #[test]
     fn walk_is_pre_order_and_children_are_the_next_level() {
-        let leaf = |rule| Tree::node(rule, 0, 0, vec![]);
-        let tree = Tree::node(
-            "a",
-            0,
-            0,
-            vec![
-                Tree::node("b", 0, 0, vec![leaf("c"), leaf("d")]),
-                Tree::node("e", 0, 0, vec![leaf("f")]),
-            ],
+        let program = program(
+            "a = { b ~ e }\nb = { c ~ d }\nc = { \"c\" }\nd = { \"d\" }\ne = { f }\nf = { \"f\" }",
         );
+        let tree = tree_of(&program, "a", "cdf");
         let root = tree.root();
         let order: Vec<&str> = root.walk().map(|n| n.rule).collect();
         assert_eq!(order, ["a", "b", "c", "d", "e", "f"]);
+        assert!(root.walk().all(|n| program.rule_name(n.id) == n.rule));
         let children: Vec<&str> = root.children().map(|n| n.rule).collect();
         assert_eq!(children, ["b", "e"]);
         let b = root.find("b").expect("b is in the tree");
@@ -215,15 +211,11 @@ mod tests {
     /// alone; otherwise a root named after the entry holds the match's top-level nodes.
     #[test]
     fn from_match_nests_nodes_by_depth_under_one_root() {
-        let grammar = "num = { d+ }\nd = { ASCII_DIGIT }\npair = { num ~ \",\" ~ num }\nbare = _{ num ~ \",\" ~ num }";
-        let (_, rules) = pest_meta::parse_and_optimize(grammar).expect("grammar parses");
-        let program = crate::peg::compile(&rules, &[]).expect("compiles");
+        let program = program(
+            "num = { d+ }\nd = { ASCII_DIGIT }\npair = { num ~ \",\" ~ num }\nbare = _{ num ~ \",\" ~ num }",
+        );
         let shape = |rule: &str, text: &str| {
-            let id = program.rule_id(rule).expect("rule exists");
-            let m = program
-                .matches(id, text, Limits::default())
-                .expect("matches");
-            let tree = Tree::from_match(&m, &program, id, 0, m.end);
+            let tree = tree_of(&program, rule, text);
             let mut out = Vec::new();
             fn show(n: Node<'_>, depth: usize, out: &mut Vec<String>) {
                 out.push(format!(

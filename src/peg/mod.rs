@@ -106,4 +106,9 @@ impl Program {
     pub fn rule_name(&self, id: RuleId) -> &str {
         &self.rules[id as usize].name
     }
+
+    /// Every rule's name, by id.
+    pub fn rule_names(&self) -> impl Iterator<Item = &str> {
+        self.rules.iter().map(|r| r.name.as_str())
+    }
 }

@@ -52,6 +52,8 @@ pub struct Lexicons {
     /// for every node of every match by the field builders: one foldhash lookup instead of
     /// a hash and two ordered-map searches.
     by_rule: HashMap<String, Entry, foldhash::fast::FixedState>,
+    /// Grammar rule id -> the entry it is the rule of (see [`Lexicons::index_rules`]).
+    by_id: Vec<Option<Entry>>,
 }
 
 fn is_identifier(s: &str, allow_digit_start: bool) -> bool {
@@ -140,6 +142,21 @@ impl Lexicons {
             return None;
         }
         self.by_rule.get(rule)
+    }
+
+    /// Numbers the entries by the ids of their rules in the compiled grammar, for
+    /// [`Lexicons::entry_of_id`]: `rule_names` are the grammar's rule names by id.
+    pub(crate) fn index_rules<'a>(&mut self, rule_names: impl Iterator<Item = &'a str>) {
+        self.by_id = rule_names
+            .map(|name| self.entry_of_rule(name).cloned())
+            .collect();
+    }
+
+    /// The entry whose grammar rule has id `id` in the rule set's compiled grammar, if it
+    /// is a lexicon entry rule. Field builders ask this for every node of every match
+    /// they read: an index, where a name is a scan of it and a hash.
+    pub fn entry_of_id(&self, id: crate::peg::RuleId) -> Option<&Entry> {
+        self.by_id.get(id as usize)?.as_ref()
     }
 
     /// Whether a lexicon of this name exists.
@@ -281,6 +298,30 @@ mod tests {
             l.grammar()
                 .contains("unit__t = @{ \"тонна\" | \"тонн\" | \"т\" }")
         );
+    }
+
+    /// A loaded rule set numbers its entries by rule id: every entry rule of the compiled
+    /// grammar finds its entry by id as by name, and no other rule finds one.
+    #[test]
+    fn entries_are_found_by_rule_id_as_by_name() {
+        let set = crate::rules::RuleSet::load(&crate::rules::RuleSources {
+            defaults: true,
+            dirs: vec![],
+        })
+        .expect("default rules");
+        let program = set.grammar.program();
+        let mut entry_rules = 0;
+        for (id, name) in program.rule_names().enumerate() {
+            let by_id = set.lexicons.entry_of_id(id as crate::peg::RuleId);
+            let by_name = set.lexicons.entry_of_rule(name);
+            assert_eq!(
+                by_id.map(Entry::rule_name),
+                by_name.map(Entry::rule_name),
+                "{name}"
+            );
+            entry_rules += usize::from(by_id.is_some());
+        }
+        assert!(entry_rules > 100, "only {entry_rules} entry rules");
     }
 
     #[test]

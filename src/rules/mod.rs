@@ -362,7 +362,10 @@ impl RuleSet {
         }
         errors.extend(types::check_declarations(&records, &files));
         let grammar = match Grammar::build(&files, &lexicons) {
-            Ok(g) => Some(g),
+            Ok(g) => {
+                lexicons.index_rules(g.program().rule_names());
+                Some(g)
+            }
             Err(e) => {
                 errors.extend(grammar_panics::locate(e, &files));
                 None
