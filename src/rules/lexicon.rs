@@ -48,9 +48,9 @@ impl Entry {
 #[derive(Debug, Clone, Default)]
 pub struct Lexicons {
     lexicons: BTreeMap<String, BTreeMap<String, Entry>>,
-    /// Entry rule name -> a copy of the entry, kept up to date by [`Lexicons::add`]. Asked
-    /// for every node of every match by the field builders: one foldhash lookup instead of
-    /// a hash and two ordered-map searches.
+    /// Entry rule name -> a copy of the entry, kept up to date by [`Lexicons::add`], for
+    /// lookups by name ([`Lexicons::entry_of_rule`]): one foldhash lookup instead of a hash
+    /// and two ordered-map searches. Field builders ask by rule id (`by_id`).
     by_rule: HashMap<String, Entry, foldhash::fast::FixedState>,
     /// Grammar rule id -> the entry it is the rule of (see [`Lexicons::index_rules`]).
     by_id: Vec<Option<Entry>>,
