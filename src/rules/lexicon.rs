@@ -8,7 +8,7 @@
 use crate::error::{LoadError, LoadErrorKind, Location};
 use crate::rules::schema::EntryDef;
 use crate::text::normalize::normalize_literal;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
 /// One lexicon entry after merging every file that contributes to it.
@@ -48,10 +48,6 @@ impl Entry {
 #[derive(Debug, Clone, Default)]
 pub struct Lexicons {
     lexicons: BTreeMap<String, BTreeMap<String, Entry>>,
-    /// Entry rule name -> a copy of the entry, kept up to date by [`Lexicons::add`], for
-    /// lookups by name ([`Lexicons::entry_of_rule`]): one foldhash lookup instead of a hash
-    /// and two ordered-map searches. Field builders ask by rule id (`by_id`).
-    by_rule: HashMap<String, Entry, foldhash::fast::FixedState>,
     /// Grammar rule id -> the entry it is the rule of (see [`Lexicons::index_rules`]).
     by_id: Vec<Option<Entry>>,
 }
@@ -129,19 +125,15 @@ impl Lexicons {
         entry.forms.dedup();
         entry.attrs.extend(def.attrs.clone());
         entry.location = location;
-        self.by_rule.insert(entry.rule_name(), entry.clone());
         Ok(())
     }
 
     /// The entry whose grammar rule is `rule`, if `rule` is a lexicon entry rule.
     pub fn entry_of_rule(&self, rule: &str) -> Option<&Entry> {
-        // Entry rules are named `lexicon__id`: most nodes are not, and need no lookup.
-        // (A byte scan: `str::contains` sets up a substring searcher at every call, and
-        // this runs for every node of every match a record is built from.)
-        if !rule.as_bytes().windows(2).any(|w| w == b"__") {
-            return None;
-        }
-        self.by_rule.get(rule)
+        // Entry rules are named `lexicon__id`, and neither part may hold `__`. (Not on a hot
+        // path: field builders ask by rule id, see `entry_of_id`.)
+        let (lexicon, id) = rule.split_once("__")?;
+        self.lexicons.get(lexicon)?.get(id)
     }
 
     /// Numbers the entries by the ids of their rules in the compiled grammar, for
