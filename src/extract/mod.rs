@@ -354,7 +354,13 @@ impl Extractor {
         let mut outcomes: Vec<Outcome> = Vec::new();
         let mut placed: HashMap<String, Vec<Placed>> = HashMap::new();
         let scans = links::ScanCache::default();
-        let mut of_type: Vec<Vec<usize>> = vec![Vec::new(); self.type_order.len()];
+        // Counted first: rule sets with many rules of one grammar give long lists, which
+        // would otherwise grow by copies.
+        let mut counts = vec![0; self.type_order.len()];
+        for c in &candidates {
+            counts[self.type_of_rule[c.rule]] += 1;
+        }
+        let mut of_type: Vec<Vec<usize>> = counts.into_iter().map(Vec::with_capacity).collect();
         for (ci, c) in candidates.iter().enumerate() {
             of_type[self.type_of_rule[c.rule]].push(ci);
         }

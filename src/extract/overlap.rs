@@ -111,17 +111,33 @@ pub fn resolve_with(cs: &[Contender], mut admit: impl FnMut(usize) -> bool) -> R
     // overlap, so their ends rise with their starts, and the winners a span overlaps are
     // the run that ends just before the first winner starting at or after the span's end.
     let mut by_start: Vec<(usize, usize, usize)> = Vec::new();
-    let mut res = Resolution::default();
+    // Most contenders lose (rules that share a grammar match at the same place).
+    let mut res = Resolution {
+        winners: Vec::new(),
+        losers: Vec::with_capacity(cs.len()),
+    };
+    // The span of the contender decided last, and the admission index of the best winner
+    // it overlapped (or became) — valid while no other winner is admitted. Rules that share
+    // a grammar give runs of contenders with one span, next to each other in rank order;
+    // each after the first is decided without searching the winners.
+    let mut last: Option<((usize, usize), Option<usize>)> = None;
     for (_, i) in order {
         let c = &cs[i];
-        let after = by_start.partition_point(|&(start, ..)| start < c.end);
-        let best_overlapped = by_start[..after]
-            .iter()
-            .rev()
-            .take_while(|&&(_, end, _)| c.start < end)
-            .min_by_key(|&&(.., admitted)| admitted);
+        let best_overlapped = match last {
+            Some((span, best)) if span == (c.start, c.end) => best,
+            _ => {
+                let after = by_start.partition_point(|&(start, ..)| start < c.end);
+                by_start[..after]
+                    .iter()
+                    .rev()
+                    .take_while(|&&(_, end, _)| c.start < end)
+                    .map(|&(.., admitted)| admitted)
+                    .min()
+            }
+        };
+        last = Some(((c.start, c.end), best_overlapped));
         match best_overlapped {
-            Some(&(.., admitted)) => {
+            Some(admitted) => {
                 let w = res.winners[admitted];
                 res.losers.push((i, w, reason(&cs[w], c)));
             }
@@ -129,6 +145,13 @@ pub fn resolve_with(cs: &[Contender], mut admit: impl FnMut(usize) -> bool) -> R
                 let at =
                     by_start.partition_point(|&(start, end, _)| (start, end) <= (c.start, c.end));
                 by_start.insert(at, (c.start, c.end, res.winners.len()));
+                // The next contender with this span overlaps this winner alone (it
+                // overlapped no other), unless the span is empty and overlaps nothing.
+                let overlaps_itself = c.start < c.end;
+                last = Some((
+                    (c.start, c.end),
+                    overlaps_itself.then_some(res.winners.len()),
+                ));
                 res.winners.push(i);
             }
             None => {}
