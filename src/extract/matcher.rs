@@ -116,8 +116,9 @@ impl Groups {
 
 /// Runs the rule groups of one sentence of the normalised `text`: `tries` are
 /// (position, group) pairs the prefilter found for groups with known starts, sorted by
-/// position; `anywhere` are groups that can start with anything, tried at every word start
-/// whose character is in their first set. `rule_memo` keeps the results of grammar rules
+/// position; `anywhere` are groups that can start with anything, each with the place its
+/// matches must begin before (see [`super::prefilter::Eligible::until`]), tried at every
+/// word start before it whose character is in their first set. `rule_memo` keeps the results of grammar rules
 /// shared by several rules (a number) for the other attempts in the sentence; one memo can
 /// serve every sentence of a text. Candidates come sorted by start, then rule.
 #[allow(clippy::too_many_arguments)]
@@ -127,7 +128,7 @@ pub fn candidates<'t, 's>(
     text: &'t str,
     sentence: &Sentence,
     tries: &[(usize, usize)],
-    anywhere: &[usize],
+    anywhere: &[(usize, usize)],
     budget: &Budget,
     rule_memo: &mut Memo<'t>,
 ) -> Vec<Candidate<'s>> {
@@ -174,9 +175,9 @@ pub fn candidates<'t, 's>(
             if !starts {
                 continue;
             }
-            for &g in anywhere {
+            for &(g, until) in anywhere {
                 let first = groups.groups[g].members.first();
-                if first.is_some_and(|&r| set.rules[r].first.contains(c)) {
+                if pos < until && first.is_some_and(|&r| set.rules[r].first.contains(c)) {
                     attempt(g, pos, &mut out);
                 }
             }

@@ -312,7 +312,7 @@ impl Extractor {
         let mut rule_memo = crate::peg::Memo::with_capacity(eligible.tries.len().min(4096));
         // Per-sentence lists, reused: most sentences have a few tries or none.
         let mut tries: Vec<(usize, usize)> = Vec::new();
-        let mut anywhere: Vec<usize> = Vec::new();
+        let mut anywhere: Vec<(usize, usize)> = Vec::new();
         for (i, s) in sents.iter().enumerate() {
             // A group runs in sentences of its language, datelines only in the header, and
             // where the prefilter allows it: its tries already hold only allowed sentences,
@@ -336,7 +336,11 @@ impl Extractor {
                     .any_start
                     .iter()
                     .copied()
-                    .filter(|&g| eligible.allows(i, g) && runs_here(g)),
+                    .filter(|&g| eligible.allows(i, g) && runs_here(g))
+                    .map(|g| {
+                        let until = eligible.until(i, g) as usize;
+                        (g, s.start.saturating_add(until))
+                    }),
             );
             let found = matcher::candidates(
                 &self.rules,
