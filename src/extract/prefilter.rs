@@ -40,8 +40,8 @@ pub struct Prefilter {
     pattern_clauses: Vec<u32>,
     /// The start rules of all patterns, each pattern's a range (see [`Pattern::starts`]).
     pattern_starts: Vec<u32>,
-    /// Per clause (of all rules' anchors, numbered in rule order): a digit satisfies it.
-    digit_clause: Vec<bool>,
+    /// Clauses (of all rules' anchors, numbered in rule order) that a digit satisfies.
+    digit_clauses: Vec<usize>,
     /// Per rule: its clauses, a range of clause numbers; empty when it has no anchors and
     /// is always eligible.
     clauses: Vec<std::ops::Range<usize>>,
@@ -167,7 +167,7 @@ impl Prefilter {
             })
         };
         let mut ids: Vec<(usize, Vec<(usize, usize)>, Vec<usize>)> = Vec::new();
-        let mut digit_clause = Vec::new();
+        let mut digit_clauses = Vec::new();
         let mut clauses = Vec::new();
         let mut clause_count = 0;
         let mut digit_start = Vec::new();
@@ -177,7 +177,9 @@ impl Prefilter {
             let mut anchor_ids = Vec::new();
             let first = clause_count;
             for clause in k.anchors {
-                digit_clause.push(clause.digit);
+                if clause.digit {
+                    digit_clauses.push(clause_count);
+                }
                 anchor_ids.extend(
                     clause
                         .literals
@@ -236,7 +238,7 @@ impl Prefilter {
             patterns,
             pattern_clauses,
             pattern_starts,
-            digit_clause,
+            digit_clauses,
             clauses,
             clause_count,
             rules,
@@ -281,8 +283,8 @@ impl Prefilter {
         let m = self.clause_count;
         let mut until: Vec<u32> = Vec::with_capacity(sentences.len() * n);
         for (last, &digit) in last.chunks_exact_mut(m.max(1)).zip(&last_digit) {
-            for (at, _) in last.iter_mut().zip(&self.digit_clause).filter(|(_, d)| **d) {
-                *at = (*at).max(digit);
+            for &c in &self.digit_clauses {
+                last[c] = last[c].max(digit);
             }
             until.extend(self.clauses.iter().map(|c| {
                 // No clauses: the rule may begin anywhere.
