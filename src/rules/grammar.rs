@@ -498,7 +498,8 @@ impl Grammar {
 /// many sentences that have a percentage but no range.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Anchors {
-    /// At most [`MAX_CLAUSES`], the most selective first; never empty.
+    /// At most [`MAX_CLAUSES`], the most selective first, and one more from the literals
+    /// across joins of sequences; never empty.
     pub clauses: Vec<AnyOf>,
 }
 
@@ -599,11 +600,32 @@ impl Grammar {
     /// The anchors of `rule`, or `None` when a match need not contain any known literal
     /// (other than ones in nearly every sentence).
     pub fn anchors(&self, rule: &str) -> Option<Anchors> {
-        let clauses = self.anchors_of_rule(rule, &mut HashSet::new());
+        let mut clauses = self.anchors_of_rule(rule, false, &mut HashSet::new());
+        if super::edges::contiguous(self) {
+            // Literals across the joins of sequences (`" и "`, see `super::edges`) add one
+            // clause, the most selective that the others do not imply, and never displace
+            // one: they are often common words (`" туралы "`), which the weakness estimate
+            // from length overrates, and a clause of them would take the place of rarer
+            // keywords.
+            let fused = self.anchors_of_rule(rule, true, &mut HashSet::new());
+            if let Some(extra) = fused
+                .into_iter()
+                .find(|c| !clauses.iter().any(|k| k.implies(c)))
+            {
+                clauses.push(extra);
+            }
+        }
         (!clauses.is_empty()).then_some(Anchors { clauses })
     }
 
-    fn anchors_of_rule(&self, name: &str, visiting: &mut HashSet<String>) -> Vec<AnyOf> {
+    /// The clauses of rule `name`; `fuse`: sequences match side by side (see
+    /// [`super::edges`]), so literals across their joins count too.
+    fn anchors_of_rule(
+        &self,
+        name: &str,
+        fuse: bool,
+        visiting: &mut HashSet<String>,
+    ) -> Vec<AnyOf> {
         match name {
             "ASCII_DIGIT" | "ASCII_NONZERO_DIGIT" => return AnyOf::digit(),
             "NEWLINE" => return Vec::new(),
@@ -615,34 +637,48 @@ impl Grammar {
         if !visiting.insert(name.to_string()) {
             return Vec::new();
         }
-        let a = self.anchors_of(&rule.expr, visiting);
+        let a = self.anchors_of(&rule.expr, fuse, visiting);
         visiting.remove(name);
         a
     }
 
     /// The clauses every match of `e` satisfies (none: nothing is known).
-    fn anchors_of(&self, e: &OptimizedExpr, visiting: &mut HashSet<String>) -> Vec<AnyOf> {
+    fn anchors_of(
+        &self,
+        e: &OptimizedExpr,
+        fuse: bool,
+        visiting: &mut HashSet<String>,
+    ) -> Vec<AnyOf> {
         use OptimizedExpr as E;
         match e {
             E::Str(s) => prune(AnyOf::literal(s)),
             E::Insens(s) => prune(AnyOf::literal(&s.to_lowercase())),
             E::Range(a, b) if a.as_str() >= "0" && b.as_str() <= "9" => AnyOf::digit(),
-            E::Ident(name) => self.anchors_of_rule(name, visiting),
-            E::PosPred(x) | E::Push(x) | E::RestoreOnErr(x) => self.anchors_of(x, visiting),
-            // Both parts match: every clause of either holds.
+            E::Ident(name) => self.anchors_of_rule(name, fuse, visiting),
+            E::PosPred(x) | E::Push(x) | E::RestoreOnErr(x) => self.anchors_of(x, fuse, visiting),
+            // Both parts match: every clause of either holds, and side by side, the literal
+            // across their join (`" и "` in `ws ~ "и" ~ ws`).
             E::Seq(a, b) => {
-                let mut clauses = self.anchors_of(a, visiting);
-                clauses.extend(self.anchors_of(b, visiting));
+                let mut clauses = self.anchors_of(a, fuse, visiting);
+                clauses.extend(self.anchors_of(b, fuse, visiting));
+                if fuse {
+                    let mut seen = HashSet::new();
+                    let left = super::edges::edges_of(self, a, &mut seen);
+                    let right = super::edges::edges_of(self, b, &mut seen);
+                    if let Some(joined) = super::edges::join(&left, &right) {
+                        clauses.extend(AnyOf::literal(&joined));
+                    }
+                }
                 prune(clauses)
             }
             // One alternative matches: for a clause `x` of the one and `y` of the other,
             // `x or y` holds.
             E::Choice(a, b) => {
-                let mut x = self.anchors_of(a, visiting);
+                let mut x = self.anchors_of(a, fuse, visiting);
                 if x.is_empty() {
                     return x;
                 }
-                let mut y = self.anchors_of(b, visiting);
+                let mut y = self.anchors_of(b, fuse, visiting);
                 if let ([one], [other]) = (&mut x[..], &mut y[..]) {
                     // The common case, lexicons of many forms: grow one set in place.
                     one.literals.append(&mut other.literals);

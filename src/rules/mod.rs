@@ -5,6 +5,7 @@
 //! is reachable from the entry, every lexicon exists, every field is declared by the record
 //! type the rule emits.
 
+mod edges;
 pub mod grammar;
 pub mod grammar_panics;
 pub mod lexicon;
