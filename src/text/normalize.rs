@@ -33,14 +33,20 @@ pub fn normalize(raw: &str) -> Normalized {
     let mut i = 0;
     while i < bytes.len() {
         let b = bytes[i];
-        if is_plain_ascii(b) {
-            // A run of ASCII other than `&` and tab: every byte is its own unit unless a
-            // combining mark follows the last one, so the run is copied and lower-cased whole.
-            let mut j = i + 1;
-            while j < bytes.len() && is_plain_ascii(bytes[j]) {
-                j += 1;
-            }
-            let end = if starter_at(raw, j, table) { j } else { j - 1 };
+        // A run of characters that stay as they are (ASCII other than `&` and tab, lower-cased
+        // in place after; two-byte characters that map to themselves, such as lower-case
+        // Cyrillic): every character is its own unit unless a combining mark follows the
+        // last one, so the run is copied whole.
+        let (mut j, mut last) = (i, 0);
+        while let Some(len) = kept_at(bytes, j, table) {
+            (j, last) = (j + len, len);
+        }
+        if j > i {
+            let end = if starter_at(raw, j, table) {
+                j
+            } else {
+                j - last
+            };
             if end > i {
                 let before = text.len();
                 text.push_str(&raw[i..end]);
@@ -49,7 +55,8 @@ pub fn normalize(raw: &str) -> Normalized {
                 i = end;
                 continue;
             }
-        } else if (0xC2..0xE0).contains(&b) && i + 2 <= bytes.len() {
+        }
+        if (0xC2..0xE0).contains(&b) && i + 2 <= bytes.len() {
             // Two-byte characters (Cyrillic among them) map through the table.
             let entry = table[decode2(b, bytes[i + 1])];
             if entry & SLOW == 0 && starter_at(raw, i + 2, table) {
@@ -69,6 +76,23 @@ pub fn normalize(raw: &str) -> Normalized {
     }
     flush(&mut map, &mut linear);
     Normalized { text, map }
+}
+
+/// The byte length of the character at byte `j` of `bytes` if it normalises to itself
+/// (once ASCII is lower-cased) and is no combining mark: plain ASCII (see
+/// [`is_plain_ascii`]) or a two-byte character that the table maps to itself.
+#[inline(always)]
+fn kept_at(bytes: &[u8], j: usize, table: &[u16; 0x800]) -> Option<usize> {
+    let b = *bytes.get(j)?;
+    if is_plain_ascii(b) {
+        return Some(1);
+    }
+    if !(0xC2..0xE0).contains(&b) {
+        return None;
+    }
+    let code = decode2(b, *bytes.get(j + 1)?);
+    let entry = table[code];
+    (entry & (SLOW | NONSTARTER) == 0 && usize::from(entry & CODE) == code).then_some(2)
 }
 
 /// An ASCII byte that is its own lower-cased output: not `&` (an entity may start there) nor
