@@ -139,11 +139,10 @@ impl Eligible {
 /// A byte offset from a sentence's start, plus one (0 stands for "nowhere"), in the `u32`s
 /// of the prefilter's tables. A sentence of 4 GB or more saturates: places in it past that
 /// are all taken as the last, so nothing is ruled out there.
+#[inline(always)]
 fn after(start: usize, sentence_start: usize) -> u32 {
-    u32::try_from(start - sentence_start)
-        .ok()
-        .and_then(|o| o.checked_add(1))
-        .unwrap_or(u32::MAX)
+    // Branch-free: every match of the automaton computes one.
+    (start - sentence_start).min(u32::MAX as usize - 1) as u32 + 1
 }
 
 impl Prefilter {
@@ -646,6 +645,18 @@ mod tests {
             }
         }
         assert!(matches > 100, "{matches}");
+    }
+
+    /// Places count from one, and saturate at `u32::MAX` rather than wrap in a sentence of
+    /// 4 GB or more (where they then rule nothing out).
+    #[test]
+    fn places_saturate_instead_of_wrapping() {
+        assert_eq!(after(7, 7), 1);
+        assert_eq!(after(12, 7), 6);
+        let big = u32::MAX as usize;
+        assert_eq!(after(big - 2, 0), u32::MAX - 1);
+        assert_eq!(after(big - 1, 0), u32::MAX);
+        assert_eq!(after(big + 5, 0), u32::MAX);
     }
 
     #[test]
