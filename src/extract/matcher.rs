@@ -118,9 +118,10 @@ impl Groups {
 /// (position, group) pairs the prefilter found for groups with known starts, sorted by
 /// position; `anywhere` are groups that can start with anything, each with the place its
 /// matches must begin before (see [`super::prefilter::Eligible::until`]), tried at every
-/// word start before it whose character is in their first set. `rule_memo` keeps the results of grammar rules
-/// shared by several rules (a number) for the other attempts in the sentence; one memo can
-/// serve every sentence of a text. Candidates come sorted by start, then rule.
+/// word start before it whose character is in their first set. `rule_memo` keeps the
+/// results of grammar rules shared by several rules (a number) for the other attempts in
+/// the sentence; one memo can serve every sentence of a text. Candidates come sorted by
+/// start, then rule.
 #[allow(clippy::too_many_arguments)]
 pub fn candidates<'t, 's>(
     set: &'s RuleSet,
