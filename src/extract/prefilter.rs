@@ -47,7 +47,6 @@ pub struct Prefilter {
     clauses: Vec<std::ops::Range<usize>>,
     /// The number of clauses of all rules.
     clause_count: usize,
-    rules: usize,
     /// Rules that can begin with a digit.
     digit_start: Vec<usize>,
     /// Rules that can begin anywhere.
@@ -108,11 +107,14 @@ const DIGIT_HIT: u32 = u32::MAX;
 /// sentence is no amount's start; on the bench corpus this drops 28 % of the attempts of
 /// the default rules, and 18 % of their matching steps.)
 #[derive(Debug)]
-pub struct Eligible {
-    /// sentence * rules + rule -> the rule's matches begin less than this many bytes after
-    /// the sentence's start; 0: it matches nowhere in the sentence.
-    until: Vec<u32>,
-    rules: usize,
+pub struct Eligible<'p> {
+    /// sentence * clauses + clause -> the last place in the sentence (see [`after`]; 0:
+    /// none) where a literal of the clause begins, digits included.
+    last: Vec<u32>,
+    /// The prefilter's clauses of each rule (see `Prefilter::clauses`).
+    clauses: &'p [std::ops::Range<usize>],
+    clause_count: usize,
+    sentences: usize,
     /// (position, rule): where a rule with known starts can begin, sorted, deduplicated.
     /// Only word starts (see [`super::matcher::word_start`]) inside a sentence that the
     /// rule is eligible in, before its last anchors there, are listed: a match cannot start
@@ -120,7 +122,7 @@ pub struct Eligible {
     pub tries: Vec<(usize, usize)>,
 }
 
-impl Eligible {
+impl Eligible<'_> {
     /// Whether rule `r` may match somewhere in sentence `s`.
     pub fn allows(&self, s: usize, r: usize) -> bool {
         self.until(s, r) > 0
@@ -129,11 +131,24 @@ impl Eligible {
     /// How many bytes after the start of sentence `s` a match of rule `r` can begin at
     /// most (exclusive): 0 when it cannot match there.
     pub fn until(&self, s: usize, r: usize) -> u32 {
-        self.until
-            .get(s * self.rules + r)
-            .copied()
-            .unwrap_or(u32::MAX)
+        match self.clauses.get(r) {
+            Some(clauses) if s < self.sentences => {
+                until(&self.last, self.clause_count, s, clauses.clone())
+            }
+            _ => u32::MAX,
+        }
     }
+}
+
+/// [`Eligible::until`] from the last places `last` of `m` clauses per sentence: the
+/// earliest of the last places of the rule's `clauses` in sentence `s`. Computed when asked
+/// for, not for every sentence and rule: most pairs are never asked about (a table of them
+/// all took 4 % of all extraction instructions).
+#[inline]
+fn until(last: &[u32], m: usize, s: usize, clauses: std::ops::Range<usize>) -> u32 {
+    let row = &last[s * m..(s + 1) * m];
+    // No clauses: the rule may begin anywhere.
+    row[clauses].iter().copied().min().unwrap_or(u32::MAX)
 }
 
 /// A byte offset from a sentence's start, plus one (0 stands for "nowhere"), in the `u32`s
@@ -171,7 +186,6 @@ impl Prefilter {
         let mut clause_count = 0;
         let mut digit_start = Vec::new();
         let mut any_start = Vec::new();
-        let rules = keys.len();
         for (r, k) in keys.into_iter().enumerate() {
             let mut anchor_ids = Vec::new();
             let first = clause_count;
@@ -240,15 +254,13 @@ impl Prefilter {
             digit_clauses,
             clauses,
             clause_count,
-            rules,
             digit_start,
             any_start,
         }
     }
 
     /// The rules each sentence may match, and where rules with known starts can begin.
-    pub fn eligible(&self, text: &str, sentences: &[Sentence]) -> Eligible {
-        let n = self.rules;
+    pub fn eligible(&self, text: &str, sentences: &[Sentence]) -> Eligible<'_> {
         let mut scan = Scan {
             prefilter: self,
             text,
@@ -280,35 +292,30 @@ impl Prefilter {
             ..
         } = scan;
         let m = self.clause_count;
-        let mut until: Vec<u32> = Vec::with_capacity(sentences.len() * n);
         for (last, &digit) in last.chunks_exact_mut(m.max(1)).zip(&last_digit) {
             for &c in &self.digit_clauses {
                 last[c] = last[c].max(digit);
             }
-            until.extend(self.clauses.iter().map(|c| {
-                // No clauses: the rule may begin anywhere.
-                last[c.clone()].iter().copied().min().unwrap_or(u32::MAX)
-            }));
         }
-        // No clauses at all: every rule is eligible everywhere.
-        until.resize(sentences.len() * n, u32::MAX);
-        let tries = self.expand(hits, &until, sentences);
+        let tries = self.expand(hits, &last, sentences);
         Eligible {
-            until,
-            rules: n,
+            last,
+            clauses: &self.clauses,
+            clause_count: m,
+            sentences: sentences.len(),
             tries,
         }
     }
 
     /// The (position, rule) tries of sorted hits, keeping the rules that may begin there
-    /// (see [`Eligible::until`]), sorted and deduplicated.
+    /// (see [`Eligible::until`]; `last` as [`Eligible::last`]), sorted and deduplicated.
     fn expand(
         &self,
         hits: Vec<(usize, u32)>,
-        until: &[u32],
+        last: &[u32],
         sentences: &[Sentence],
     ) -> Vec<(usize, usize)> {
-        let n = self.rules;
+        let m = self.clause_count;
         let mut tries = Vec::with_capacity(hits.len() * 2);
         let mut k = 0;
         let mut i = 0;
@@ -321,18 +328,18 @@ impl Prefilter {
             while k < sentences.len() && sentences[k].end <= pos {
                 k += 1;
             }
-            let row = &until[k * n..(k + 1) * n];
+            let until = |r: usize| until(last, m, k, self.clauses[r].clone());
             // `pos` is in sentence `k`: hits are only taken inside sentences.
             let here = after(pos, sentences[k].start);
             let first = tries.len();
             for &(_, id) in &hits[i..j] {
                 if id == DIGIT_HIT {
                     let rules = self.digit_start.iter().copied();
-                    tries.extend(rules.filter(|&r| here <= row[r]).map(|r| (pos, r)));
+                    tries.extend(rules.filter(|&r| here <= until(r)).map(|r| (pos, r)));
                 } else {
                     let starts = Pattern::range(self.patterns[id as usize].starts);
                     let rules = self.pattern_starts[starts].iter().map(|&r| r as usize);
-                    tries.extend(rules.filter(|&r| here <= row[r]).map(|r| (pos, r)));
+                    tries.extend(rules.filter(|&r| here <= until(r)).map(|r| (pos, r)));
                 }
             }
             if j - i > 1 {
@@ -548,10 +555,13 @@ mod tests {
     fn check(prefilter: &Prefilter, keys: &[Keys], text: &str, sents: &[Sentence]) {
         let got = prefilter.eligible(text, sents);
         let (until, tries) = reference(keys, text, sents);
-        assert_eq!(got.until, until, "until of {text:?} in {sents:?}");
+        let n = keys.len();
+        let got_until: Vec<u32> = (0..sents.len() * n)
+            .map(|i| got.until(i / n, i % n))
+            .collect();
+        assert_eq!(got_until, until, "until of {text:?} in {sents:?}");
         // A try outside a sentence, after the last place of an anchor of its rule in its
         // sentence, or inside a word, cannot match.
-        let n = keys.len();
         let useful: Vec<(usize, usize)> = tries
             .into_iter()
             .filter(|&(p, r)| {
