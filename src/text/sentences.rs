@@ -64,9 +64,9 @@ impl LangVotes {
         let table = &*CLASSES;
         let bytes = text.as_bytes();
         let mut v = LangVotes::default();
-        // The current word (a run of alphanumeric characters): where it starts and what it
-        // has shown so far.
-        let (mut word_start, mut cyrillic, mut kazakh) = (0, false, false);
+        // The current word (a run of alphanumeric characters): where it starts, and the
+        // union of its characters' classes (one `|` a character, tested once a word).
+        let (mut word_start, mut classes) = (0, 0);
         let mut i = 0;
         while i < bytes.len() {
             let b = bytes[i];
@@ -80,22 +80,23 @@ impl LangVotes {
                 (if c.is_alphanumeric() { ALNUM } else { 0 }, c.len_utf8())
             };
             if class & ALNUM != 0 {
-                cyrillic |= class & CYRILLIC != 0;
-                kazakh |= class & KAZAKH != 0;
+                classes |= class;
             } else {
-                v.count_word(&text[word_start..i], cyrillic, kazakh);
-                (word_start, cyrillic, kazakh) = (i + len, false, false);
+                v.count_word(&text[word_start..i], classes);
+                (word_start, classes) = (i + len, 0);
             }
             i += len;
         }
-        v.count_word(&text[word_start..], cyrillic, kazakh);
+        v.count_word(&text[word_start..], classes);
         v
     }
 
-    /// Counts one word; `cyrillic` and `kazakh` say whether it has a Cyrillic and a
-    /// Kazakh-only letter.
-    fn count_word(&mut self, word: &str, cyrillic: bool, kazakh: bool) {
-        if cyrillic {
+    /// Counts one word; `classes` is the union of its characters' classes (see [`CLASSES`]):
+    /// whether it has a Cyrillic and a Kazakh-only letter.
+    #[inline]
+    fn count_word(&mut self, word: &str, classes: u8) {
+        let kazakh = classes & KAZAKH != 0;
+        if classes & CYRILLIC != 0 {
             self.cyrillic_words += 1;
             let plain = word.len() < 64
                 && PLAIN_WORD_LENGTHS & (1 << word.len()) != 0
