@@ -116,7 +116,7 @@ pub struct Eligible<'p> {
     clause_count: usize,
     sentences: usize,
     /// (position, rule): where a rule with known starts can begin, sorted, deduplicated.
-    /// Only word starts (see [`super::matcher::word_start`]) inside a sentence that the
+    /// Only word starts (see `matcher::word_start`) inside a sentence that the
     /// rule is eligible in, before its last anchors there, are listed: a match cannot start
     /// anywhere else.
     pub tries: Vec<(usize, usize)>,
