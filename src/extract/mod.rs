@@ -6,6 +6,7 @@
 //! build every candidate's records (one per occurrence for `each` rules), fill linked fields,
 //! resolve overlaps, keep one per sentence where the type asks, merge repeated mentions.
 
+pub mod demand;
 pub mod fields;
 pub mod links;
 pub mod matcher;
@@ -49,6 +50,8 @@ pub struct Extractor {
     groups: matcher::Groups,
     /// Over the groups' representatives: its rule indices are group indices.
     prefilter: prefilter::Prefilter,
+    /// Which groups make only helper records, and run only where those are read.
+    demand: demand::Demand,
     limits: ExtractLimits,
 }
 
@@ -202,6 +205,7 @@ impl Extractor {
         let recipe = recipes(&rules);
         let groups = matcher::Groups::new(&rules);
         let prefilter = prefilter::Prefilter::new(&rules, &groups.representatives());
+        let demand = demand::Demand::new(&rules, &groups);
         Extractor {
             rules,
             type_order,
@@ -210,6 +214,7 @@ impl Extractor {
             recipe,
             groups,
             prefilter,
+            demand,
             limits: ExtractLimits::default(),
         }
     }
@@ -313,13 +318,17 @@ impl Extractor {
         // Per-sentence lists, reused: most sentences have a few tries or none.
         let mut tries: Vec<(usize, usize)> = Vec::new();
         let mut anywhere: Vec<(usize, usize)> = Vec::new();
-        for (i, s) in sents.iter().enumerate() {
+        // Helper records on demand (see `demand`): first every other group, then the
+        // helpers' groups where what was found asks for them. A trace runs everything.
+        let on_demand = detail == Detail::Records && self.demand.any();
+        let mut match_sentence = |i: usize, in_pass: &dyn Fn(usize) -> bool| {
+            let s = &sents[i];
             // A group runs in sentences of its language, datelines only in the header, and
             // where the prefilter allows it: its tries already hold only allowed sentences,
             // groups that can start anywhere are checked here.
             let runs_here = |g: usize| {
                 let group = &self.groups.groups[g];
-                group.lang == s.lang && (i < HEADER_SENTENCES || !group.header_only)
+                group.lang == s.lang && (i < HEADER_SENTENCES || !group.header_only) && in_pass(g)
             };
             let lo = eligible.tries.partition_point(|&(p, _)| p < s.start);
             let hi = eligible.tries.partition_point(|&(p, _)| p < s.end);
@@ -342,7 +351,7 @@ impl Extractor {
                         (g, s.start.saturating_add(until))
                     }),
             );
-            let found = matcher::candidates(
+            matcher::candidates(
                 &self.rules,
                 &self.groups,
                 &norm.text,
@@ -351,9 +360,38 @@ impl Extractor {
                 &anywhere,
                 &budget,
                 &mut rule_memo,
-            );
+            )
+        };
+        for i in 0..sents.len() {
+            let found = match_sentence(i, &|g| !on_demand || !self.demand.is_on_demand(g));
             sentence_of.resize(sentence_of.len() + found.len(), i);
             candidates.extend(found);
+        }
+        if on_demand {
+            let wanted = self.demand.wanted(
+                candidates
+                    .iter()
+                    .map(|c| c.rule)
+                    .zip(sentence_of.iter().copied()),
+                sents.len(),
+            );
+            let before = candidates.len();
+            for i in (0..sents.len()).filter(|&i| wanted.any_in(i)) {
+                let found = match_sentence(i, &|g| self.demand.runs(&wanted, g, i));
+                sentence_of.resize(sentence_of.len() + found.len(), i);
+                candidates.extend(found);
+            }
+            if candidates.len() > before {
+                // Back to the order of one pass: by sentence, then start, then rule.
+                let mut order: Vec<usize> = (0..candidates.len()).collect();
+                order.sort_unstable_by_key(|&k| {
+                    (sentence_of[k], candidates[k].start, candidates[k].rule)
+                });
+                let mut taken: Vec<Option<Candidate<'_>>> =
+                    candidates.into_iter().map(Some).collect();
+                candidates = order.iter().filter_map(|&k| taken[k].take()).collect();
+                sentence_of = order.iter().map(|&k| sentence_of[k]).collect();
+            }
         }
         let mut outcomes: Vec<Outcome> = Vec::new();
         let mut placed: HashMap<String, Vec<Placed>> = HashMap::new();

@@ -1,0 +1,188 @@
+//! Helper records on demand: rules whose records are never printed are matched only in the
+//! sentences where a printed record could read them.
+//!
+//! A helper type (`output = false`, such as `agr_party`) reaches the output in two ways
+//! only: a rule links to it (`[[rule.link]] record = "agr_party"`), and a link reads the
+//! records of its own sentence; or a type absorbs it (`absorb = { type = …,
+//! within_sentences = n }`), and a record folds into one of the absorbing type at most `n`
+//! sentences before it. Overlaps and one-record-per-sentence are settled within a sentence.
+//! So a helper record in a sentence where no reader has a candidate can change nothing, and
+//! its rules need not run there: extraction first matches every other rule, then the helper
+//! rules in the sentences their readers' candidates ask for. In the default rules, the
+//! agreement parties are a quarter of all matching steps, and few sentences hold an
+//! agreement trigger.
+//!
+//! Where that reasoning would not hold, a helper type runs everywhere as before: when it
+//! merges records across the document (`merge_on`), when another helper type reads it
+//! (which would itself run on demand), or when its rules share a grammar group with rules
+//! of a printed type (the group is matched once for all its members).
+//!
+//! Explanations ([`super::Extractor::trace`]) match every rule everywhere: they show every
+//! candidate, wanted or not, and their records are the same (a test compares the two).
+
+use super::DOCUMENT;
+use super::matcher::Groups;
+use crate::rules::RuleSet;
+
+/// Which rule groups run on demand, and which candidates create demand for them.
+#[derive(Debug, Clone, Default)]
+pub struct Demand {
+    /// Per group: the helper types (positions in `helpers`) of its members, when every
+    /// member makes a helper type that runs on demand; `None`: the group runs everywhere.
+    on_demand: Vec<Option<Vec<usize>>>,
+    /// Per rule: (helper, sentences after) for every helper type its candidates ask for: a
+    /// candidate in sentence `s` wants that helper in sentences `s..=s + after`.
+    wants: Vec<Vec<(usize, usize)>>,
+    /// The helper types that run on demand, by name.
+    helpers: Vec<String>,
+}
+
+/// The sentences each on-demand helper type is wanted in, for one document.
+#[derive(Debug, Clone)]
+pub struct Wanted {
+    /// helper * sentences + sentence -> wanted.
+    wanted: Vec<bool>,
+    sentences: usize,
+}
+
+impl Demand {
+    /// Works out, once per rule set, which groups of `groups` run on demand.
+    pub fn new(set: &RuleSet, groups: &Groups) -> Demand {
+        // Who reads each type: (helper, reader type, sentences after), for every link to a
+        // record type and every absorbed type.
+        let mut readers: Vec<(&str, &str, usize)> = Vec::new();
+        for r in &set.rules {
+            for l in &r.links {
+                if let Some(t) = &l.record {
+                    readers.push((t.as_str(), r.emits.as_str(), 0));
+                }
+            }
+        }
+        let absorbed = |name: &str| {
+            set.records
+                .get(name)
+                .and_then(|rt| rt.absorb.as_ref())
+                .map(|(t, within)| (t.as_str(), *within))
+        };
+        for name in set.records.keys() {
+            if let Some((t, within)) = absorbed(name) {
+                readers.push((t, name.as_str(), within));
+            }
+        }
+        let printed = |t: &str| t == DOCUMENT || set.records.get(t).is_none_or(|rt| rt.output);
+        let helpers: Vec<String> = set
+            .records
+            .iter()
+            .filter(|(name, rt)| {
+                !printed(name)
+                    && rt.merge_on.is_empty()
+                    && readers
+                        .iter()
+                        .filter(|(t, _, _)| t == name)
+                        .all(|(_, reader, _)| printed(reader))
+            })
+            .map(|(name, _)| name.clone())
+            .collect();
+        let helper = |t: &str| helpers.iter().position(|h| h == t);
+        let on_demand = groups
+            .groups
+            .iter()
+            .map(|g| {
+                g.members
+                    .iter()
+                    .map(|&r| helper(&set.rules[r].emits))
+                    .collect::<Option<Vec<usize>>>()
+                    .map(|mut hs| {
+                        hs.sort_unstable();
+                        hs.dedup();
+                        hs
+                    })
+            })
+            .collect();
+        // A rule asks for the helpers its own links read, and for the helper its type
+        // absorbs.
+        let wants = set
+            .rules
+            .iter()
+            .map(|r| {
+                let links = r.links.iter().filter_map(|l| l.record.as_deref());
+                let mut wants: Vec<(usize, usize)> = links
+                    .filter_map(|t| Some((helper(t)?, 0)))
+                    .chain(absorbed(&r.emits).and_then(|(t, within)| Some((helper(t)?, within))))
+                    .collect();
+                wants.sort_unstable();
+                wants.dedup();
+                wants
+            })
+            .collect();
+        Demand {
+            on_demand,
+            wants,
+            helpers,
+        }
+    }
+
+    /// Whether group `g` runs only where it is wanted.
+    pub fn is_on_demand(&self, g: usize) -> bool {
+        self.on_demand.get(g).is_some_and(Option::is_some)
+    }
+
+    /// Whether any group runs on demand.
+    pub fn any(&self) -> bool {
+        self.on_demand.iter().any(Option::is_some)
+    }
+
+    /// The helper types that run on demand.
+    pub fn helpers(&self) -> &[String] {
+        &self.helpers
+    }
+
+    /// The sentences (of `sentences`) each helper is wanted in, given the candidates found
+    /// so far as (rule, sentence) pairs.
+    pub fn wanted(
+        &self,
+        found: impl IntoIterator<Item = (usize, usize)>,
+        sentences: usize,
+    ) -> Wanted {
+        let mut wanted = vec![false; self.helpers.len() * sentences];
+        for (rule, s) in found {
+            for &(h, after) in self.wants.get(rule).into_iter().flatten() {
+                let row = &mut wanted[h * sentences..(h + 1) * sentences];
+                let end = s.saturating_add(after).saturating_add(1).min(sentences);
+                row[s.min(end)..end].fill(true);
+            }
+        }
+        Wanted { wanted, sentences }
+    }
+
+    /// Whether on-demand group `g` runs in sentence `s`: some of its types are wanted there.
+    pub fn runs(&self, wanted: &Wanted, g: usize, s: usize) -> bool {
+        self.on_demand
+            .get(g)
+            .and_then(Option::as_ref)
+            .is_some_and(|hs| hs.iter().any(|&h| wanted.get(h, s)))
+    }
+}
+
+impl Wanted {
+    /// Whether some helper is wanted in sentence `s`.
+    pub fn any_in(&self, s: usize) -> bool {
+        s < self.sentences
+            && self
+                .wanted
+                .iter()
+                .skip(s)
+                .step_by(self.sentences)
+                .any(|&w| w)
+    }
+
+    /// Whether helper `h` is wanted in sentence `s`.
+    pub fn get(&self, h: usize, s: usize) -> bool {
+        s < self.sentences
+            && self
+                .wanted
+                .get(h * self.sentences + s)
+                .copied()
+                .unwrap_or(false)
+    }
+}
