@@ -265,3 +265,22 @@ fn agreements_find_their_parties_with_helpers_on_demand() {
         "extraction and a full trace keep the same records"
     );
 }
+
+#[test]
+fn an_absorbed_record_brings_only_the_fields_its_absorber_declares() {
+    // The anaphor's `next` (the word after its trigger, a check) is not a deposit field.
+    let ex = Extractor::new(load(None));
+    let records = ex.extract(
+        "t",
+        "Компания разрабатывает месторождение Сандык. На месторождении имеются богатые запасы лития.",
+    );
+    let found = deposit(&records, "Сандык");
+    assert!(found.field("minerals").is_some(), "{found:?}");
+    let deposit_type = &ex.rules().records["deposit"];
+    for (name, _) in &found.fields {
+        assert!(
+            deposit_type.has_field(name),
+            "`{name}` is not a deposit field: {found:?}"
+        );
+    }
+}

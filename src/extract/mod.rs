@@ -481,7 +481,17 @@ impl Extractor {
                         .max_by_key(|&i| pending[i - first].norm.0);
                     if let Some(t) = target {
                         if let Ok(into) = &mut outcomes[t].result {
-                            merge_into(into, a.record.clone());
+                            // Only what this type declares: the absorbed type's own fields
+                            // (the anaphor's `next`, which only checks the word after it)
+                            // are not this type's and are not printed.
+                            let mut from = a.record.clone();
+                            from.fields.retain(|(name, _)| {
+                                self.rules
+                                    .records
+                                    .get(ty)
+                                    .is_none_or(|rt| rt.has_field(name))
+                            });
+                            merge_into(into, from);
                         }
                     }
                 }
