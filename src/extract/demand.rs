@@ -8,9 +8,10 @@
 //! sentences before it. Overlaps and one-record-per-sentence are settled within a sentence.
 //! So a helper record in a sentence where no reader has a candidate can change nothing, and
 //! its rules need not run there: extraction first matches every other rule, then the helper
-//! rules in the sentences their readers' candidates ask for. In the default rules, the
-//! agreement parties are a quarter of all matching steps, and few sentences hold an
-//! agreement trigger.
+//! rules in the sentences their readers' candidates ask for. In the default rules the
+//! agreement parties were a quarter of all matching steps and most of the records built,
+//! though most sentences hold no agreement trigger: on a 5 MB sample of the bench corpus,
+//! attempts fell from 174 k to 132 k and matching steps from 6.5 M to 5.6 M.
 //!
 //! Where that reasoning would not hold, a helper type runs everywhere as before: when it
 //! merges records across the document (`merge_on`), when another helper type reads it
