@@ -466,9 +466,8 @@ impl Extractor {
                 detail,
                 build,
             );
-            if let Some((absorbed, within)) =
-                self.rules.records.get(ty).and_then(|rt| rt.absorb.as_ref())
-            {
+            let record_type = self.rules.records.get(ty);
+            if let Some((absorbed, within)) = record_type.and_then(|rt| rt.absorb.as_ref()) {
                 for a in placed.get(absorbed).into_iter().flatten() {
                     // The nearest final record of this type that starts before it.
                     let target = finals
@@ -486,10 +485,7 @@ impl Extractor {
                             // are not this type's and are not printed.
                             let mut from = a.record.clone();
                             from.fields.retain(|(name, _)| {
-                                self.rules
-                                    .records
-                                    .get(ty)
-                                    .is_none_or(|rt| rt.has_field(name))
+                                record_type.is_none_or(|rt| rt.has_field(name))
                             });
                             merge_into(into, from);
                         }
