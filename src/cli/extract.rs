@@ -97,10 +97,6 @@ pub fn run(inputs: &[String], rules: &RuleArgs, args: &ExtractArgs) -> Result<Ex
     let Some(set) = load(rules) else {
         return Ok(ExitCode::from(2));
     };
-    let types: Option<HashSet<String>> =
-        (!args.types.is_empty()).then(|| args.types.iter().cloned().collect());
-    let mut out = Output::new(args.format.into(), args.out.as_deref(), types, &set)
-        .context("opening the output")?;
     let limits = ExtractLimits {
         max_bytes: args.max_bytes,
         steps_per_byte: args.max_steps_per_byte,
@@ -108,7 +104,21 @@ pub fn run(inputs: &[String], rules: &RuleArgs, args: &ExtractArgs) -> Result<Ex
         max_depth: args.max_depth,
         ..ExtractLimits::default()
     };
-    let ex = Extractor::new(set).with_limits(limits);
+    // Only the types asked for are matched, not merely filtered on the way out.
+    let ex = match Extractor::new(set)
+        .with_limits(limits)
+        .with_types(&args.types)
+    {
+        Ok(ex) => ex,
+        Err(e) => {
+            eprintln!("nedra: --types: {e}");
+            return Ok(ExitCode::from(2));
+        }
+    };
+    let types: Option<HashSet<String>> =
+        (!args.types.is_empty()).then(|| args.types.iter().cloned().collect());
+    let mut out = Output::new(args.format.into(), args.out.as_deref(), types, ex.rules())
+        .context("opening the output")?;
     let terminal = std::io::stderr().is_terminal();
     let bar = progress(terminal && !args.quiet);
     let mut opts = BatchOptions::new(args.jobs);

@@ -49,27 +49,8 @@ pub struct Wanted {
 impl Demand {
     /// Works out, once per rule set, which groups of `groups` run on demand.
     pub fn new(set: &RuleSet, groups: &Groups) -> Demand {
-        // Who reads each type: (helper, reader type, sentences after), for every link to a
-        // record type and every absorbed type.
-        let mut readers: Vec<(&str, &str, usize)> = Vec::new();
-        for r in &set.rules {
-            for l in &r.links {
-                if let Some(t) = &l.record {
-                    readers.push((t.as_str(), r.emits.as_str(), 0));
-                }
-            }
-        }
-        let absorbed = |name: &str| {
-            set.records
-                .get(name)
-                .and_then(|rt| rt.absorb.as_ref())
-                .map(|(t, within)| (t.as_str(), *within))
-        };
-        for name in set.records.keys() {
-            if let Some((t, within)) = absorbed(name) {
-                readers.push((t, name.as_str(), within));
-            }
-        }
+        let readers = readers(set);
+        let absorbed = |name: &str| absorbed(set, name);
         let printed = |t: &str| t == DOCUMENT || set.records.get(t).is_none_or(|rt| rt.output);
         let helpers: Vec<String> = set
             .records
@@ -163,6 +144,31 @@ impl Demand {
             .and_then(Option::as_ref)
             .is_some_and(|hs| hs.iter().any(|&h| wanted.get(h, s)))
     }
+}
+
+/// Who reads each record type: (read type, reader type, sentences after), for every link
+/// to a record type (the reader's own sentence: 0 after) and every absorbed type. These are
+/// the only ways records of one type reach records of another: overlaps, one record per
+/// sentence and merges are settled within a type.
+pub(crate) fn readers(set: &RuleSet) -> Vec<(&str, &str, usize)> {
+    let links = set.rules.iter().flat_map(|r| {
+        r.links
+            .iter()
+            .filter_map(|l| Some((l.record.as_deref()?, r.emits.as_str(), 0)))
+    });
+    let absorbs = set
+        .records
+        .keys()
+        .filter_map(|name| absorbed(set, name).map(|(t, within)| (t, name.as_str(), within)));
+    links.chain(absorbs).collect()
+}
+
+/// The type that record type `name` absorbs, and within how many sentences.
+fn absorbed<'s>(set: &'s RuleSet, name: &str) -> Option<(&'s str, usize)> {
+    set.records
+        .get(name)
+        .and_then(|rt| rt.absorb.as_ref())
+        .map(|(t, within)| (t.as_str(), *within))
 }
 
 impl Wanted {

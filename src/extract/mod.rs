@@ -13,6 +13,7 @@ pub mod matcher;
 pub mod numeral;
 pub mod overlap;
 pub mod prefilter;
+pub mod selection;
 mod settle;
 pub mod tree;
 
@@ -52,6 +53,8 @@ pub struct Extractor {
     prefilter: prefilter::Prefilter,
     /// Which groups make only helper records, and run only where those are read.
     demand: demand::Demand,
+    /// The record types asked for, when not all (see [`Extractor::with_types`]).
+    selection: Option<selection::Selection>,
     limits: ExtractLimits,
 }
 
@@ -215,8 +218,29 @@ impl Extractor {
             groups,
             prefilter,
             demand,
+            selection: None,
             limits: ExtractLimits::default(),
         }
+    }
+
+    /// The same extractor, returning only records of `types` (and the `document` record,
+    /// always first, whose fields are filled only when `document` is among them); an empty
+    /// list means every type. Rules run only for these types and the types they read (see
+    /// [`selection`]), so asking for fewer types is faster.
+    pub fn with_types(mut self, types: &[String]) -> Result<Extractor, selection::UnknownType> {
+        if types.is_empty() {
+            self.selection = None;
+            self.prefilter = prefilter::Prefilter::new(&self.rules, &self.groups.representatives());
+            return Ok(self);
+        }
+        let chosen = selection::Selection::new(&self.rules, &self.groups, types)?;
+        self.prefilter = prefilter::Prefilter::only(
+            &self.rules,
+            &self.groups.representatives(),
+            chosen.groups(),
+        );
+        self.selection = Some(chosen);
+        Ok(self)
     }
 
     /// The same extractor with other limits.
@@ -328,7 +352,10 @@ impl Extractor {
             // groups that can start anywhere are checked here.
             let runs_here = |g: usize| {
                 let group = &self.groups.groups[g];
-                group.lang == s.lang && (i < HEADER_SENTENCES || !group.header_only) && in_pass(g)
+                group.lang == s.lang
+                    && (i < HEADER_SENTENCES || !group.header_only)
+                    && self.selection.as_ref().is_none_or(|sel| sel.runs(g))
+                    && in_pass(g)
             };
             let lo = eligible.tries.partition_point(|&(p, _)| p < s.start);
             let hi = eligible.tries.partition_point(|&(p, _)| p < s.end);
@@ -408,6 +435,10 @@ impl Extractor {
         }
         let mut occs = Vec::new();
         for (ty, of_type) in self.type_order.iter().zip(&of_type) {
+            // A group that runs for a needed type may have members of other types.
+            if self.selection.as_ref().is_some_and(|sel| !sel.needs(ty)) {
+                continue;
+            }
             let first = outcomes.len();
             // Most candidates make one outcome: room for them saves growing by copies.
             outcomes.reserve(of_type.len());
@@ -532,7 +563,9 @@ impl Extractor {
         let mut records: Vec<Record> = placed
             .into_iter()
             .filter(|(ty, _)| {
-                ty != DOCUMENT && self.rules.records.get(ty).is_none_or(|rt| rt.output)
+                ty != DOCUMENT
+                    && self.rules.records.get(ty).is_none_or(|rt| rt.output)
+                    && self.selection.as_ref().is_none_or(|sel| sel.prints(ty))
             })
             .flat_map(|(_, ps)| ps.into_iter().map(|p| p.record))
             .collect();

@@ -169,6 +169,29 @@ impl Prefilter {
         Prefilter::from_keys(rule_keys(set, rules))
     }
 
+    /// Like [`Prefilter::new`], but only the rules whose flag in `keep` is set are ever
+    /// eligible or tried: the others add nothing to the automaton. Their indices stay, so
+    /// the prefilter's rule indices are still positions in `rules`.
+    pub fn only(set: &RuleSet, rules: &[usize], keep: &[bool]) -> Prefilter {
+        let never = || Keys {
+            // A clause without literals or digits never holds, and no place starts a match.
+            anchors: vec![Literals::default()],
+            starts: Some(Literals::default()),
+        };
+        let keys = rule_keys(set, rules)
+            .into_iter()
+            .enumerate()
+            .map(|(r, k)| {
+                if keep.get(r).copied().unwrap_or(false) {
+                    k
+                } else {
+                    never()
+                }
+            })
+            .collect();
+        Prefilter::from_keys(keys)
+    }
+
     fn from_keys(keys: Vec<Keys>) -> Prefilter {
         let mut literals: Vec<String> = Vec::new();
         let mut patterns: Vec<PatternRules> = Vec::new();
