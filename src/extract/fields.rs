@@ -251,7 +251,25 @@ fn trim_name(raw: &str) -> String {
 /// after the first word, a digit or a numero sign (`Кутессай II`, `Ёшлик 1`); `None` when the
 /// first word is not capitalised.
 fn capitalized_words(raw: &str) -> Option<String> {
+    capitalized_prefix(raw).map(|(kept, _)| kept.join(" "))
+}
+
+/// Where the words [`capitalized_words`] keeps end in `raw` (a byte offset, the punctuation
+/// that ends a name left out): a record whose span is the capture such a field reads ends
+/// there, so `месторождения Сандык в Кыргызстане` spans `Сандык`, as its name says. A
+/// quoted capture (`"Южный поток"`) is one name as written, and keeps its span whole: `None`.
+pub(crate) fn capitalized_end(raw: &str) -> Option<usize> {
+    if raw.trim_start().starts_with(['"', '«', '“', '„', '\'']) {
+        return None;
+    }
+    let (_, end) = capitalized_prefix(raw)?;
+    Some(raw[..end].trim_end_matches([',', ';', ':']).len())
+}
+
+/// The kept words of [`capitalized_words`], and the end in `raw` of the last one as written.
+fn capitalized_prefix(raw: &str) -> Option<(Vec<&str>, usize)> {
     let mut kept: Vec<&str> = Vec::new();
+    let mut end = 0;
     for word in raw.split_whitespace() {
         let bare = word.trim_matches(NAME_EDGE);
         let ok = match bare.chars().next() {
@@ -263,12 +281,14 @@ fn capitalized_words(raw: &str) -> Option<String> {
             break;
         }
         kept.push(bare);
+        // `word` is a slice of `raw`: its end is where it lies in `raw` plus its length.
+        end = word.as_ptr() as usize - raw.as_ptr() as usize + word.len();
         // A closing quote or a comma ends a name: «Жетысу Вольфрам», …
         if word.ends_with(['"', '»', '”', ',', ';', ':', ')']) {
             break;
         }
     }
-    (!kept.is_empty()).then(|| kept.join(" "))
+    (!kept.is_empty()).then_some((kept, end))
 }
 
 /// An ISO 8601 date (`2025-04-28`, `2025-12-12T15:22`) from the captures `year`, `month`
@@ -347,6 +367,20 @@ pub fn same_value(expected: &toml::Value, got: &FieldValue) -> bool {
 #[cfg(test)]
 mod name_tests {
     use super::*;
+
+    #[test]
+    fn a_span_ends_with_the_capitalised_words_unless_it_is_quoted() {
+        fn end(raw: &str) -> Option<&str> {
+            capitalized_end(raw).map(|e| &raw[..e])
+        }
+        assert_eq!(end("Сандык в Кыргызстане"), Some("Сандык"));
+        assert_eq!(end("Верхнее Кайракты в"), Some("Верхнее Кайракты"));
+        assert_eq!(end("Кутессай-II, Калесай"), Some("Кутессай-II"));
+        assert_eq!(end("Ёшлик 1 и"), Some("Ёшлик 1"));
+        assert_eq!(end("«Южный поток»"), None);
+        assert_eq!(end("\"Южный поток\""), None);
+        assert_eq!(end("перспективные"), None);
+    }
 
     #[test]
     fn capitalized_words_stop_at_the_first_lower_case_word() {

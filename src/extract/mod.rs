@@ -48,6 +48,9 @@ pub struct Extractor {
     id_order: Vec<u32>,
     /// Per rule: the first rule that builds records the same way (see [`recipes`]).
     recipe: Vec<usize>,
+    /// Per rule: its span ends with the capitalised words a field keeps (see
+    /// [`trims_span`]).
+    trims_span: Vec<bool>,
     groups: matcher::Groups,
     /// Over the groups' representatives: its rule indices are group indices.
     prefilter: prefilter::Prefilter,
@@ -206,6 +209,7 @@ impl Extractor {
             id_order[r] = position as u32;
         }
         let recipe = recipes(&rules);
+        let trims_span = rules.rules.iter().map(trims_span).collect();
         let groups = matcher::Groups::new(&rules);
         let prefilter = prefilter::Prefilter::new(&rules, &groups.representatives());
         let demand = demand::Demand::new(&rules, &groups);
@@ -215,6 +219,7 @@ impl Extractor {
             type_of_rule,
             id_order,
             recipe,
+            trims_span,
             groups,
             prefilter,
             demand,
@@ -624,6 +629,12 @@ impl Extractor {
         if let Some(rt) = self.rules.records.get(&rule.emits) {
             fields.sort_by_key(|(name, _)| rt.position(name));
         }
+        let mut end = p.raw.1;
+        if self.trims_span[c.rule] {
+            if let Some(kept) = fields::capitalized_end(&cx.raw[p.raw.0..p.raw.1]) {
+                end = p.raw.0 + kept;
+            }
+        }
         Ok(Record {
             doc: doc.to_string(),
             kind: rule.emits.clone(),
@@ -631,12 +642,33 @@ impl Extractor {
             lang: Some(lang),
             span: Some(Span {
                 start: p.raw.0,
-                end: p.raw.1,
-                text: cx.raw[p.raw.0..p.raw.1].to_string(),
+                end,
+                text: cx.raw[p.raw.0..end].to_string(),
             }),
             fields,
         })
     }
+}
+
+/// Whether a record of `rule` ends where the capitalised words of its name end: a `text`
+/// field with `case = "capitalized"` (or `"all_capitalized"`) reads the very capture that
+/// is the record's span (its `each`, else its `span`). The grammar sees lower-cased text
+/// and cannot tell a name from the words after it (`месторождении Сандык в Кыргызстане`);
+/// the field can, and the span should cover what the field names.
+fn trims_span(rule: &Rule) -> bool {
+    let Some(span) = rule.each.as_ref().or(rule.span.as_ref()) else {
+        return false;
+    };
+    rule.fields.iter().any(|f| {
+        matches!(
+            &f.source,
+            crate::rules::FieldSource::Text {
+                capture,
+                case: crate::rules::NameCase::Capitalized | crate::rules::NameCase::AllCapitalized,
+                ..
+            } if capture == span
+        )
+    })
 }
 
 fn s_lang(sents: &[Sentence], i: usize) -> Lang {
