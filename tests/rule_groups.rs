@@ -2,6 +2,9 @@
 //! their candidates are shared; each rule still makes its own record and contends with its
 //! own priority. Records of candidates that lose an overlap are not built outside `explain`.
 
+mod author_support;
+
+use author_support::articles;
 use nedra::extract::Extractor;
 use nedra::record::Record;
 use nedra::rules::{RuleSet, RuleSources};
@@ -24,21 +27,6 @@ fn defaults_with(rule_file: &str) -> Extractor {
     })
     .expect("rules load");
     Extractor::new(set)
-}
-
-fn articles() -> Vec<(String, String)> {
-    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/corpus");
-    let mut out: Vec<(String, String)> = std::fs::read_dir(&dir)
-        .expect("tests/corpus")
-        .map(|e| e.expect("entry").path())
-        .filter(|p| p.extension().is_some_and(|x| x == "txt"))
-        .map(|p| {
-            let text = std::fs::read_to_string(&p).expect("UTF-8 article");
-            (p.display().to_string(), text)
-        })
-        .collect();
-    out.sort();
-    out
 }
 
 /// `copy2.amount.ru` -> `amount.ru`.

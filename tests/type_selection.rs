@@ -1,10 +1,12 @@
 //! `--types` (Extractor::with_types): only the record types asked for are matched, and they
 //! come out exactly as a full run makes them.
 
+mod author_support;
+
+use author_support::articles;
 use nedra::extract::{DOCUMENT, Extractor};
 use nedra::record::Record;
 use nedra::rules::{RuleSet, RuleSources};
-use std::path::Path;
 use std::process::Command;
 
 fn defaults() -> RuleSet {
@@ -22,16 +24,7 @@ fn types(list: &[&str]) -> Vec<String> {
 /// The test articles, and short texts where a type is read by another (a deposit's reserves
 /// are an amount; a deposit absorbs an anaphor in the next sentence).
 fn texts() -> Vec<(String, String)> {
-    let mut out: Vec<(String, String)> = std::fs::read_dir(Path::new("tests/corpus"))
-        .expect("tests/corpus")
-        .map(|e| e.expect("dir entry").path())
-        .filter(|p| p.extension().is_some_and(|x| x == "txt"))
-        .map(|p| {
-            let text = std::fs::read_to_string(&p).expect("read article");
-            (p.display().to_string(), text)
-        })
-        .collect();
-    out.sort();
+    let mut out = articles();
     assert!(out.len() >= 5, "the test corpus holds the seed articles");
     out.push((
         "reserves".into(),

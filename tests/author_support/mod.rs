@@ -1,4 +1,5 @@
-//! Helpers shared by the `author_*` tests: running the built binary, writing rule folders.
+//! Helpers shared by integration tests: running the built binary, writing rule folders, the
+//! test corpus.
 #![allow(dead_code)]
 
 use std::io::Write;
@@ -28,6 +29,22 @@ impl Run {
             .filter(|l| l.starts_with("error: ") || l.starts_with("warning: "))
             .collect()
     }
+}
+
+/// The articles of `tests/corpus/` as (path, text), sorted by path.
+pub fn articles() -> Vec<(String, String)> {
+    let dir = root().join("tests/corpus");
+    let mut out: Vec<(String, String)> = std::fs::read_dir(&dir)
+        .expect("tests/corpus")
+        .map(|e| e.expect("entry").path())
+        .filter(|p| p.extension().is_some_and(|x| x == "txt"))
+        .map(|p| {
+            let text = std::fs::read_to_string(&p).expect("UTF-8 article");
+            (p.display().to_string(), text)
+        })
+        .collect();
+    out.sort();
+    out
 }
 
 /// The package root (the working directory of every run).
