@@ -234,11 +234,15 @@ impl Extractor {
     /// [`selection`]), so asking for fewer types is faster.
     pub fn with_types(mut self, types: &[String]) -> Result<Extractor, selection::UnknownType> {
         if types.is_empty() {
-            self.selection = None;
-            self.prefilter = prefilter::Prefilter::new(&self.rules, &self.groups.representatives());
+            if self.selection.take().is_some() {
+                self.prefilter =
+                    prefilter::Prefilter::new(&self.rules, &self.groups.representatives());
+            }
             return Ok(self);
         }
         let chosen = selection::Selection::new(&self.rules, &self.groups, types)?;
+        // The groups not chosen are never eligible in this prefilter: matching needs no
+        // other check to leave them out.
         self.prefilter = prefilter::Prefilter::only(
             &self.rules,
             &self.groups.representatives(),
@@ -357,10 +361,7 @@ impl Extractor {
             // groups that can start anywhere are checked here.
             let runs_here = |g: usize| {
                 let group = &self.groups.groups[g];
-                group.lang == s.lang
-                    && (i < HEADER_SENTENCES || !group.header_only)
-                    && self.selection.as_ref().is_none_or(|sel| sel.runs(g))
-                    && in_pass(g)
+                group.lang == s.lang && (i < HEADER_SENTENCES || !group.header_only) && in_pass(g)
             };
             let lo = eligible.tries.partition_point(|&(p, _)| p < s.start);
             let hi = eligible.tries.partition_point(|&(p, _)| p < s.end);
