@@ -96,11 +96,6 @@ impl Selection {
         })
     }
 
-    /// Whether grammar group `g` runs.
-    pub fn runs(&self, g: usize) -> bool {
-        self.runs.get(g).copied().unwrap_or(false)
-    }
-
     /// Per group: whether it runs.
     pub fn groups(&self) -> &[bool] {
         &self.runs
