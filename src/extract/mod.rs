@@ -630,12 +630,10 @@ impl Extractor {
         if let Some(rt) = self.rules.records.get(&rule.emits) {
             fields.sort_by_key(|(name, _)| rt.position(name));
         }
-        let mut end = p.raw.1;
-        if self.trims_span[c.rule] {
-            if let Some(kept) = fields::capitalized_end(&cx.raw[p.raw.0..p.raw.1]) {
-                end = p.raw.0 + kept;
-            }
-        }
+        let kept = self.trims_span[c.rule]
+            .then(|| fields::capitalized_end(&cx.raw[p.raw.0..p.raw.1]))
+            .flatten();
+        let end = kept.map_or(p.raw.1, |k| p.raw.0 + k);
         Ok(Record {
             doc: doc.to_string(),
             kind: rule.emits.clone(),
