@@ -193,27 +193,8 @@ fn value(
                     })?,
             };
             let folded = crate::text::normalize::normalize_literal(&text);
-            for x in exclude {
-                let first_word = folded.split(' ').next().unwrap_or_default();
-                let stopped = cx.lexicons.entries(x).any(|e| {
-                    let flag = |a: &str| {
-                        e.attrs
-                            .get(a)
-                            .and_then(toml::Value::as_bool)
-                            .unwrap_or(false)
-                    };
-                    let (stem, suffix) = (flag("stem"), flag("suffix"));
-                    e.forms.iter().any(|f| {
-                        *f == folded
-                            || (stem && folded.starts_with(f.as_str()))
-                            || (suffix
-                                && first_word.ends_with(f.as_str())
-                                && first_word.len() > f.len())
-                    })
-                });
-                if stopped {
-                    return Err(FieldError(format!("`{text}` is in the stop list `{x}`")));
-                }
+            if let Some(x) = exclude.iter().find(|x| cx.lexicons.stops(x, &folded)) {
+                return Err(FieldError(format!("`{text}` is in the stop list `{x}`")));
             }
             let table = match rewrite {
                 None => None,
