@@ -341,10 +341,17 @@ impl<'p, 'i, 'm> Run<'p, 'i, 'm> {
         // on whether it runs in a lookahead (no nodes).
         let context = self.atomicity as u8 * 2 + u8::from(self.lookahead > 0);
         if let Some(memo) = self.memo.as_deref()
-            && let Some(found) = memo.get(id, pos, context)
+            && let Some(found) = memo.get(id, pos, context).or_else(|| {
+                // In a lookahead, a result from outside one serves as well: it ends at the
+                // same place, and a lookahead keeps no nodes. So `&(numeric ~ ...)` after
+                // the number was read does not read it again.
+                (self.lookahead > 0)
+                    .then(|| memo.get(id, pos, context & !1))
+                    .flatten()
+            })
         {
             self.steps += 1;
-            if found.end.is_some() {
+            if found.end.is_some() && self.lookahead == 0 {
                 let depth = self.node_depth;
                 self.nodes.extend(
                     memo.nodes[found.nodes.0..found.nodes.1]
@@ -734,6 +741,37 @@ mod tests {
         let other = String::from("other input");
         memo.bind(&other);
         assert!(memo.get(3, 5, 1).is_none());
+    }
+
+    /// A lookahead takes a memoised result found outside any lookahead (it ends at the same
+    /// place; the lookahead keeps no nodes of it) instead of matching again.
+    #[test]
+    fn a_lookahead_reuses_a_result_memoised_outside_it() {
+        let grammar = "n = { ASCII_DIGIT+ } \n p = { &n ~ \"1\" }";
+        let (_, rules) = pest_meta::parse_and_optimize(grammar).expect("grammar parses");
+        let mut program = super::super::compile(&rules, &[]).expect("compiles");
+        let id = |name: &str| program.rule_id(name).expect("rule");
+        let (n, p) = (id("n"), id("p"));
+        program.rules[n as usize].memo = true;
+        let input = "12345 x";
+        let attempt = |memo: &mut Memo<'_>| {
+            program
+                .matches_at(p, input, 0, Limits::default(), memo)
+                .expect("p matches")
+        };
+        let fresh = attempt(&mut Memo::default());
+        let mut memo = Memo::default();
+        let number = program.matches_at(n, input, 0, Limits::default(), &mut memo);
+        assert_eq!(number.map(|m| m.end), Ok(5));
+        let reused = attempt(&mut memo);
+        assert_eq!((reused.end, &reused.nodes), (fresh.end, &fresh.nodes));
+        assert_eq!(reused.nodes, vec![(p, 0, 1, 0)], "no node of the lookahead");
+        assert!(
+            reused.steps < fresh.steps,
+            "{} steps, {} fresh",
+            reused.steps,
+            fresh.steps
+        );
     }
 
     #[test]
