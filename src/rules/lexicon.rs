@@ -42,6 +42,11 @@ impl Entry {
             _ => None,
         }
     }
+
+    /// Whether a boolean attribute is set (`stem = true`); absent or not a boolean is false.
+    pub fn flag(&self, name: &str) -> bool {
+        self.attrs.get(name).and_then(toml::Value::as_bool) == Some(true)
+    }
 }
 
 /// All lexicons of a rule set.
@@ -73,12 +78,11 @@ impl StopList {
     fn of(entries: &BTreeMap<String, Entry>) -> StopList {
         let mut list = StopList::default();
         for e in entries.values() {
-            let flag = |a: &str| e.attrs.get(a).and_then(toml::Value::as_bool) == Some(true);
             list.forms.extend(e.forms.iter().cloned());
-            if flag("stem") {
+            if e.flag("stem") {
                 list.stems.extend(e.forms.iter().cloned());
             }
-            if flag("suffix") {
+            if e.flag("suffix") {
                 list.suffixes.extend(e.forms.iter().cloned());
             }
         }

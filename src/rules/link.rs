@@ -47,11 +47,7 @@ impl Scanner {
         let mut stems = Vec::new();
         for name in names {
             for e in lexicons.entries(name) {
-                let stem = prefix
-                    || e.attrs
-                        .get("stem")
-                        .and_then(toml::Value::as_bool)
-                        .unwrap_or(false);
+                let stem = prefix || e.flag("stem");
                 for f in &e.forms {
                     forms.push(f.clone());
                     patterns.push((e.lexicon.clone(), e.id.clone()));
