@@ -268,6 +268,22 @@ impl Extractor {
         &self.rules
     }
 
+    /// The time each stage before matching takes on `raw`: normalising, splitting into
+    /// sentences, and the prefilter's pass. For the benchmark's breakdown of where a
+    /// document's time goes (see [`crate::bench::stages`]); extraction itself runs the same
+    /// three calls.
+    pub fn stage_times(&self, raw: &str) -> [std::time::Duration; 3] {
+        let t0 = std::time::Instant::now();
+        let norm = normalize(raw);
+        let t1 = std::time::Instant::now();
+        let (sents, _) = sentences::split(&norm, raw, &self.rules.abbreviations);
+        let t2 = std::time::Instant::now();
+        let eligible = self.prefilter.eligible(&norm.text, &sents);
+        let t3 = std::time::Instant::now();
+        std::hint::black_box(eligible.tries.len());
+        [t1 - t0, t2 - t1, t3 - t2]
+    }
+
     /// Extracts from raw bytes. Always returns the `document` record first; a document that
     /// is not UTF-8 (or that hits a bug) gives only that record, with an `error` field.
     pub fn extract_bytes(&self, doc: &str, bytes: &[u8]) -> (Vec<Record>, Option<DocError>) {
