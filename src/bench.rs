@@ -277,13 +277,17 @@ mod tests {
         assert_eq!(starts, ["2", "1", "5", "7"]);
     }
 
-    #[test]
-    fn the_matcher_and_pest_vm_find_the_same_amounts() {
-        let set = RuleSet::load(&RuleSources {
+    fn default_rules() -> RuleSet {
+        RuleSet::load(&RuleSources {
             defaults: true,
             dirs: vec![],
         })
-        .expect("default rules");
+        .expect("default rules")
+    }
+
+    #[test]
+    fn the_matcher_and_pest_vm_find_the_same_amounts() {
+        let set = default_rules();
         let articles = vec![
             "Добыча выросла до 1,5 млн тонн, инвестиции составят $2 млрд в 2025 году.".to_string(),
             "Экспорт — 300 тыс. т, 12 процентов и 5 км.".to_string(),
@@ -303,12 +307,7 @@ mod tests {
     /// free, and an empty corpus is no stage's time.
     #[test]
     fn every_stage_before_matching_is_timed() {
-        let set = RuleSet::load(&RuleSources {
-            defaults: true,
-            dirs: vec![],
-        })
-        .expect("default rules");
-        let ex = Extractor::new(set);
+        let ex = Extractor::new(default_rules());
         let text =
             "Казатомпром увеличит добычу на месторождении Инкай до 4 тыс. тонн урана. ".repeat(20);
         for (stage, took) in ["normalise", "split", "prefilter"]
