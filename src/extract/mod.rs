@@ -270,18 +270,35 @@ impl Extractor {
 
     /// The time each stage before matching takes on `raw`: normalising, splitting into
     /// sentences, and the prefilter's pass. For the benchmark's breakdown of where a
-    /// document's time goes (see [`crate::bench::stages`]); extraction itself runs the same
-    /// three calls.
+    /// document's time goes (see [`crate::bench::stages`]); it runs the stages extraction
+    /// runs, through the same [`Extractor::read`].
     pub fn stage_times(&self, raw: &str) -> [std::time::Duration; 3] {
-        let t0 = std::time::Instant::now();
+        let mut laps = [std::time::Instant::now(); 4];
+        let mut done = 0;
+        let read = self.read(raw, || {
+            done += 1;
+            laps[done] = std::time::Instant::now();
+        });
+        std::hint::black_box(read.eligible.tries.len());
+        [laps[1] - laps[0], laps[2] - laps[1], laps[3] - laps[2]]
+    }
+
+    /// A document up to matching: normalised, split into sentences, and passed through the
+    /// prefilter. `lap` is called after each of the three stages (the benchmark times them;
+    /// extraction passes a closure that does nothing).
+    fn read(&self, raw: &str, mut lap: impl FnMut()) -> Read<'_> {
         let norm = normalize(raw);
-        let t1 = std::time::Instant::now();
-        let (sents, _) = sentences::split(&norm, raw, &self.rules.abbreviations);
-        let t2 = std::time::Instant::now();
+        lap();
+        let (sents, main_lang) = sentences::split(&norm, raw, &self.rules.abbreviations);
+        lap();
         let eligible = self.prefilter.eligible(&norm.text, &sents);
-        let t3 = std::time::Instant::now();
-        std::hint::black_box(eligible.tries.len());
-        [t1 - t0, t2 - t1, t3 - t2]
+        lap();
+        Read {
+            norm,
+            sents,
+            main_lang,
+            eligible,
+        }
     }
 
     /// Extracts from raw bytes. Always returns the `document` record first; a document that
@@ -340,8 +357,14 @@ impl Extractor {
         lang: Option<Lang>,
         detail: Detail,
     ) -> (Vec<Record>, Trace<'_>) {
-        let norm = normalize(raw);
-        let (mut sents, mut main_lang) = sentences::split(&norm, raw, &self.rules.abbreviations);
+        // The prefilter reads where sentences are, not their language: forcing the language
+        // after it changes nothing it found.
+        let Read {
+            norm,
+            mut sents,
+            mut main_lang,
+            eligible,
+        } = self.read(raw, || {});
         if let Some(l) = lang {
             main_lang = l;
             sents.iter_mut().for_each(|s| s.lang = l);
@@ -354,7 +377,6 @@ impl Extractor {
         };
         let mut candidates = Vec::new();
         let mut sentence_of = Vec::new();
-        let eligible = self.prefilter.eligible(&norm.text, &sents);
         let steps = self
             .limits
             .base_steps
@@ -704,6 +726,15 @@ fn occurrences<'t>(rule: &Rule, tree: Node<'t>, out: &mut Vec<Option<Node<'t>>>)
 fn raw_offsets(norm: &Normalized, start: usize, end: usize) -> (usize, usize) {
     let s = norm.map.raw_start(start);
     (s, norm.map.raw_end(end).max(s))
+}
+
+/// What [`Extractor::read`] makes of a document before matching.
+struct Read<'p> {
+    norm: Normalized,
+    sents: Vec<Sentence>,
+    /// The language most of the document is in.
+    main_lang: Lang,
+    eligible: prefilter::Eligible<'p>,
 }
 
 /// The `document` record of an input that could not be processed.
