@@ -79,9 +79,53 @@ pub fn is_whitespace(c: char) -> bool {
     lookup(c, WHITESPACE, char::is_whitespace)
 }
 
+/// Length of a table indexed by [`short_index`].
+pub(crate) const SHORT_INDEXED: usize = 0x40C0;
+
+/// Where a table of one- and two-byte characters (ASCII and Cyrillic among them) keeps the
+/// character whose UTF-8 form starts with byte `b0`, followed by `b1`: the byte itself for
+/// ASCII (`b1` is not looked at), `(b0 << 6) + b1` for the others. Two loads, a shift and an
+/// add, and always below [`SHORT_INDEXED`], so the look-up needs no bounds check: the loops
+/// over every character of a text (normalising, the language votes) pay little per character.
+/// Lead bytes of longer characters give indexes no two-byte character has (see
+/// [`short_chars`]), so such a table can send them to a slower path.
+#[inline(always)]
+pub(crate) fn short_index(b0: u8, b1: u8) -> usize {
+    if b0 < 0x80 {
+        usize::from(b0)
+    } else {
+        (usize::from(b0) << 6) + usize::from(b1)
+    }
+}
+
+/// Every character of one or two UTF-8 bytes with its [`short_index`], for filling tables.
+pub(crate) fn short_chars() -> impl Iterator<Item = (usize, char)> {
+    (0..0x800u32).filter_map(char::from_u32).map(|c| {
+        let mut buf = [0; 4];
+        let bytes = c.encode_utf8(&mut buf).as_bytes();
+        (short_index(bytes[0], bytes.get(1).copied().unwrap_or(0)), c)
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn short_indexes_are_distinct_and_apart_from_longer_characters() {
+        let mut seen = vec![false; SHORT_INDEXED];
+        for (index, c) in short_chars() {
+            assert!(!seen[index], "{c:?}");
+            seen[index] = true;
+        }
+        assert_eq!(seen.iter().filter(|&&s| s).count(), 0x800);
+        // Any lead byte of a longer character with any continuation byte after it.
+        for b0 in 0xE0..=0xFF {
+            for b1 in 0x80..=0xBF {
+                assert!(!seen[short_index(b0, b1)], "{b0:x} {b1:x}");
+            }
+        }
+    }
 
     #[test]
     fn answers_as_the_standard_library_does() {

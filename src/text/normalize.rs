@@ -9,6 +9,7 @@
 //! - soft hyphens and zero-width characters disappear;
 //! - letters are lower-cased (pest's `^"…"` folds ASCII only), and `ё` becomes `е`.
 
+use super::class::{SHORT_INDEXED, short_chars, short_index};
 use super::offsets::OffsetMap;
 use unicode_normalization::{UnicodeNormalization, char::canonical_combining_class};
 
@@ -30,95 +31,130 @@ pub fn normalize(raw: &str) -> Normalized {
     // Bytes copied one for one since the last run of another kind; consecutive linear units
     // merge into one run anyway, so they are recorded once, when something else comes.
     let mut linear = 0;
+    // Raw start of the two-byte character just mapped the fast way, while nothing has
+    // followed it yet: a combining mark after it takes it back for the general path.
+    let mut mapped_at = None;
     let mut i = 0;
     while i < bytes.len() {
-        let b = bytes[i];
-        // A run of characters that stay as they are (ASCII other than `&` and tab, lower-cased
-        // in place after; two-byte characters that map to themselves, such as lower-case
-        // Cyrillic): every character is its own unit unless a combining mark follows the
-        // last one, so the run is copied whole.
-        let (mut j, mut last) = (i, 0);
-        while let Some(len) = kept_at(bytes, j, table) {
-            (j, last) = (j + len, len);
+        // A run of characters that stay as they are (see [`KEPT`]: most of a text) is found
+        // first and copied whole: nothing in it needs more than a look-up.
+        let run = i;
+        i = kept_run_end(bytes, i, table);
+        let Some(&b) = bytes.get(i) else {
+            copy_run(raw, run, i, &mut text, &mut linear);
+            break;
+        };
+        // The character that ended the run: a combining mark belongs with the character
+        // before it (one unit, composed the general way), so that one is taken back.
+        let (entry, len) = if b < 0x80 {
+            // `&` may start an entity; upper case and tab map one for one.
+            (
+                if b == b'&' {
+                    SLOW
+                } else {
+                    table[usize::from(b)]
+                },
+                1,
+            )
+        } else if b < 0xE0 {
+            let entry = bytes
+                .get(i + 1)
+                .map_or(SLOW, |&b1| table[short_index(b, b1)]);
+            (entry, 2)
+        } else {
+            let starter = raw[i..]
+                .chars()
+                .next()
+                .is_none_or(|c| canonical_combining_class(c) == 0);
+            (if starter { SLOW } else { SLOW | NONSTARTER }, 0)
+        };
+        let unit_start = if entry & NONSTARTER == 0 {
+            i
+        } else if i > run {
+            // Kept characters are one or two bytes long, ASCII bytes one.
+            i - if bytes[i - 1] < 0x80 { 1 } else { 2 }
+        } else if let Some(at) = mapped_at {
+            text.truncate(text.len() - (i - at));
+            linear -= i - at;
+            at
+        } else {
+            i
+        };
+        copy_run(raw, run, unit_start.max(run), &mut text, &mut linear);
+        mapped_at = None;
+        if entry & (SLOW | NONSTARTER) == 0 {
+            // A character that maps to one other of the same length (upper-case ASCII and
+            // Cyrillic, tab): one for one, so the pending linear run goes on.
+            let c = char::from_u32(u32::from(entry & CODE)).unwrap_or(char::REPLACEMENT_CHARACTER);
+            text.push(c);
+            linear += len;
+            mapped_at = Some(i);
+            i += len;
+            continue;
         }
-        if j > i {
-            let end = if starter_at(raw, j, table) {
-                j
-            } else {
-                j - last
-            };
-            if end > i {
-                let before = text.len();
-                text.push_str(&raw[i..end]);
-                text[before..].make_ascii_lowercase();
-                linear += end - i;
-                i = end;
-                continue;
-            }
-        }
-        if (0xC2..0xE0).contains(&b) && i + 2 <= bytes.len() {
-            // Two-byte characters (Cyrillic among them) map through the table.
-            let entry = table[decode2(b, bytes[i + 1])];
-            if entry & SLOW == 0 && starter_at(raw, i + 2, table) {
-                let c =
-                    char::from_u32(u32::from(entry & CODE)).unwrap_or(char::REPLACEMENT_CHARACTER);
-                text.push(c);
-                linear += 2;
-                i += 2;
-                continue;
-            }
-        }
-        let rest = &raw[i..];
+        let rest = &raw[unit_start..];
         let Some(first) = rest.chars().next() else {
             break;
         };
-        i += normalize_unit(rest, first, &mut text, &mut map, &mut linear);
+        i = unit_start + normalize_unit(rest, first, &mut text, &mut map, &mut linear);
     }
     flush(&mut map, &mut linear);
     Normalized { text, map }
 }
 
-/// The byte length of the character at byte `j` of `bytes` if it normalises to itself
-/// (once ASCII is lower-cased) and is no combining mark: plain ASCII (see
-/// [`is_plain_ascii`]) or a two-byte character that the table maps to itself.
-#[inline(always)]
-fn kept_at(bytes: &[u8], j: usize, table: &[u16; 0x800]) -> Option<usize> {
-    let b = *bytes.get(j)?;
-    if is_plain_ascii(b) {
-        return Some(1);
+/// Where the run of kept characters (see [`KEPT`]) that starts at byte `i` of `bytes` ends.
+/// Not inlined: on its own the loop keeps everything in registers.
+#[inline(never)]
+fn kept_run_end(bytes: &[u8], mut i: usize, table: &Table) -> usize {
+    // Before the last byte, every character has a byte after its first.
+    let last = bytes.len().saturating_sub(1);
+    while i < last {
+        let b = bytes[i];
+        if table[short_index(b, bytes[i + 1])] & KEPT == 0 {
+            return i;
+        }
+        i += if b < 0x80 { 1 } else { 2 };
     }
-    if !(0xC2..0xE0).contains(&b) {
-        return None;
+    // A character in the last byte alone is ASCII.
+    match bytes.get(i) {
+        Some(&b) if table[short_index(b, 0)] & KEPT != 0 => i + 1,
+        _ => i,
     }
-    let code = decode2(b, *bytes.get(j + 1)?);
-    let entry = table[code];
-    (entry & (SLOW | NONSTARTER) == 0 && usize::from(entry & CODE) == code).then_some(2)
 }
 
-/// An ASCII byte that is its own lower-cased output: not `&` (an entity may start there) nor
-/// tab (it becomes a space).
-fn is_plain_ascii(b: u8) -> bool {
-    b < 0x80 && b != b'&' && b != b'\t'
+/// Appends the kept characters `raw[start..end]`.
+fn copy_run(raw: &str, start: usize, end: usize, text: &mut String, linear: &mut usize) {
+    if end > start {
+        text.push_str(&raw[start..end]);
+        *linear += end - start;
+    }
 }
 
 /// Table entry bit: the character is not a plain one-for-one mapping, take the general path.
 const SLOW: u16 = 1 << 15;
 /// Table entry bit: the character has a non-zero canonical combining class.
 const NONSTARTER: u16 = 1 << 14;
+/// Table entry bit: the character is copied as it is and starts a unit: a one- or two-byte
+/// character that maps to itself and combines with nothing before it, except `&` (an entity
+/// may start there).
+const KEPT: u16 = 1 << 13;
 /// Table entry bits: the code point a one-for-one character maps to.
 const CODE: u16 = 0x7FF;
 
+/// [`TABLE`], indexed by [`short_index`]; the indexes no character of one or two UTF-8 bytes
+/// has are [`SLOW`].
+type Table = [u16; SHORT_INDEXED];
+
 /// For every character below U+0800 (one and two UTF-8 bytes): whether it combines with
-/// the character before it, and what it maps to when that is one character of the same UTF-8
-/// length. Computed from [`push_mapped`] and `canonical_combining_class` themselves, so the
-/// fast path cannot disagree with the general one.
-static TABLE: std::sync::LazyLock<Box<[u16; 0x800]>> = std::sync::LazyLock::new(|| {
-    let mut table = Box::new([SLOW; 0x800]);
+/// the character before it, whether it is kept as it is, and what it maps to when that is one
+/// character of the same UTF-8 length. Computed from [`push_mapped`] and
+/// `canonical_combining_class` themselves, so the fast path cannot disagree with the general
+/// one.
+static TABLE: std::sync::LazyLock<Box<Table>> = std::sync::LazyLock::new(|| {
+    let mut table = Box::new([SLOW; SHORT_INDEXED]);
     let mut out = String::new();
-    for (cp, entry) in table.iter_mut().enumerate() {
-        let Some(c) = u32::try_from(cp).ok().and_then(char::from_u32) else {
-            continue;
-        };
+    for (index, c) in short_chars() {
+        let entry = &mut table[index];
         out.clear();
         push_mapped(c, &mut out);
         let mut chars = out.chars();
@@ -126,35 +162,17 @@ static TABLE: std::sync::LazyLock<Box<[u16; 0x800]>> = std::sync::LazyLock::new(
             (Some(m), None) if m.len_utf8() == c.len_utf8() => m as u16,
             _ => SLOW,
         };
-        if canonical_combining_class(c) != 0 {
+        let starter = canonical_combining_class(c) == 0;
+        if !starter {
             *entry |= NONSTARTER;
+        }
+        let kept = *entry & SLOW == 0 && u32::from(*entry & CODE) == u32::from(c);
+        if kept && starter && c != '&' {
+            *entry |= KEPT;
         }
     }
     table
 });
-
-/// The code point of a two-byte UTF-8 sequence.
-fn decode2(b0: u8, b1: u8) -> usize {
-    (usize::from(b0 & 0x1F) << 6) | usize::from(b1 & 0x3F)
-}
-
-/// Whether the character at byte `i` of `s` (a character boundary) starts a new unit: the
-/// end of the text, or a character of canonical combining class 0.
-fn starter_at(s: &str, i: usize, table: &[u16; 0x800]) -> bool {
-    let bytes = s.as_bytes();
-    match bytes.get(i) {
-        None => true,
-        Some(&b) if b < 0x80 => true,
-        Some(&b) if b < 0xE0 => match bytes.get(i + 1) {
-            Some(&b1) => table[decode2(b, b1)] & NONSTARTER == 0,
-            None => true,
-        },
-        Some(_) => s[i..]
-            .chars()
-            .next()
-            .is_none_or(|c| canonical_combining_class(c) == 0),
-    }
-}
 
 /// Records the pending one-for-one run, before a run of another kind.
 fn flush(map: &mut OffsetMap, linear: &mut usize) {

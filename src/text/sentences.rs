@@ -60,48 +60,31 @@ struct LangVotes {
 }
 
 impl LangVotes {
+    /// The votes of a stretch of text on its own (the splitter counts them while it scans).
+    #[cfg(test)]
     fn of(text: &str) -> LangVotes {
-        let table = &*CLASSES;
-        let bytes = text.as_bytes();
-        let mut v = LangVotes::default();
-        // The current word (a run of alphanumeric characters): where it starts, and the
-        // union of its characters' classes (one `|` a character, tested once a word).
-        let (mut word_start, mut classes) = (0, 0);
+        let mut scan = Scan::default();
         let mut i = 0;
-        while i < bytes.len() {
-            let b = bytes[i];
-            let (class, len) = if b < 0x80 {
-                (table[usize::from(b)], 1)
-            } else if b < 0xE0 && i + 1 < bytes.len() {
-                (table[decode2(b, bytes[i + 1])], 2)
-            } else {
-                // Three- and four-byte characters: neither Cyrillic nor Kazakh.
-                let c = text[i..].chars().next().unwrap_or(' ');
-                (if c.is_alphanumeric() { ALNUM } else { 0 }, c.len_utf8())
-            };
-            if class & ALNUM != 0 {
-                classes |= class;
-            } else {
-                v.count_word(&text[word_start..i], classes);
-                (word_start, classes) = (i + len, 0);
-            }
-            i += len;
+        while let Some(stop) = scan.next_stop(text, i) {
+            i = stop.end;
         }
-        v.count_word(&text[word_start..], classes);
-        v
+        scan.end_word(text.as_bytes(), text.len());
+        scan.votes
     }
 
-    /// Counts one word; `classes` is the union of its characters' classes (see [`CLASSES`]):
-    /// whether it has a Cyrillic and a Kazakh-only letter.
+    /// Counts one word, `bytes[start..end]`; `classes` is the union of its characters' classes
+    /// (see [`CLASSES`]): whether it has a Cyrillic and a Kazakh-only letter.
     #[inline]
-    fn count_word(&mut self, word: &str, classes: u8) {
-        let kazakh = classes & KAZAKH != 0;
+    fn count_word(&mut self, bytes: &[u8], start: usize, end: usize, classes: u8) {
         if classes & CYRILLIC != 0 {
             self.cyrillic_words += 1;
-            let plain = word.len() < 64
-                && PLAIN_WORD_LENGTHS & (1 << word.len()) != 0
-                && KAZAKH_PLAIN_WORDS.contains(&word);
-            if kazakh || plain {
+            let len = end - start;
+            let plain = len < 64
+                && PLAIN_WORD_LENGTHS & (1 << len) != 0
+                && KAZAKH_PLAIN_WORDS
+                    .iter()
+                    .any(|w| w.as_bytes() == &bytes[start..end]);
+            if classes & KAZAKH != 0 || plain {
                 self.kazakh_words += 1;
             }
         }
@@ -134,16 +117,21 @@ const ALNUM: u8 = 1;
 const CYRILLIC: u8 = 2;
 /// Class bit: one of [`KAZAKH_LETTERS`].
 const KAZAKH: u8 = 4;
+/// Class bit: a sentence may end here (`\n`, `.`, `!`, `?`; `…` is three bytes long and
+/// checked apart).
+const STOP: u8 = 8;
+
+/// [`CLASSES`], indexed by [`short_index`].
+type Classes = [u8; SHORT_INDEXED];
 
 /// The classes of every character below U+0800 (one and two UTF-8 bytes), which is all of
 /// Cyrillic: the Unicode lookups behind `is_alphanumeric` are slow outside ASCII, and the
-/// language votes make one per character. Computed from the predicates themselves.
-static CLASSES: std::sync::LazyLock<[u8; 0x800]> = std::sync::LazyLock::new(|| {
-    let mut table = [0; 0x800];
-    for (cp, class) in table.iter_mut().enumerate() {
-        let Some(c) = u32::try_from(cp).ok().and_then(char::from_u32) else {
-            continue;
-        };
+/// language votes make one per character. Computed from the predicates themselves. The
+/// indexes of longer characters are 0, so the fast path leaves them to the general one.
+static CLASSES: std::sync::LazyLock<Box<Classes>> = std::sync::LazyLock::new(|| {
+    let mut table = Box::new([0; SHORT_INDEXED]);
+    for (index, c) in short_chars() {
+        let class = &mut table[index];
         if c.is_alphanumeric() {
             *class |= ALNUM;
         }
@@ -153,15 +141,136 @@ static CLASSES: std::sync::LazyLock<[u8; 0x800]> = std::sync::LazyLock::new(|| {
         if KAZAKH_LETTERS.contains(&c) {
             *class |= KAZAKH;
         }
+        if matches!(c, '\n' | '.' | '!' | '?') {
+            *class |= STOP;
+        }
     }
     table
 });
 
-use super::class::is_alphanumeric;
+use super::class::{SHORT_INDEXED, is_alphanumeric, short_chars, short_index};
 
-/// The code point of a two-byte UTF-8 sequence.
-fn decode2(b0: u8, b1: u8) -> usize {
-    (usize::from(b0 & 0x1F) << 6) | usize::from(b1 & 0x3F)
+/// A character where a sentence may end (a line break, `.`, `!`, `?` or `…`), where
+/// [`Scan::next_stop`] stopped.
+#[derive(Debug, Clone, Copy)]
+struct Stop {
+    /// Its byte offset.
+    at: usize,
+    /// The byte offset just past it.
+    end: usize,
+}
+
+/// One pass over a text that counts the language votes word by word and stops where a
+/// sentence may end, so that the splitter looks for sentence ends on the same pass.
+#[derive(Debug, Default)]
+struct Scan {
+    votes: LangVotes,
+    /// Where the current word starts.
+    word_start: usize,
+    /// The union of the classes of the current word's characters so far.
+    classes: u8,
+}
+
+impl Scan {
+    /// Counts the words from byte `i` on up to the next [`Stop`] and returns it (`None` at the
+    /// end of the text; the last word is left to [`Scan::end_word`]). Not inlined: on its own
+    /// the loop over every character keeps everything in registers.
+    #[inline(never)]
+    fn next_stop(&mut self, text: &str, i: usize) -> Option<Stop> {
+        let bytes = text.as_bytes();
+        let table = &*CLASSES;
+        let mut rest = bytes.get(i..).unwrap_or_default();
+        let mut classes = self.classes;
+        loop {
+            // The alphanumeric characters of a word. While two bytes are left, a
+            // character's first byte has one after it.
+            while let [b, b1, ..] = *rest {
+                if b & 0xFE == 0xD0
+                    && let Some(chunk) = rest.first_chunk::<8>()
+                {
+                    // Russian letters come by the dozen: up to four at once.
+                    let (len, class) = russian_letters(u64::from_le_bytes(*chunk));
+                    classes |= class;
+                    rest = &rest[len..];
+                    continue;
+                }
+                let class = table[short_index(b, b1)];
+                if class & ALNUM == 0 {
+                    break;
+                }
+                classes |= class;
+                rest = &rest[if b < 0x80 { 1 } else { 2 }..];
+            }
+            let at = bytes.len() - rest.len();
+            let Some(&b) = rest.first() else {
+                self.classes = classes;
+                return None;
+            };
+            let (len, stop) = if b < 0x80 {
+                let class = table[usize::from(b)];
+                if class & ALNUM != 0 {
+                    // The last byte, which the loop above leaves.
+                    classes |= class;
+                    rest = &rest[1..];
+                    continue;
+                }
+                (1, class & STOP != 0)
+            } else if b < 0xE0 {
+                (2, false)
+            } else {
+                // Three- and four-byte characters: neither Cyrillic nor Kazakh.
+                let c = text[at..].chars().next().unwrap_or(' ');
+                if is_alphanumeric(c) {
+                    classes |= ALNUM;
+                    rest = &rest[c.len_utf8()..];
+                    continue;
+                }
+                (c.len_utf8(), c == '…')
+            };
+            self.votes.count_word(bytes, self.word_start, at, classes);
+            classes = 0;
+            self.word_start = at + len;
+            rest = &rest[len..];
+            if stop {
+                self.classes = 0;
+                return Some(Stop { at, end: at + len });
+            }
+        }
+    }
+
+    /// Counts the current word, which ends at byte `end`.
+    fn end_word(&mut self, bytes: &[u8], end: usize) {
+        self.votes
+            .count_word(bytes, self.word_start, end, self.classes);
+        self.classes = 0;
+    }
+
+    /// Starts the votes of a new sentence at byte `start`, just past a stop.
+    fn restart(&mut self, start: usize) {
+        self.votes = LangVotes::default();
+        self.word_start = start;
+    }
+}
+
+/// Every byte's lowest bit in each 16-bit lane of a `u64`.
+const LANES_LOW: u64 = 0x0001_0001_0001_0001;
+
+/// The leading characters of `chunk`, eight bytes of text (the first at the lowest) that
+/// start at a character, whose first byte is 0xD0 or 0xD1: their byte length (2 to 8) and the
+/// union of their classes. Those are U+0400 to U+047F, Russian's letters among them: all
+/// Cyrillic letters, Kazakh only for `і` (checked by
+/// `tests::russian_letters_are_cyrillic_letters`). Each such character fills one 16-bit lane,
+/// so lanes are tested all at once; the first that starts otherwise ends them.
+#[inline(always)]
+fn russian_letters(chunk: u64) -> (usize, u8) {
+    let other = (chunk & (LANES_LOW * 0xFE)) ^ (LANES_LOW * 0xD0);
+    let len = (other.trailing_zeros() as usize >> 4) * 2;
+    // A lane that is `і`: the lowest zero lane of `chunk ^ і` flags exactly.
+    let kazakh = chunk ^ (LANES_LOW * u64::from(u16::from_le_bytes([0xD1, 0x96])));
+    let zero = kazakh.wrapping_sub(LANES_LOW) & !kazakh & (LANES_LOW << 15);
+    let kazakh_len = (zero.trailing_zeros() as usize >> 4) * 2;
+    let class = ALNUM | CYRILLIC | if kazakh_len < len { KAZAKH } else { 0 };
+    (len, class)
 }
 
 /// The main language of a document: the language of most of its sentences' text (by bytes),
@@ -200,6 +309,7 @@ pub fn split(
     (sentences, main)
 }
 
+/// Splits the text into sentences and counts each one's language votes, on one pass.
 fn split_undecided(
     norm: &Normalized,
     raw: &str,
@@ -207,52 +317,34 @@ fn split_undecided(
 ) -> Vec<(usize, usize, Option<Lang>)> {
     let text = norm.text.as_str();
     let mut out = Vec::new();
-    let mut start = 0;
-    let mut push = |start: usize, end: usize| {
+    let mut push = |start: usize, end: usize, votes: LangVotes| {
         let slice = &text[start..end];
-        if slice.trim().is_empty() {
+        // Empty once trimmed, from the start alone.
+        if slice.trim_start().is_empty() {
             return;
         }
-        out.push((start, end, LangVotes::of(slice).decide()));
+        out.push((start, end, votes.decide()));
     };
-    let bytes = text.as_bytes();
+    let mut scan = Scan::default();
+    let mut start = 0;
     let mut i = 0;
-    while let Some(found) = bytes[i..].iter().position(|&b| MAY_END[usize::from(b)]) {
-        i += found;
-        let b = bytes[i];
-        if b == b'\n' {
-            push(start, i);
-            start = i + 1;
-        } else if matches!(b, b'.' | b'!' | b'?') || bytes[i..].starts_with("…".as_bytes()) {
-            let stop_len = if b == b'.' || b == b'!' || b == b'?' {
-                1
-            } else {
-                '…'.len_utf8()
-            };
-            let after = i + stop_len;
-            if ends_sentence(text, raw, norm, start, i, after, abbreviations) {
-                push(start, after);
-                start = after;
-            }
-            i = after;
+    while let Some(stop) = scan.next_stop(text, i) {
+        i = stop.end;
+        let end = if text.as_bytes()[stop.at] == b'\n' {
+            stop.at
+        } else if ends_sentence(text, raw, norm, start, stop.at, stop.end, abbreviations) {
+            stop.end
+        } else {
             continue;
-        }
-        i += 1;
+        };
+        push(start, end, scan.votes);
+        start = stop.end;
+        scan.restart(start);
     }
-    push(start, text.len());
+    scan.end_word(text.as_bytes(), text.len());
+    push(start, text.len(), scan.votes);
     out
 }
-
-/// Bytes where a sentence may end: a line break, `.`, `!`, `?`, and the first byte of `…`.
-static MAY_END: [bool; 256] = {
-    let mut t = [false; 256];
-    t[b'\n' as usize] = true;
-    t[b'.' as usize] = true;
-    t[b'!' as usize] = true;
-    t[b'?' as usize] = true;
-    t["…".as_bytes()[0] as usize] = true;
-    t
-};
 
 fn ends_sentence(
     text: &str,
@@ -328,6 +420,35 @@ mod tests {
     fn table_alphanumeric_is_std_alphanumeric() {
         for c in (0..0x3_0000u32).filter_map(char::from_u32) {
             assert_eq!(is_alphanumeric(c), c.is_alphanumeric(), "{c:?}");
+        }
+    }
+
+    #[test]
+    fn russian_letters_are_cyrillic_letters() {
+        for c in ('\u{0400}'..='\u{047F}').chain(['і']) {
+            let kazakh = if c == 'і' { KAZAKH } else { 0 };
+            assert!(c.is_alphanumeric() && is_cyrillic(c), "{c:?}");
+            assert_eq!(KAZAKH_LETTERS.contains(&c), kazakh != 0, "{c:?}");
+            // Alone, and before each kind of thing that ends the fast path.
+            for after in ["", " ", "x", "ә", "ж", "\u{0301}", "…", "жжжжжжжж"] {
+                let text = format!("{c}{after}");
+                let cut = text.len().min(8);
+                let mut chunk = [b' '; 8];
+                chunk[..cut].copy_from_slice(&text.as_bytes()[..cut]);
+                let (len, class) = russian_letters(u64::from_le_bytes(chunk));
+                let expected_len = 2 + text[2..cut]
+                    .chars()
+                    .take_while(|c| ('\u{0400}'..='\u{047F}').contains(c))
+                    .count()
+                    * 2;
+                assert_eq!(len, expected_len, "{text:?}");
+                let kazakh = if text[..len].contains('і') {
+                    KAZAKH
+                } else {
+                    0
+                };
+                assert_eq!(class, ALNUM | CYRILLIC | kazakh, "{text:?}");
+            }
         }
     }
 
