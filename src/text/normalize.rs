@@ -9,7 +9,7 @@
 //! - soft hyphens and zero-width characters disappear;
 //! - letters are lower-cased (pest's `^"…"` folds ASCII only), and `ё` becomes `е`.
 
-use super::class::{SHORT_INDEXED, short_chars, short_index};
+use super::class::{SHORT_INDEXED, lower_case_russian, short_chars, short_index};
 use super::offsets::OffsetMap;
 use unicode_normalization::{UnicodeNormalization, char::canonical_combining_class};
 
@@ -105,21 +105,31 @@ pub fn normalize(raw: &str) -> Normalized {
 /// Where the run of kept characters (see [`KEPT`]) that starts at byte `i` of `bytes` ends.
 /// Not inlined: on its own the loop keeps everything in registers.
 #[inline(never)]
-fn kept_run_end(bytes: &[u8], mut i: usize, table: &Table) -> usize {
-    // Before the last byte, every character has a byte after its first.
-    let last = bytes.len().saturating_sub(1);
-    while i < last {
-        let b = bytes[i];
-        if table[short_index(b, bytes[i + 1])] & KEPT == 0 {
-            return i;
+fn kept_run_end(bytes: &[u8], i: usize, table: &Table) -> usize {
+    let mut rest = bytes.get(i..).unwrap_or_default();
+    // While two bytes are left, a character's first byte has one after it.
+    while let [b, b1, ..] = *rest {
+        if b & 0xFE == 0xD0
+            && let Some(chunk) = rest.first_chunk::<8>()
+        {
+            let len = lower_case_russian(u64::from_le_bytes(*chunk));
+            if len > 0 {
+                rest = &rest[len..];
+                continue;
+            }
         }
-        i += if b < 0x80 { 1 } else { 2 };
+        if table[short_index(b, b1)] & KEPT == 0 {
+            return bytes.len() - rest.len();
+        }
+        rest = &rest[if b < 0x80 { 1 } else { 2 }..];
     }
     // A character in the last byte alone is ASCII.
-    match bytes.get(i) {
-        Some(&b) if table[short_index(b, 0)] & KEPT != 0 => i + 1,
-        _ => i,
+    if let [b] = *rest
+        && table[short_index(b, 0)] & KEPT != 0
+    {
+        rest = &[];
     }
+    bytes.len() - rest.len()
 }
 
 /// Appends the kept characters `raw[start..end]`.
@@ -441,6 +451,15 @@ mod tests {
             for b in PIECES {
                 assert_same_as_reference(&format!("{a}{b}"));
             }
+        }
+    }
+
+    #[test]
+    fn lower_case_russian_is_kept() {
+        let table = &*TABLE;
+        for c in 'а'..='я' {
+            let b = c.to_string().into_bytes();
+            assert_ne!(table[short_index(b[0], b[1])] & KEPT, 0, "{c:?}");
         }
     }
 

@@ -74,7 +74,7 @@ impl LangVotes {
 
     /// Counts one word, `bytes[start..end]`; `classes` is the union of its characters' classes
     /// (see [`CLASSES`]): whether it has a Cyrillic and a Kazakh-only letter.
-    #[inline]
+    #[inline(always)]
     fn count_word(&mut self, bytes: &[u8], start: usize, end: usize, classes: u8) {
         if classes & CYRILLIC != 0 {
             self.cyrillic_words += 1;
@@ -117,6 +117,9 @@ const ALNUM: u8 = 1;
 const CYRILLIC: u8 = 2;
 /// Class bit: one of [`KAZAKH_LETTERS`].
 const KAZAKH: u8 = 4;
+/// The classes of a lower-case Russian letter (checked by
+/// `tests::russian_letters_are_cyrillic_letters`).
+const RUSSIAN: u8 = ALNUM | CYRILLIC;
 /// Class bit: a sentence may end here (`\n`, `.`, `!`, `?`; `…` is three bytes long and
 /// checked apart).
 const STOP: u8 = 8;
@@ -148,7 +151,7 @@ static CLASSES: std::sync::LazyLock<Box<Classes>> = std::sync::LazyLock::new(|| 
     table
 });
 
-use super::class::{SHORT_INDEXED, is_alphanumeric, short_chars, short_index};
+use super::class::{SHORT_INDEXED, is_alphanumeric, lower_case_russian, short_chars, short_index};
 
 /// A character where a sentence may end (a line break, `.`, `!`, `?` or `…`), where
 /// [`Scan::next_stop`] stopped.
@@ -189,10 +192,12 @@ impl Scan {
                     && let Some(chunk) = rest.first_chunk::<8>()
                 {
                     // Russian letters come by the dozen: up to four at once.
-                    let (len, class) = russian_letters(u64::from_le_bytes(*chunk));
-                    classes |= class;
-                    rest = &rest[len..];
-                    continue;
+                    let len = lower_case_russian(u64::from_le_bytes(*chunk));
+                    if len > 0 {
+                        classes |= RUSSIAN;
+                        rest = &rest[len..];
+                        continue;
+                    }
                 }
                 let class = table[short_index(b, b1)];
                 if class & ALNUM == 0 {
@@ -250,27 +255,6 @@ impl Scan {
         self.votes = LangVotes::default();
         self.word_start = start;
     }
-}
-
-/// Every byte's lowest bit in each 16-bit lane of a `u64`.
-const LANES_LOW: u64 = 0x0001_0001_0001_0001;
-
-/// The leading characters of `chunk`, eight bytes of text (the first at the lowest) that
-/// start at a character, whose first byte is 0xD0 or 0xD1: their byte length (2 to 8) and the
-/// union of their classes. Those are U+0400 to U+047F, Russian's letters among them: all
-/// Cyrillic letters, Kazakh only for `і` (checked by
-/// `tests::russian_letters_are_cyrillic_letters`). Each such character fills one 16-bit lane,
-/// so lanes are tested all at once; the first that starts otherwise ends them.
-#[inline(always)]
-fn russian_letters(chunk: u64) -> (usize, u8) {
-    let other = (chunk & (LANES_LOW * 0xFE)) ^ (LANES_LOW * 0xD0);
-    let len = (other.trailing_zeros() as usize >> 4) * 2;
-    // A lane that is `і`: the lowest zero lane of `chunk ^ і` flags exactly.
-    let kazakh = chunk ^ (LANES_LOW * u64::from(u16::from_le_bytes([0xD1, 0x96])));
-    let zero = kazakh.wrapping_sub(LANES_LOW) & !kazakh & (LANES_LOW << 15);
-    let kazakh_len = (zero.trailing_zeros() as usize >> 4) * 2;
-    let class = ALNUM | CYRILLIC | if kazakh_len < len { KAZAKH } else { 0 };
-    (len, class)
 }
 
 /// The main language of a document: the language of most of its sentences' text (by bytes),
@@ -425,30 +409,10 @@ mod tests {
 
     #[test]
     fn russian_letters_are_cyrillic_letters() {
-        for c in ('\u{0400}'..='\u{047F}').chain(['і']) {
-            let kazakh = if c == 'і' { KAZAKH } else { 0 };
-            assert!(c.is_alphanumeric() && is_cyrillic(c), "{c:?}");
-            assert_eq!(KAZAKH_LETTERS.contains(&c), kazakh != 0, "{c:?}");
-            // Alone, and before each kind of thing that ends the fast path.
-            for after in ["", " ", "x", "ә", "ж", "\u{0301}", "…", "жжжжжжжж"] {
-                let text = format!("{c}{after}");
-                let cut = text.len().min(8);
-                let mut chunk = [b' '; 8];
-                chunk[..cut].copy_from_slice(&text.as_bytes()[..cut]);
-                let (len, class) = russian_letters(u64::from_le_bytes(chunk));
-                let expected_len = 2 + text[2..cut]
-                    .chars()
-                    .take_while(|c| ('\u{0400}'..='\u{047F}').contains(c))
-                    .count()
-                    * 2;
-                assert_eq!(len, expected_len, "{text:?}");
-                let kazakh = if text[..len].contains('і') {
-                    KAZAKH
-                } else {
-                    0
-                };
-                assert_eq!(class, ALNUM | CYRILLIC | kazakh, "{text:?}");
-            }
+        let table = &*CLASSES;
+        for c in 'а'..='я' {
+            let b = c.to_string().into_bytes();
+            assert_eq!(table[short_index(b[0], b[1])], RUSSIAN, "{c:?}");
         }
     }
 
