@@ -108,16 +108,21 @@ pub fn normalize(raw: &str) -> Normalized {
 fn kept_run_end(bytes: &[u8], i: usize, table: &Table) -> usize {
     let mut rest = bytes.get(i..).unwrap_or_default();
     // While two bytes are left, a character's first byte has one after it.
-    while let [b, b1, ..] = *rest {
+    while let Some(&b) = rest.first() {
         if b & 0xFE == 0xD0
             && let Some(chunk) = rest.first_chunk::<8>()
         {
             let len = lower_case_russian(u64::from_le_bytes(*chunk));
-            if len > 0 {
-                rest = &rest[len..];
+            rest = &rest[len..];
+            if len == 8 {
                 continue;
             }
         }
+        // One character the table way: one the above does not take, as the loop would find
+        // it again.
+        let [b, b1, ..] = *rest else {
+            break;
+        };
         if table[short_index(b, b1)] & KEPT == 0 {
             return bytes.len() - rest.len();
         }

@@ -187,18 +187,25 @@ impl Scan {
         loop {
             // The alphanumeric characters of a word. While two bytes are left, a
             // character's first byte has one after it.
-            while let [b, b1, ..] = *rest {
+            while let Some(&b) = rest.first() {
                 if b & 0xFE == 0xD0
                     && let Some(chunk) = rest.first_chunk::<8>()
                 {
                     // Russian letters come by the dozen: up to four at once.
                     let len = lower_case_russian(u64::from_le_bytes(*chunk));
+                    rest = &rest[len..];
                     if len > 0 {
                         classes |= RUSSIAN;
-                        rest = &rest[len..];
-                        continue;
+                        if len == 8 {
+                            continue;
+                        }
                     }
                 }
+                // One character the table way: one the above does not take, as the loop
+                // would find it again.
+                let [b, b1, ..] = *rest else {
+                    break;
+                };
                 let class = table[short_index(b, b1)];
                 if class & ALNUM == 0 {
                     break;
