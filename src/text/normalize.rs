@@ -31,8 +31,8 @@ pub fn normalize(raw: &str) -> Normalized {
     // Bytes copied one for one since the last run of another kind; consecutive linear units
     // merge into one run anyway, so they are recorded once, when something else comes.
     let mut linear = 0;
-    // Raw start of the two-byte character just mapped the fast way, while nothing has
-    // followed it yet: a combining mark after it takes it back for the general path.
+    // Raw start of the character just mapped one for one, while nothing has followed it yet:
+    // a combining mark after it takes it back for the general path.
     let mut mapped_at = None;
     let mut i = 0;
     while i < bytes.len() {
@@ -107,8 +107,8 @@ pub fn normalize(raw: &str) -> Normalized {
 #[inline(never)]
 fn kept_run_end(bytes: &[u8], i: usize, table: &Table) -> usize {
     let mut rest = bytes.get(i..).unwrap_or_default();
-    // While two bytes are left, a character's first byte has one after it.
     while let Some(&b) = rest.first() {
+        // Lower-case Russian letters, most of a text, four at a time.
         if b & 0xFE == 0xD0
             && let Some(chunk) = rest.first_chunk::<8>()
         {
@@ -119,7 +119,7 @@ fn kept_run_end(bytes: &[u8], i: usize, table: &Table) -> usize {
             }
         }
         // One character the table way: one the above does not take, as the loop would find
-        // it again.
+        // it again. While two bytes are left, a character's first byte has one after it.
         let [b, b1, ..] = *rest else {
             break;
         };

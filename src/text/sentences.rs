@@ -185,8 +185,7 @@ impl Scan {
         let mut rest = bytes.get(i..).unwrap_or_default();
         let mut classes = self.classes;
         loop {
-            // The alphanumeric characters of a word. While two bytes are left, a
-            // character's first byte has one after it.
+            // The alphanumeric characters of a word.
             while let Some(&b) = rest.first() {
                 if b & 0xFE == 0xD0
                     && let Some(chunk) = rest.first_chunk::<8>()
@@ -202,7 +201,8 @@ impl Scan {
                     }
                 }
                 // One character the table way: one the above does not take, as the loop
-                // would find it again.
+                // would find it again. While two bytes are left, a character's first byte
+                // has one after it; a last byte alone is left to the code below.
                 let [b, b1, ..] = *rest else {
                     break;
                 };
