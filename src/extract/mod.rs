@@ -530,7 +530,7 @@ impl Extractor {
                 let c = &candidates[p.candidate];
                 let rule = &self.rules.rules[c.rule];
                 let lang = s_lang(&sents, p.sentence);
-                self.record(doc, rule, c, p, lang, &ctx)
+                self.record(doc, rule, c, p, lang, &ctx, detail)
             };
             let finals = self.settle(
                 ty,
@@ -640,6 +640,14 @@ impl Extractor {
 
     /// The record of pending outcome `p` (candidate `c` of `rule`); its span is the raw
     /// span `p` was ranked by.
+    ///
+    /// With [`Detail::Records`] nothing of a match that makes no record is kept but the
+    /// failure, so the links that can fail (that need `min` values) are applied before the
+    /// fields are built: too few values (an agreement needs two parties) is the commonest
+    /// reason a match makes no record, and its fields are then never built. The other links
+    /// (lexicon scans, the costliest part) come last, after the fields, which fail more
+    /// often than they do. A trace keeps the fields-first order, for the reason it reports.
+    #[allow(clippy::too_many_arguments)]
     fn record(
         &self,
         doc: &str,
@@ -648,25 +656,35 @@ impl Extractor {
         p: &Pending<'_>,
         lang: Lang,
         ctx: &links::LinkContext<'_>,
+        detail: Detail,
     ) -> Result<Record, String> {
         let cx = ctx.fields;
-        let mut fields = fields::build(
-            rule,
-            Scope {
-                tree: c.tree.root(),
-                occurrence: p.occurrence,
-            },
-            cx,
-        )
-        .map_err(|e| e.0)?;
+        let scope = Scope {
+            tree: c.tree.root(),
+            occurrence: p.occurrence,
+        };
+        let early = |link: &crate::rules::link::Link| detail == Detail::Records && link.min > 0;
+        let mut linked = Vec::with_capacity(rule.links.len());
+        for link in rule.links.iter().filter(|l| early(l)) {
+            linked.push(links::apply(link, ctx)?);
+        }
+        let mut fields = fields::build(rule, scope, cx).map_err(|e| e.0)?;
+        let mut early_values = linked.into_iter();
         for link in &rule.links {
-            if let Some(v) = links::apply(link, ctx)? {
+            let v = if early(link) {
+                early_values.next().flatten()
+            } else {
+                links::apply(link, ctx)?
+            };
+            if let Some(v) = v {
                 fields.retain(|(k, _)| *k != link.field);
                 fields.push((link.field.clone(), v));
             }
         }
         if let Some(rt) = self.rules.records.get(&rule.emits) {
-            fields.sort_by_key(|(name, _)| rt.position(name));
+            // Each name's position is looked up once, not at every comparison; the index
+            // that breaks ties keeps the stable order.
+            fields.sort_by_cached_key(|(name, _)| rt.position(name));
         }
         let kept = self.trims_span[c.rule]
             .then(|| fields::capitalized_end(&cx.raw[p.raw.0..p.raw.1]))
@@ -752,6 +770,31 @@ pub fn failed_document(doc: &str, err: &DocError) -> Record {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Extraction applies the links that can fail before the fields (see
+    /// [`Extractor::record`]), a trace the fields first: both give the same records, and
+    /// the trace still says why a match made none.
+    #[test]
+    fn records_are_a_traces_whatever_is_checked_first() {
+        let ex = Extractor::new(crate::bench::grown_rules(1).expect("default rules load"));
+        let text = "Казахстан и Китай подписали соглашение о строительстве медеплавильного завода. \
+                    Компания подписала соглашение о строительстве фабрики. \
+                    Республика определила 9 перспективных месторождений и 16 участков для изучения.";
+        let (traced, trace) = ex.trace("t", text, None);
+        assert!(traced.iter().any(|r| r.kind == "agreement"), "{traced:?}");
+        assert_eq!(ex.extract("t", text), traced);
+        let why: Vec<&str> = trace
+            .outcomes
+            .iter()
+            .filter_map(|o| o.result.as_ref().err())
+            .map(String::as_str)
+            .collect();
+        assert!(
+            why.iter().any(|w| w.contains("needs 2 distinct values")),
+            "{why:?}"
+        );
+        assert!(why.iter().any(|w| w.contains("capitalised")), "{why:?}");
+    }
 
     #[test]
     fn copies_share_their_originals_recipe_and_different_fields_do_not() {

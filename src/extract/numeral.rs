@@ -31,33 +31,45 @@ fn attr_decimal(v: &toml::Value) -> Option<Decimal> {
 
 enum Token {
     Digits(Decimal),
-    Fraction(String),
+    /// The digits after the decimal mark, as a whole number, and how many there are.
+    Fraction(Decimal, usize),
     Word(Decimal),
     Scale(Decimal),
+}
+
+/// The ASCII digits of `text` (separators skipped) read as one whole number, and how many
+/// there are; `None` when there are more than `most`. Read in place: collecting them into a
+/// string to parse was an allocation per number.
+fn digits(text: &str, most: usize) -> Option<(Decimal, usize)> {
+    let mut value: u128 = 0;
+    let mut count = 0;
+    for b in text.bytes().filter(u8::is_ascii_digit) {
+        count += 1;
+        if count > most {
+            return None;
+        }
+        // At most 27 digits: far below `u128::MAX` and within a decimal's 96 bits.
+        value = value * 10 + u128::from(b - b'0');
+    }
+    Some((
+        Decimal::from_i128_with_scale(i128::try_from(value).ok()?, 0),
+        count,
+    ))
 }
 
 fn tokens(node: Node<'_>, text: &str, lexicons: &Lexicons, out: &mut Vec<Token>) -> Option<()> {
     match node.rule {
         "int" => {
-            let digits: String = text[node.start..node.end]
-                .chars()
-                .filter(char::is_ascii_digit)
-                .collect();
-            if digits.is_empty() || digits.len() > 27 {
+            let (value, count) = digits(&text[node.start..node.end], 27)?;
+            if count == 0 {
                 return None;
             }
-            out.push(Token::Digits(digits.parse().ok()?));
+            out.push(Token::Digits(value));
             return Some(());
         }
         "frac" => {
-            let digits: String = text[node.start..node.end]
-                .chars()
-                .filter(char::is_ascii_digit)
-                .collect();
-            if digits.len() > 20 {
-                return None;
-            }
-            out.push(Token::Fraction(digits));
+            let (value, count) = digits(&text[node.start..node.end], 20)?;
+            out.push(Token::Fraction(value, count));
             return Some(());
         }
         _ => {}
@@ -95,13 +107,12 @@ pub fn evaluate(node: Node<'_>, text: &str, lexicons: &Lexicons) -> Option<Numer
                 current = Some(current.unwrap_or_default().checked_add(d)?);
                 any = true;
             }
-            Token::Fraction(digits) => {
-                if digits.is_empty() {
+            Token::Fraction(f, count) => {
+                if count == 0 {
                     continue;
                 }
-                let f: Decimal = digits.parse().ok()?;
                 let mut div = Decimal::ONE;
-                for _ in 0..digits.len() {
+                for _ in 0..count {
                     div = div.checked_mul(ten)?;
                 }
                 current = Some(
@@ -136,4 +147,21 @@ pub fn evaluate(node: Node<'_>, text: &str, lexicons: &Lexicons) -> Option<Numer
         value: value.normalize(),
         scale,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn digits_skip_separators_and_refuse_too_many() {
+        assert_eq!(digits("1 234,5", 27), Some((Decimal::from(12345), 5)));
+        assert_eq!(digits("007", 27), Some((Decimal::from(7), 3)));
+        assert_eq!(digits("", 27), Some((Decimal::ZERO, 0)));
+        let most = "9".repeat(27);
+        let parsed: Decimal = most.parse().expect("27 digits parse");
+        assert_eq!(digits(&most, 27), Some((parsed, 27)));
+        assert_eq!(digits(&"9".repeat(28), 27), None);
+        assert_eq!(digits("12345", 4), None);
+    }
 }

@@ -176,7 +176,15 @@ impl Extractor {
 /// A comparable form of a field value: text case-folded, lists as sets.
 fn norm_key(v: &FieldValue) -> String {
     match v {
-        FieldValue::Text(t) => t.to_lowercase().replace('ё', "е"),
+        FieldValue::Text(t) => {
+            // `replace` copies the text even when there is nothing to replace.
+            let lower = t.to_lowercase();
+            if lower.contains('ё') {
+                lower.replace('ё', "е")
+            } else {
+                lower
+            }
+        }
         FieldValue::List(items) => {
             let mut keys: Vec<String> = items.iter().map(norm_key).collect();
             keys.sort();
