@@ -1,6 +1,6 @@
 //! Filling linked fields from the sentence (see [`crate::rules::link`]).
 
-use super::Placed;
+use super::PlacedByType;
 use super::fields::FieldContext;
 use crate::record::FieldValue;
 use crate::rules::link::{Hit, Link, Scanner};
@@ -45,11 +45,14 @@ pub struct LinkContext<'a> {
     /// The record's span (normalised offsets).
     pub norm_span: (usize, usize),
     /// Final records of earlier types.
-    pub(crate) placed: &'a HashMap<String, Vec<Placed>>,
+    pub(crate) placed: &'a PlacedByType,
     /// Texts, lexicons.
     pub fields: &'a FieldContext<'a>,
     /// Scans already made in this document.
     pub scans: &'a ScanCache,
+    /// Whether a link that fails says why (a trace shows it); extraction only needs to
+    /// know that it failed, and formatting the reason was most of the cost of a failure.
+    pub why: bool,
 }
 
 fn words_between(text: &str, from: usize, to: usize) -> usize {
@@ -147,6 +150,9 @@ pub fn apply(link: &Link, cx: &LinkContext<'_>) -> Result<Option<FieldValue>, St
         }
     }
     if distinct.len() < link.min {
+        if !cx.why {
+            return Err(String::new());
+        }
         return Err(format!(
             "`{}` needs {} distinct values, the sentence has {}",
             link.field,

@@ -123,6 +123,11 @@ pub(crate) struct Placed {
     pub(crate) norm: (usize, usize),
 }
 
+/// The final records of each type built so far, by type name. Links look a type up for
+/// every record they build: a fast hash, not the default SipHash (its order is never read:
+/// the records are sorted before they are returned).
+pub(crate) type PlacedByType = HashMap<String, Vec<Placed>, foldhash::fast::FixedState>;
+
 /// Record types in an order where every type comes after the types its links take.
 fn type_order(rules: &RuleSet) -> Vec<String> {
     let mut deps: BTreeMap<&str, HashSet<&str>> = BTreeMap::new();
@@ -465,7 +470,7 @@ impl Extractor {
             }
         }
         let mut outcomes: Vec<Outcome> = Vec::new();
-        let mut placed: HashMap<String, Vec<Placed>> = HashMap::new();
+        let mut placed = PlacedByType::default();
         let scans = links::ScanCache::default();
         // Counted first: rule sets with many rules of one grammar give long lists, which
         // would otherwise grow by copies.
@@ -526,6 +531,7 @@ impl Extractor {
                     norm_span: p.norm,
                     placed: &placed,
                     fields: &cx,
+                    why: detail == Detail::Trace,
                 };
                 let c = &candidates[p.candidate];
                 let rule = &self.rules.rules[c.rule];

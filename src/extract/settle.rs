@@ -67,7 +67,7 @@ impl Extractor {
         // sentence need not be built. (A trace builds everything anyway, and reports the
         // losers against their overlap winners first, as below.)
         let one_early = detail == Detail::Records && rt.is_some_and(|rt| rt.one_per_sentence);
-        let mut sentence_done: HashSet<usize> = HashSet::new();
+        let mut sentence_done: HashSet<usize, foldhash::fast::FixedState> = HashSet::default();
         let mut built = vec![false; cs.len()];
         // Why a recipe failed on a match tree (and occurrence): the same recipe fails there
         // again for every rule that has it.
@@ -141,7 +141,8 @@ impl Extractor {
             let mut kept: Vec<usize> = Vec::new();
             // Each record's key is made once (comparing every winner with every kept
             // record made them again for each pair: 3 % of all extraction instructions).
-            let mut first_of: HashMap<Vec<String>, usize> = HashMap::new();
+            let mut first_of: HashMap<Vec<String>, usize, foldhash::fast::FixedState> =
+                HashMap::default();
             for w in winners {
                 let found = match merge_key(&outcomes[w], &rt.merge_on) {
                     Some(key) => match first_of.get(&key) {
