@@ -11,6 +11,7 @@
 //! `PEEK`, `DROP`) are not supported and are refused at load.
 
 mod automaton;
+mod charset;
 mod compile;
 mod openings;
 mod optimize;
@@ -68,6 +69,14 @@ pub(crate) enum Expr {
     /// A lexicon: the longest form of any entry, found in one anchored automaton run, then
     /// the entry's rule.
     Lexicon(Box<automaton::Forms>),
+    /// One character of a set: what a class, a one-character literal or a choice of them
+    /// matches, as one step (see `charset`).
+    Set(Box<charset::CharSet>),
+    /// `!x` with `x` a set: the next character is not in it, or there is none.
+    NotSet(Box<charset::CharSet>),
+    /// `x*` (`false`) or `x ~ x*` (`true`) with `x` a set, in a grammar without implicit
+    /// whitespace: the longest run of its characters, as one step.
+    Span(Box<charset::CharSet>, bool),
 }
 
 #[derive(Debug, Clone)]

@@ -11,6 +11,7 @@
 //! reason a run of optional copies `x? ~ x? ~ x?` stops at the first copy that fails (see
 //! [`fold_optional_runs`]). `!("\"" | "\n") ~ ANY` is one step (see [`fold_none_of`]).
 
+use super::charset::{CharSet, Member};
 use super::{CompiledRule, Expr, Kind, RuleId};
 
 /// What one rule's body holds, without following calls.
@@ -165,6 +166,111 @@ pub(super) fn optimize(rules: &mut [CompiledRule], exprs: &mut Vec<Expr>, trivia
         fold_none_of(exprs);
     }
     fold_optional_runs(exprs);
+    fold_char_sets(exprs, trivia);
+}
+
+/// The members of a set that matches what `e` matches, when `e` matches exactly one
+/// character: a class, a range, a literal of one character, a choice of those.
+fn set_members(exprs: &[Expr], e: usize) -> Option<Vec<Member>> {
+    let single = |s: &str| {
+        let mut cs = s.chars();
+        cs.next()
+            .filter(|_| cs.next().is_none())
+            .map(|c| Member::Range(c, c))
+    };
+    match &exprs[e] {
+        Expr::Class(f) => Some(vec![Member::Class(*f)]),
+        Expr::Range(a, b) => Some(vec![Member::Range(*a, *b)]),
+        Expr::Str(s) => Some(vec![single(s)?]),
+        Expr::Literals(ls) => ls.literals.iter().map(|l| single(l)).collect(),
+        Expr::Set(set) => Some(set.members().to_vec()),
+        _ => None,
+    }
+}
+
+/// The alternatives `items` of a choice with every run of two or more consecutive
+/// alternatives that each match one character merged into one [`Expr::Set`]; `None` when
+/// there is no such run.
+fn merge_char_alternatives(exprs: &mut Vec<Expr>, items: &[usize]) -> Option<Vec<usize>> {
+    let mut out = Vec::with_capacity(items.len());
+    let mut i = 0;
+    while i < items.len() {
+        let mut members = Vec::new();
+        let mut run = 0;
+        while let Some(m) = items.get(i + run).and_then(|&x| set_members(exprs, x)) {
+            members.extend(m);
+            run += 1;
+        }
+        match run {
+            // One alone is as fast already.
+            0 | 1 => out.push(items[i]),
+            _ => out.push(push(exprs, Expr::Set(Box::new(CharSet::new(members))))),
+        }
+        i += run.max(1);
+    }
+    (out.len() < items.len()).then_some(out)
+}
+
+/// Replaces what matches one character of a set by [`Expr::Set`], `!set` by
+/// [`Expr::NotSet`], and, without implicit whitespace, `set*` and `set ~ set*` by
+/// [`Expr::Span`] (see `charset`): a word boundary `!(LETTER | ASCII_DIGIT)` took three
+/// steps and a decoded character, a run of spaces two steps a space.
+///
+/// Why this keeps every result: every alternative of such a choice consumes exactly its
+/// one character or fails, so trying them in order matches what the set matches (runs of
+/// them within a longer choice are merged where they stand); a lookahead leaves no node;
+/// and a repetition of one character with nothing skipped between the items is the
+/// longest run of it.
+fn fold_char_sets(exprs: &mut Vec<Expr>, trivia: bool) {
+    for e in 0..exprs.len() {
+        match &exprs[e] {
+            Expr::Class(_) | Expr::Literals(_) => {
+                if let Some(members) = set_members(exprs, e) {
+                    exprs[e] = Expr::Set(Box::new(CharSet::new(members)));
+                }
+            }
+            Expr::Choice(items) => {
+                let items = items.to_vec();
+                if let Some(out) = merge_char_alternatives(exprs, &items) {
+                    exprs[e] = match out[..] {
+                        [only] => exprs[only].clone(),
+                        _ => Expr::Choice(out.into()),
+                    };
+                }
+            }
+            _ => {}
+        }
+    }
+    for e in 0..exprs.len() {
+        if let Expr::NegPred(x) = exprs[e]
+            && let Some(members) = set_members(exprs, x)
+        {
+            exprs[e] = Expr::NotSet(Box::new(CharSet::new(members)));
+        }
+    }
+    if trivia {
+        return;
+    }
+    rewrite_sequences(exprs, |exprs, items| {
+        let (&x, &next) = (items.first()?, items.get(1)?);
+        let Expr::Rep(y) = exprs[next] else {
+            return None;
+        };
+        let members = set_members(exprs, x)?;
+        (set_members(exprs, y).as_ref() == Some(&members)).then(|| {
+            (
+                push(exprs, Expr::Span(Box::new(CharSet::new(members)), true)),
+                2,
+            )
+        })
+    });
+    for e in 0..exprs.len() {
+        if let Expr::Rep(x) = exprs[e]
+            && let Some(members) = set_members(exprs, x)
+        {
+            exprs[e] = Expr::Span(Box::new(CharSet::new(members)), false);
+        }
+    }
 }
 
 /// Replaces `!(c1 | c2 | …) ~ ANY` in a sequence, where each `ci` is one character, by one
@@ -389,9 +495,9 @@ mod tests {
 
     #[test]
     fn cheap_rules_are_not_memoised_and_silent_ones_are_inlined() {
-        // digit = _{ '0'..'9' }   num = { digit ~ digit* }   a = { num }   b = { num ~ digit }
+        // digit = _{ "12" }   num = { digit ~ digit* }   a = { num }   b = { num ~ digit }
         let mut exprs = vec![
-            Expr::Range('0', '9'),        // 0: digit's body
+            Expr::Str("12".into()),       // 0: digit's body
             Expr::Call(0),                // 1
             Expr::Call(0),                // 2
             Expr::Rep(2),                 // 3
@@ -515,6 +621,48 @@ mod tests {
         };
         assert_eq!(items.len(), 3);
         assert!(matches!(&exprs[items[1]], Expr::NoneOf(cs) if cs.len() == 2));
+    }
+
+    #[test]
+    fn one_character_alternatives_lookaheads_and_runs_become_sets() {
+        let letter: fn(char) -> bool = crate::text::class::is_alphabetic;
+        let mut exprs = vec![
+            Expr::Class(letter),                   // 0
+            Expr::Range('0', '9'),                 // 1
+            Expr::Str("-".into()),                 // 2
+            Expr::Str("ab".into()),                // 3
+            Expr::Choice(vec![0, 1, 3, 2].into()), // 4: a set, "ab", then "-" alone
+            Expr::Choice(vec![0, 1].into()),       // 5: a set
+            Expr::NegPred(5),                      // 6: a lookahead on a set
+            Expr::Str(" ".into()),                 // 7
+            Expr::Str(" ".into()),                 // 8: the same as 7
+            Expr::Rep(8),                          // 9
+            Expr::Seq(vec![3, 7, 9].into()),       // 10: "ab" ~ " "+
+            Expr::Rep(1),                          // 11: digits*
+            Expr::NegPred(3),                      // 12: two characters: kept
+        ];
+        let mut with_trivia = exprs.clone();
+        fold_char_sets(&mut exprs, false);
+        assert!(matches!(exprs[0], Expr::Set(_)), "{:?}", exprs[0]);
+        let Expr::Choice(alts) = &exprs[4] else {
+            panic!("{:?}", exprs[4]);
+        };
+        assert_eq!(alts[1..], [3, 2]);
+        assert!(matches!(&exprs[alts[0]], Expr::Set(s) if s.members().len() == 2));
+        assert!(matches!(&exprs[5], Expr::Set(s) if s.members().len() == 2));
+        assert!(matches!(&exprs[6], Expr::NotSet(s) if s.members().len() == 2));
+        let Expr::Seq(items) = &exprs[10] else {
+            panic!("{:?}", exprs[10]);
+        };
+        assert_eq!(items.len(), 2);
+        assert!(matches!(&exprs[items[1]], Expr::Span(_, true)));
+        assert!(matches!(&exprs[11], Expr::Span(_, false)));
+        assert!(matches!(&exprs[12], Expr::NegPred(3)));
+        // With implicit whitespace a repetition skips it between items: no runs.
+        fold_char_sets(&mut with_trivia, true);
+        assert!(matches!(&with_trivia[10], Expr::Seq(xs) if xs.len() == 3));
+        assert!(matches!(with_trivia[11], Expr::Rep(1)));
+        assert!(matches!(&with_trivia[6], Expr::NotSet(_)));
     }
 
     #[test]

@@ -11,6 +11,7 @@
 //! set also keeps which characters of the Cyrillic block (U+0400–U+04FF) can begin a
 //! match, and looks at the second byte after one of those four.
 
+use super::charset::{CharSet, Member};
 use super::{CompiledRule, Expr};
 
 /// Possible first bytes (and Cyrillic first characters) of an expression's matches, and
@@ -116,6 +117,31 @@ impl Starts {
         s
     }
 
+    /// Every character of a set: the union of its members' sets.
+    fn of_set(set: &CharSet) -> Starts {
+        let mut s = Starts::default();
+        for m in set.members() {
+            let one = match *m {
+                Member::Class(f) => Starts::of_class(f),
+                Member::Range(a, b) => Starts::of_range(a, b),
+            };
+            s.union(&one);
+        }
+        s
+    }
+
+    /// Every character from `a` to `b`; any byte for a range too long to list.
+    fn of_range(a: char, b: char) -> Starts {
+        let mut set = Starts::default();
+        if (b as u32).saturating_sub(a as u32) > 0x1_0000 {
+            return Starts::ANY;
+        }
+        for c in a..=b {
+            set.insert_char(c);
+        }
+        set
+    }
+
     fn of_literals<'a>(lits: impl IntoIterator<Item = &'a str>) -> Starts {
         let mut s = Starts::default();
         for l in lits {
@@ -181,17 +207,9 @@ fn one(
             }
             set
         }
-        Expr::Range(a, b) => {
-            let mut set = Starts::default();
-            if (*b as u32).saturating_sub(*a as u32) > 0x1_0000 {
-                return Starts::ANY;
-            }
-            for c in *a..=*b {
-                set.insert_char(c);
-            }
-            set
-        }
+        Expr::Range(a, b) => Starts::of_range(*a, *b),
         Expr::Class(f) => Starts::of_class(*f),
+        Expr::Set(set) | Expr::Span(set, true) => Starts::of_set(set),
         Expr::Any | Expr::NoneOf(_) => {
             let mut set = Starts::ANY;
             set.nullable = false;
@@ -203,7 +221,9 @@ fn one(
         | Expr::Skip(_)
         | Expr::Opt(_)
         | Expr::Rep(_)
-        | Expr::UpTo(..) => Starts::ANY,
+        | Expr::UpTo(..)
+        | Expr::NotSet(_)
+        | Expr::Span(_, false) => Starts::ANY,
         Expr::Call(id) => starts[rules[*id as usize].expr],
         Expr::PosPred(x) => starts[*x],
         Expr::Seq(items) => {
