@@ -20,7 +20,13 @@ pub(crate) struct Forms {
     start: StateID,
     /// Pattern index -> the entry rule the form belongs to.
     entries: Box<[RuleId]>,
+    /// Pattern index -> the form.
+    forms: Box<[Box<str>]>,
     openings: Openings,
+    /// Every entry rule's body is a longest-first choice of exactly its forms here, so it
+    /// matches the form the automaton found and need not compare its literals again
+    /// (see `compile::mark_exact_entries`).
+    pub(crate) exact: bool,
 }
 
 impl Forms {
@@ -37,6 +43,8 @@ impl Forms {
             nfa,
             start,
             entries: forms.iter().map(|&(_, e)| e).collect(),
+            forms: forms.iter().map(|&(f, _)| f.into()).collect(),
+            exact: false,
             openings: Openings::new(forms.iter().map(|&(f, _)| f)),
         })
     }
@@ -46,9 +54,15 @@ impl Forms {
         &self.entries
     }
 
-    /// The entry rule of the longest form that begins at `pos` of `haystack`.
+    /// The forms (pattern order).
+    pub(crate) fn forms(&self) -> &[Box<str>] {
+        &self.forms
+    }
+
+    /// The entry rule of the longest form that begins at `pos` of `haystack`, and the
+    /// form's length.
     #[inline]
-    pub(crate) fn longest_at(&self, haystack: &[u8], pos: usize) -> Option<RuleId> {
+    pub(crate) fn longest_at(&self, haystack: &[u8], pos: usize) -> Option<(RuleId, usize)> {
         if !self.openings.may_open(haystack.get(pos..)?) {
             return None;
         }
@@ -74,7 +88,7 @@ impl Forms {
                 }
             }
         }
-        found.map(|pid| self.entries[pid.as_usize()])
+        found.map(|pid| (self.entries[pid.as_usize()], aut.pattern_len(pid)))
     }
 }
 
@@ -122,7 +136,12 @@ mod tests {
                         .anchored(Anchored::Yes),
                 )
                 .map(|m| m.pattern().as_usize() as RuleId);
-            assert_eq!(walk.longest_at(text.as_bytes(), pos), expected, "at {pos}");
+            let found = walk.longest_at(text.as_bytes(), pos);
+            assert_eq!(found.map(|f| f.0), expected, "at {pos}");
+            if let Some((pattern, len)) = found {
+                assert!(text[pos..].starts_with(forms[pattern as usize]), "at {pos}");
+                assert_eq!(len, forms[pattern as usize].len(), "at {pos}");
+            }
             seen += usize::from(expected.is_some());
         }
         assert!(seen >= 11, "the text exercises matches ({seen})");

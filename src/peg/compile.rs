@@ -1,5 +1,6 @@
 //! From `pest_meta`'s optimised rules to a [`Program`].
 
+use super::charset::Member;
 use super::openings::LiteralChoice;
 use super::{CompiledRule, Expr, Kind, Program, RuleId};
 use crate::text::class;
@@ -226,6 +227,55 @@ fn lexicon_expr(lex: &LexiconRule, ids: &HashMap<String, RuleId>) -> Option<Expr
     )?)))
 }
 
+/// Sets [`super::automaton::Forms::exact`] on each lexicon whose every entry rule's body
+/// is a choice of literals, longest first, of exactly the entry's forms in that lexicon:
+/// the body then matches the form the automaton found (the longest of all forms there,
+/// and one of the entry's), and the matcher takes that instead of matching it again (see
+/// [`body_is`] for the bodies that qualify).
+fn mark_exact_entries(rules: &[CompiledRule], exprs: &mut [Expr]) {
+    use std::collections::BTreeSet;
+    for e in 0..exprs.len() {
+        let Expr::Lexicon(forms) = &exprs[e] else {
+            continue;
+        };
+        let mut of_entry: HashMap<RuleId, BTreeSet<&str>> = HashMap::new();
+        for (&entry, form) in forms.entries().iter().zip(forms.forms()) {
+            of_entry.entry(entry).or_default().insert(&**form);
+        }
+        let exact = of_entry
+            .iter()
+            .all(|(&entry, wanted)| body_is(&exprs[rules[entry as usize].expr], wanted));
+        if let Expr::Lexicon(forms) = &mut exprs[e] {
+            forms.exact = exact;
+        }
+    }
+}
+
+/// Whether `body` matches the longest of the forms `wanted` that begins at a place, and
+/// nothing else: a choice of literals, longest first, of exactly those forms, one literal,
+/// or a set of one-character forms.
+fn body_is(body: &Expr, wanted: &std::collections::BTreeSet<&str>) -> bool {
+    use std::collections::BTreeSet;
+    match body {
+        Expr::Literals(lits) => {
+            lits.literals.iter().map(|l| &**l).collect::<BTreeSet<_>>() == *wanted
+        }
+        Expr::Str(form) => wanted.len() == 1 && wanted.contains(&**form),
+        Expr::Set(set) => {
+            let chars: Option<BTreeSet<String>> = set
+                .members()
+                .iter()
+                .map(|m| match *m {
+                    Member::Range(a, b) if a == b => Some(a.to_string()),
+                    _ => None,
+                })
+                .collect();
+            chars.is_some_and(|c| c.iter().map(String::as_str).collect::<BTreeSet<_>>() == *wanted)
+        }
+        _ => false,
+    }
+}
+
 /// Compiles optimised pest rules into a [`Program`]; reports every unsupported construct.
 /// `lexicons` are the generated lexicon rules, run as automata instead of literal chains
 /// (their semantics is longest match, which is what the generated pest text does too).
@@ -295,6 +345,7 @@ pub fn compile(
     let comment = ids.get("COMMENT").copied();
     let trivia = whitespace.is_some() || comment.is_some();
     super::optimize::optimize(&mut compiled, &mut c.exprs, trivia);
+    mark_exact_entries(&compiled, &mut c.exprs);
     let starts = super::starts::compute(&c.exprs, &compiled, &lexicon_firsts, trivia);
     Ok(Program {
         whitespace,
@@ -304,4 +355,50 @@ pub fn compile(
         exprs: c.exprs,
         by_name: ids,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::peg::Limits;
+
+    fn program(grammar: &str, lexicon: &[(&str, &str)]) -> Program {
+        let (_, rules) = pest_meta::parse_and_optimize(grammar).expect("grammar parses");
+        let lex = LexiconRule {
+            name: "unit".into(),
+            forms: lexicon
+                .iter()
+                .map(|&(f, e)| (f.to_string(), e.to_string()))
+                .collect(),
+        };
+        compile(&rules, &[lex]).expect("compiles")
+    }
+
+    fn exact(p: &Program) -> bool {
+        p.exprs
+            .iter()
+            .any(|e| matches!(e, Expr::Lexicon(f) if f.exact))
+    }
+
+    /// A lexicon whose entries are exactly their forms takes the automaton's match as the
+    /// entry's; one whose entry has other forms too runs the entry as written.
+    #[test]
+    fn lexicon_entries_that_are_their_forms_match_as_the_automaton_found() {
+        let grammar = "unit = { t | kg } \n t = @{ \"тонна\" | \"тонн\" | \"т\" } \n kg = @{ \"кг\" } \n a = { unit ~ \" \" }";
+        let forms = [("тонна", "t"), ("тонн", "t"), ("т", "t"), ("кг", "kg")];
+        let p = program(grammar, &forms);
+        assert!(exact(&p));
+        let a = p.rule_id("a").expect("a");
+        let t = p.rule_id("t").expect("t");
+        let m = p.matches(a, "тонна x", Limits::default()).expect("matches");
+        assert_eq!(m.end, "тонна ".len());
+        assert!(m.nodes.contains(&(t, 0, "тонна".len(), 2)), "{:?}", m.nodes);
+        assert!(p.matches(a, "тонны x", Limits::default()).is_err());
+        // `t` has a form the lexicon lacks: it is matched as written.
+        let wider = program(grammar, &forms[1..]);
+        assert!(!exact(&wider));
+        // The automaton finds тонн; `t` as written matches тонна, then the space.
+        let m = wider.matches(a, "тонна x", Limits::default());
+        assert_eq!(m.map(|m| m.end), Ok("тонна ".len()));
+    }
 }

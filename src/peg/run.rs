@@ -203,6 +203,10 @@ struct Run<'p, 'i, 'm> {
     expected: Vec<RuleId>,
     rule_stack: Vec<RuleId>,
     explain: bool,
+    /// (expression, position, end): what the body of a lexicon entry found by the
+    /// automaton matches, so the body does not compare its literals again (see
+    /// `Forms::exact`). Only the very next evaluation can be that body.
+    known: (usize, usize, usize),
 }
 
 impl Program {
@@ -274,6 +278,7 @@ impl<'p, 'i, 'm> Run<'p, 'i, 'm> {
             expected: Vec::new(),
             rule_stack: Vec::new(),
             explain: false,
+            known: (usize::MAX, 0, 0),
         }
     }
 
@@ -495,6 +500,7 @@ impl<'p, 'i, 'm> Run<'p, 'i, 'm> {
                     self.fail_at(pos)
                 }
             }
+            Expr::Literals(_) if self.known.0 == e && self.known.1 == pos => Some(self.known.2),
             Expr::Literals(lits) => match lits.longest_at(&input.as_bytes()[pos..]) {
                 Some(len) => Some(pos + len),
                 None => self.fail_at(pos),
@@ -589,7 +595,14 @@ impl<'p, 'i, 'm> Run<'p, 'i, 'm> {
                 }
             }
             Expr::Lexicon(forms) => match forms.longest_at(input.as_bytes(), pos) {
-                Some(entry) => self.call(entry, pos),
+                Some((entry, len)) if forms.exact => {
+                    self.known = (self.p.rules[entry as usize].expr, pos, pos + len);
+                    let end = self.call(entry, pos);
+                    // The call may not have evaluated the body (a memoised result).
+                    self.known.0 = usize::MAX;
+                    end
+                }
+                Some((entry, _)) => self.call(entry, pos),
                 None => self.fail_at(pos),
             },
             Expr::Range(a, b) => match input[pos..].chars().next() {
