@@ -347,7 +347,12 @@ pub fn compile(
     super::optimize::optimize(&mut compiled, &mut c.exprs, trivia);
     mark_exact_entries(&compiled, &mut c.exprs);
     let starts = super::starts::compute(&c.exprs, &compiled, &lexicon_firsts, trivia);
+    let modes = compiled
+        .iter()
+        .map(|r| super::run::CallMode::of(r.kind, r.trivia))
+        .collect();
     Ok(Program {
+        modes,
         whitespace,
         comment,
         starts,

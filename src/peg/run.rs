@@ -177,11 +177,57 @@ thread_local! {
         const { std::cell::RefCell::new(Vec::new()) };
 }
 
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Atomicity {
+/// Where implicit whitespace is skipped and nodes are made (pest's atomicity).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Atomicity {
     Atomic,
     CompoundAtomic,
     NonAtomic,
+}
+
+/// How a call of one rule runs, given its caller's atomicity: decided once per rule and
+/// atomicity when the grammar is compiled, since every call asked the same questions of
+/// the rule's kind.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct CallMode {
+    /// The atomicity the body runs in.
+    inner: Atomicity,
+    /// The call makes a node (outside lookaheads).
+    node: bool,
+}
+
+impl CallMode {
+    /// The modes of a rule of `kind` (`trivia`: `WHITESPACE`/`COMMENT`), indexed by the
+    /// caller's atomicity.
+    pub(crate) fn of(kind: Kind, trivia: bool) -> [CallMode; 3] {
+        [
+            Atomicity::Atomic,
+            Atomicity::CompoundAtomic,
+            Atomicity::NonAtomic,
+        ]
+        .map(|saved| {
+            // pest: Atomic/Normal/Silent open their node in the caller's atomicity,
+            // CompoundAtomic/NonAtomic switch first; no node while atomic or in lookahead.
+            let inner = if trivia {
+                Atomicity::Atomic
+            } else {
+                match kind {
+                    Kind::Normal | Kind::Silent => saved,
+                    Kind::Atomic => Atomicity::Atomic,
+                    Kind::CompoundAtomic => Atomicity::CompoundAtomic,
+                    Kind::NonAtomic => Atomicity::NonAtomic,
+                }
+            };
+            let node_atomicity = match kind {
+                Kind::CompoundAtomic | Kind::NonAtomic if !trivia => inner,
+                _ => saved,
+            };
+            CallMode {
+                inner,
+                node: kind != Kind::Silent && node_atomicity != Atomicity::Atomic,
+            }
+        })
+    }
 }
 
 struct Run<'p, 'i, 'm> {
@@ -308,8 +354,20 @@ impl<'p, 'i, 'm> Run<'p, 'i, 'm> {
         result
     }
 
+    /// A failure at `pos`: nothing to do unless explaining (most steps fail, so this is
+    /// inlined and the bookkeeping is not).
+    #[inline(always)]
     fn fail_at(&mut self, pos: usize) -> Option<usize> {
-        if self.explain && self.lookahead == 0 {
+        if self.explain {
+            self.note_failure(pos);
+        }
+        None
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn note_failure(&mut self, pos: usize) {
+        if self.lookahead == 0 {
             if pos > self.furthest {
                 self.furthest = pos;
                 self.expected.clear();
@@ -322,7 +380,6 @@ impl<'p, 'i, 'm> Run<'p, 'i, 'm> {
                 }
             }
         }
-        None
     }
 
     /// Whether expression `e` may match at `pos`: false when its first character rules it out
@@ -401,26 +458,11 @@ impl<'p, 'i, 'm> Run<'p, 'i, 'm> {
             return None;
         }
         let rule = &self.p.rules[id as usize];
-        let (kind, expr, trivia) = (rule.kind, rule.expr, rule.trivia);
+        let expr = rule.expr;
         let saved = self.atomicity;
-        // pest: Atomic/Normal/Silent open their node in the caller's atomicity,
-        // CompoundAtomic/NonAtomic switch first; no node while atomic or in lookahead.
-        let inner = if trivia {
-            Atomicity::Atomic
-        } else {
-            match kind {
-                Kind::Normal | Kind::Silent => saved,
-                Kind::Atomic => Atomicity::Atomic,
-                Kind::CompoundAtomic => Atomicity::CompoundAtomic,
-                Kind::NonAtomic => Atomicity::NonAtomic,
-            }
-        };
-        let node_atomicity = match kind {
-            Kind::CompoundAtomic | Kind::NonAtomic if !trivia => inner,
-            _ => saved,
-        };
-        let makes_node =
-            kind != Kind::Silent && self.lookahead == 0 && node_atomicity != Atomicity::Atomic;
+        let mode = self.p.modes[id as usize][saved as usize];
+        let inner = mode.inner;
+        let makes_node = mode.node && self.lookahead == 0;
         let mark = self.nodes.len();
         if makes_node {
             self.nodes.push((id, pos, pos, self.node_depth));
@@ -428,7 +470,7 @@ impl<'p, 'i, 'm> Run<'p, 'i, 'm> {
         }
         self.depth += 1;
         self.atomicity = inner;
-        let named = self.explain && kind != Kind::Silent;
+        let named = self.explain && rule.kind != Kind::Silent;
         if named {
             self.rule_stack.push(id);
         }
