@@ -367,18 +367,18 @@ impl<'p, 'i, 'm> Run<'p, 'i, 'm> {
     #[cold]
     #[inline(never)]
     fn note_failure(&mut self, pos: usize) {
-        if self.lookahead == 0 {
-            if pos > self.furthest {
-                self.furthest = pos;
-                self.expected.clear();
-            }
-            if pos == self.furthest {
-                if let Some(&r) = self.rule_stack.last() {
-                    if !self.expected.contains(&r) {
-                        self.expected.push(r);
-                    }
-                }
-            }
+        if self.lookahead > 0 {
+            return;
+        }
+        if pos > self.furthest {
+            self.furthest = pos;
+            self.expected.clear();
+        }
+        if pos == self.furthest
+            && let Some(&r) = self.rule_stack.last()
+            && !self.expected.contains(&r)
+        {
+            self.expected.push(r);
         }
     }
 
