@@ -14,13 +14,18 @@
 //! word start whose character is in their first set.
 //!
 //! The text is scanned once (by a [`LiteralSet`]), and the ten ASCII digits are patterns
-//! too, so digits need no scan of their own.
+//! too, so digits need no scan of their own. The automaton reports about one match per
+//! eight bytes of news, so what a match costs is most of what the prefilter costs: a match
+//! of an anchor only notes its place for its pattern, and the clauses are brought up to
+//! date once per pattern and sentence; whether a start literal opens a word is read from
+//! its first character, known beforehand, and the byte before it.
 
-use super::matcher::word_start;
 use crate::rules::RuleSet;
 use crate::rules::grammar::AnyOf;
+use crate::text::class::is_alphanumeric;
 use crate::text::literals::LiteralSet;
 use crate::text::sentences::Sentence;
+use std::collections::BTreeMap;
 
 /// The combined anchors and starts of a rule set.
 #[derive(Debug)]
@@ -31,26 +36,30 @@ pub struct Prefilter {
     /// The pattern of the empty literal, if a rule has one (`^""`): the literal set does not
     /// take it, and it begins at every character.
     empty: Option<usize>,
-    /// Pattern index -> what a match of it means. Flat and small (the default rules'
-    /// 1,426 patterns take 20 KB), since every match of the automaton reads one: vectors per
-    /// pattern cost pointer chases per match (the match loop took 54-55 ms on 5 MB with
-    /// them, 49-52 without).
+    /// Pattern index -> what a match of it means. Flat and small, since every match of the
+    /// automaton reads one: vectors per pattern cost pointer chases per match.
     patterns: Vec<Pattern>,
     /// The clauses of all patterns, each pattern's a range (see [`Pattern::anchors`]).
     pattern_clauses: Vec<u32>,
     /// The start rules of all patterns, each pattern's a range (see [`Pattern::starts`]).
     pattern_starts: Vec<u32>,
-    /// Clauses (of all rules' anchors, numbered in rule order) that a digit satisfies.
+    /// Clauses that a digit satisfies.
     digit_clauses: Vec<usize>,
-    /// Per rule: its clauses, a range of clause numbers; empty when it has no anchors and
+    /// Per rule: its clauses, a range of `rule_clauses`; empty when it has no anchors and
     /// is always eligible.
     clauses: Vec<std::ops::Range<usize>>,
-    /// The number of clauses of all rules.
+    /// The clauses of all rules. Equal clauses of different rules are one clause (the 131
+    /// clauses of the default rules are 81), and a rule keeps none that holds wherever
+    /// another of its clauses does: neither changes any rule's last places.
+    rule_clauses: Vec<u32>,
+    /// The number of distinct clauses.
     clause_count: usize,
     /// Rules that can begin with a digit.
     digit_start: Vec<usize>,
     /// Rules that can begin anywhere.
     pub any_start: Vec<usize>,
+    /// Where a word can begin after a character (see [`Breaks`]).
+    breaks: Breaks,
 }
 
 /// What the prefilter needs of one rule.
@@ -79,16 +88,31 @@ struct PatternRules {
     digit: bool,
 }
 
-/// [`PatternRules`] as the scan reads it: ranges into the prefilter's flat lists.
+/// [`PatternRules`] as the scan reads it: ranges into the prefilter's flat lists, and
+/// what to do with a match in one byte.
 #[derive(Debug, Clone, Copy, Default)]
 struct Pattern {
     /// Clauses it satisfies: `pattern_clauses[anchors.0..anchors.1]`.
     anchors: (u32, u32),
     /// Rules that can begin with it: `pattern_starts[starts.0..starts.1]`.
     starts: (u32, u32),
-    /// It is an ASCII digit.
-    digit: bool,
+    /// [`ANCHOR`], [`OPENS`], [`OPENS_AFTER_BREAK`], [`OPENS_IF_WORD_START`], [`DIGIT`].
+    flags: u8,
 }
+
+/// [`Pattern::flags`]: it satisfies clauses.
+const ANCHOR: u8 = 1;
+/// It has start rules and begins with a sign (neither a letter, a digit nor a space): a
+/// word start wherever it is.
+const OPENS: u8 = 2;
+/// It has start rules and begins with a letter or a digit: a word start at a sentence's
+/// start or after a character that breaks words (see [`Breaks`]).
+const OPENS_AFTER_BREAK: u8 = 4;
+/// It has start rules and is the empty literal: whether it opens a word depends on the
+/// character it stands before. (A start literal that begins with a space opens none.)
+const OPENS_IF_WORD_START: u8 = 8;
+/// It is an ASCII digit.
+const DIGIT: u8 = 16;
 
 impl Pattern {
     fn range((from, to): (u32, u32)) -> std::ops::Range<usize> {
@@ -98,6 +122,61 @@ impl Pattern {
 
 /// In [`Eligible::tries`] construction: a hit of the digit-start rules, not of a pattern.
 const DIGIT_HIT: u32 = u32::MAX;
+
+/// Where a letter or digit begins a word: at a sentence's start, or after a character that
+/// is neither a letter, a digit, nor one that glues what follows into a token (`%`, `/`, …).
+/// The same answer as [`super::matcher::word_start`] gives for a letter or digit, from a
+/// table: it is asked for most matches, and decoding the character before took a fifth of
+/// what a match cost.
+#[derive(Debug)]
+struct Breaks {
+    /// Per ASCII character: a word may begin after it.
+    ascii: [bool; 128],
+    /// Per code point below 0x800 (two UTF-8 bytes at most): it is a letter or a digit.
+    word: Box<[bool; 0x800]>,
+}
+
+impl Breaks {
+    fn new() -> Breaks {
+        // As `matcher::glues`: a number after these is part of a token, not a quantity.
+        let glues = |c: char| matches!(c, '%' | '/' | '=' | '&' | '_' | '#' | '@' | '\\');
+        let mut ascii = [false; 128];
+        for (b, slot) in ascii.iter_mut().enumerate() {
+            let c = char::from(b as u8);
+            *slot = !is_alphanumeric(c) && !glues(c);
+        }
+        let mut word = Box::new([false; 0x800]);
+        for (cp, slot) in word.iter_mut().enumerate() {
+            *slot = char::from_u32(cp as u32).is_some_and(is_alphanumeric);
+        }
+        Breaks { ascii, word }
+    }
+
+    /// Whether a letter or digit at byte `pos` of `text` (a character start) begins a word
+    /// in a sentence that begins at `sentence_start` (at or before `pos`).
+    #[inline(always)]
+    fn opens(&self, text: &str, pos: usize, sentence_start: usize) -> bool {
+        if pos <= sentence_start {
+            return true;
+        }
+        let bytes = text.as_bytes();
+        match bytes.get(pos - 1) {
+            Some(&b) if b < 0x80 => self.ascii[b as usize],
+            _ => self.after_non_ascii(text, pos),
+        }
+    }
+
+    /// [`Breaks::opens`] after a character of two bytes or more; none of those glues.
+    #[inline(never)]
+    fn after_non_ascii(&self, text: &str, pos: usize) -> bool {
+        let bytes = text.as_bytes();
+        if pos >= 2 && (0xC0..0xE0).contains(&bytes[pos - 2]) {
+            let cp = (usize::from(bytes[pos - 2] & 0x1F) << 6) | usize::from(bytes[pos - 1] & 0x3F);
+            return !self.word[cp];
+        }
+        !text[..pos].chars().next_back().is_some_and(is_alphanumeric)
+    }
+}
 
 /// Which rules may match in which sentence of one document, and up to where.
 ///
@@ -113,6 +192,7 @@ pub struct Eligible<'p> {
     last: Vec<u32>,
     /// The prefilter's clauses of each rule (see `Prefilter::clauses`).
     clauses: &'p [std::ops::Range<usize>],
+    rule_clauses: &'p [u32],
     clause_count: usize,
     sentences: usize,
     /// (position, rule): where a rule with known starts can begin, sorted, deduplicated.
@@ -132,9 +212,12 @@ impl Eligible<'_> {
     /// most (exclusive): 0 when it cannot match there.
     pub fn until(&self, s: usize, r: usize) -> u32 {
         match self.clauses.get(r) {
-            Some(clauses) if s < self.sentences => {
-                until(&self.last, self.clause_count, s, clauses.clone())
-            }
+            Some(clauses) if s < self.sentences => until(
+                &self.last,
+                self.clause_count,
+                s,
+                &self.rule_clauses[clauses.clone()],
+            ),
             _ => u32::MAX,
         }
     }
@@ -145,10 +228,14 @@ impl Eligible<'_> {
 /// for, not for every sentence and rule: most pairs are never asked about (building a
 /// table of them all took 0.7 % of all extraction instructions).
 #[inline]
-fn until(last: &[u32], m: usize, s: usize, clauses: std::ops::Range<usize>) -> u32 {
+fn until(last: &[u32], m: usize, s: usize, clauses: &[u32]) -> u32 {
     let row = &last[s * m..(s + 1) * m];
     // No clauses: the rule may begin anywhere.
-    row[clauses].iter().copied().min().unwrap_or(u32::MAX)
+    clauses
+        .iter()
+        .map(|&c| row[c as usize])
+        .min()
+        .unwrap_or(u32::MAX)
 }
 
 /// A byte offset from a sentence's start, plus one (0 stands for "nowhere"), in the `u32`s
@@ -158,6 +245,21 @@ fn until(last: &[u32], m: usize, s: usize, clauses: std::ops::Range<usize>) -> u
 fn after(start: usize, sentence_start: usize) -> u32 {
     // Branch-free: every match of the automaton computes one.
     (start - sentence_start).min(u32::MAX as usize - 1) as u32 + 1
+}
+
+/// The clauses of a rule that decide where it may begin: equal ones once, and none that
+/// holds wherever another does (it holds at least as late, so the earliest last place is
+/// another's).
+fn deciding(mut clauses: Vec<Literals>) -> Vec<Literals> {
+    clauses.sort();
+    clauses.dedup();
+    let implies = |a: &Literals, b: &Literals| {
+        (!a.digit || b.digit) && a.literals.iter().all(|l| b.literals.contains(l))
+    };
+    (0..clauses.len())
+        .filter(|&i| !(0..clauses.len()).any(|j| j != i && implies(&clauses[j], &clauses[i])))
+        .map(|i| clauses[i].clone())
+        .collect()
 }
 
 impl Prefilter {
@@ -203,28 +305,32 @@ impl Prefilter {
                 patterns.len() - 1
             })
         };
-        let mut ids: Vec<(usize, Vec<(usize, usize)>, Vec<usize>)> = Vec::new();
+        let mut clause_ids: BTreeMap<Literals, usize> = BTreeMap::new();
+        let mut anchor_ids: Vec<(usize, usize)> = Vec::new();
+        let mut ids: Vec<(usize, Vec<usize>)> = Vec::new();
         let mut digit_clauses = Vec::new();
         let mut clauses = Vec::new();
-        let mut clause_count = 0;
+        let mut rule_clauses: Vec<u32> = Vec::new();
         let mut digit_start = Vec::new();
         let mut any_start = Vec::new();
         for (r, k) in keys.into_iter().enumerate() {
-            let mut anchor_ids = Vec::new();
-            let first = clause_count;
-            for clause in k.anchors {
-                if clause.digit {
-                    digit_clauses.push(clause_count);
-                }
-                anchor_ids.extend(
-                    clause
-                        .literals
-                        .into_iter()
-                        .map(|l| (pattern(l), clause_count)),
-                );
-                clause_count += 1;
+            let first = rule_clauses.len();
+            for clause in deciding(k.anchors) {
+                let id = match clause_ids.get(&clause) {
+                    Some(&id) => id,
+                    None => {
+                        let id = clause_ids.len();
+                        if clause.digit {
+                            digit_clauses.push(id);
+                        }
+                        anchor_ids.extend(clause.literals.iter().map(|l| (pattern(l.clone()), id)));
+                        clause_ids.insert(clause, id);
+                        id
+                    }
+                };
+                rule_clauses.push(id as u32);
             }
-            clauses.push(first..clause_count);
+            clauses.push(first..rule_clauses.len());
             let mut start_ids = Vec::new();
             match k.starts {
                 None => any_start.push(r),
@@ -235,15 +341,15 @@ impl Prefilter {
                     start_ids.extend(st.literals.into_iter().map(&mut pattern));
                 }
             }
-            ids.push((r, anchor_ids, start_ids));
+            ids.push((r, start_ids));
         }
         let digits: Vec<usize> = (b'0'..=b'9')
             .map(|d| pattern(char::from(d).to_string()))
             .collect();
-        for (r, anchor_ids, start_ids) in ids {
-            for (i, clause) in anchor_ids {
-                patterns[i].anchor.push(clause);
-            }
+        for (i, clause) in anchor_ids {
+            patterns[i].anchor.push(clause);
+        }
+        for (r, start_ids) in ids {
             for i in start_ids {
                 patterns[i].start.push(r);
             }
@@ -262,10 +368,11 @@ impl Prefilter {
         };
         let patterns = patterns
             .iter()
-            .map(|p| Pattern {
+            .zip(&literals)
+            .map(|(p, literal)| Pattern {
                 anchors: extend(&mut pattern_clauses, &p.anchor),
                 starts: extend(&mut pattern_starts, &p.start),
-                digit: p.digit,
+                flags: flags(p, literal),
             })
             .collect();
         Prefilter {
@@ -276,35 +383,31 @@ impl Prefilter {
             pattern_starts,
             digit_clauses,
             clauses,
-            clause_count,
+            rule_clauses,
+            clause_count: clause_ids.len(),
             digit_start,
             any_start,
+            breaks: Breaks::new(),
         }
     }
 
     /// The rules each sentence may match, and where rules with known starts can begin.
     pub fn eligible(&self, text: &str, sentences: &[Sentence]) -> Eligible<'_> {
-        let mut scan = Scan {
-            prefilter: self,
-            text,
-            sentences,
-            last: vec![0; sentences.len() * self.clause_count],
-            last_digit: vec![0; sentences.len()],
-            hits: Vec::with_capacity(text.len() / 8),
-            done_in: vec![(usize::MAX, 0); self.patterns.len()],
-            k: 0,
-        };
+        let mut scan = Scan::new(self, text, sentences);
         if let Some(automaton) = &self.automaton {
             automaton.for_each(text, |pid, start, _| scan.on_match(pid, start));
         }
+        scan.flush();
         if let Some(pid) = self.empty {
-            // The empty literal begins at every character; its hits come after the others,
-            // so they are sorted in once rather than moved one by one.
+            // The empty literal begins at every character: a second pass over the text,
+            // whose hits are sorted in once rather than moved one by one.
             let mut hits = std::mem::take(&mut scan.hits);
+            scan.restart();
             for (at, _) in text.char_indices() {
                 scan.on_match(pid, at);
-                hits.append(&mut scan.hits);
             }
+            scan.flush();
+            hits.append(&mut scan.hits);
             hits.sort_unstable();
             scan.hits = hits;
         }
@@ -315,15 +418,20 @@ impl Prefilter {
             ..
         } = scan;
         let m = self.clause_count;
-        for (last, &digit) in last.chunks_exact_mut(m.max(1)).zip(&last_digit) {
-            for &c in &self.digit_clauses {
-                last[c] = last[c].max(digit);
+        if !self.digit_clauses.is_empty() {
+            for (last, &digit) in last.chunks_exact_mut(m).zip(&last_digit) {
+                if digit > 0 {
+                    for &c in &self.digit_clauses {
+                        last[c] = last[c].max(digit);
+                    }
+                }
             }
         }
         let tries = self.expand(hits, &last, sentences);
         Eligible {
             last,
             clauses: &self.clauses,
+            rule_clauses: &self.rule_clauses,
             clause_count: m,
             sentences: sentences.len(),
             tries,
@@ -351,7 +459,7 @@ impl Prefilter {
             while k < sentences.len() && sentences[k].end <= pos {
                 k += 1;
             }
-            let until = |r: usize| until(last, m, k, self.clauses[r].clone());
+            let until = |r: usize| until(last, m, k, &self.rule_clauses[self.clauses[r].clone()]);
             // `pos` is in sentence `k`: hits are only taken inside sentences.
             let here = after(pos, sentences[k].start);
             let first = tries.len();
@@ -383,6 +491,26 @@ impl Prefilter {
     }
 }
 
+/// The [`Pattern::flags`] of a pattern whose literal is `literal`.
+fn flags(p: &PatternRules, literal: &str) -> u8 {
+    let mut flags = 0;
+    if !p.anchor.is_empty() {
+        flags |= ANCHOR;
+    }
+    if !p.start.is_empty() {
+        flags |= match literal.chars().next() {
+            None => OPENS_IF_WORD_START,
+            Some(' ') => 0,
+            Some(c) if is_alphanumeric(c) => OPENS_AFTER_BREAK,
+            Some(_) => OPENS,
+        };
+    }
+    if p.digit {
+        flags |= DIGIT;
+    }
+    flags
+}
+
 /// The anchors and starts of the rules `rules` of `set`.
 fn rule_keys(set: &RuleSet, rules: &[usize]) -> Vec<Keys> {
     rules
@@ -405,6 +533,13 @@ fn rule_keys(set: &RuleSet, rules: &[usize]) -> Vec<Keys> {
 }
 
 /// The state of one pass over a document.
+///
+/// Matches come in order of their end, so nearly always in the sentence of the match
+/// before or a later one: the scan keeps the sentence it is in, and a match of an anchor
+/// there only notes its place in `staged`. Moving on to a later sentence brings that
+/// sentence's clauses up to date from the patterns noted (see [`Scan::flush`]); the rare
+/// match that begins before the sentence (a literal across the end of the one before) goes
+/// to its own sentence's clauses at once.
 struct Scan<'a> {
     prefilter: &'a Prefilter,
     text: &'a str,
@@ -418,52 +553,159 @@ struct Scan<'a> {
     /// (position, pattern or [`DIGIT_HIT`]) where rules may begin, inside a sentence,
     /// kept sorted.
     hits: Vec<(usize, u32)>,
-    /// Per pattern: the sentence and place (see [`after`]) it last moved its clauses' last
-    /// places to, so a pattern met again at or before that place does nothing.
-    done_in: Vec<(usize, u32)>,
-    /// The sentence of the last match start (or the first after it).
+    /// Per pattern: (`stamp` when it last met the current sentence, the last place there).
+    staged: Vec<(u32, u32)>,
+    /// The anchor patterns met in the current sentence, once each.
+    touched: Vec<u32>,
+    /// Told apart each time the scan enters a sentence.
+    stamp: u32,
+    /// The current sentence (`sentences.len()` past the last), and its start and end
+    /// (`usize::MAX` past the last).
     k: usize,
+    start: usize,
+    end: usize,
 }
 
-impl Scan<'_> {
-    /// Takes a match of pattern `pid` starting at byte `start`.
-    #[inline(always)]
-    fn on_match(&mut self, pid: usize, start: usize) {
-        // Matches come in order of their end, so the sentence index walks forward, and back
-        // only for a match that began before the previous one.
-        let sentences = self.sentences;
-        while self.k < sentences.len() && sentences[self.k].end <= start {
-            self.k += 1;
-        }
-        while self.k > 0 && sentences[self.k - 1].end > start {
-            self.k -= 1;
-        }
-        let k = self.k;
-        if k >= sentences.len() || start < sentences[k].start {
+impl<'a> Scan<'a> {
+    fn new(prefilter: &'a Prefilter, text: &'a str, sentences: &'a [Sentence]) -> Scan<'a> {
+        let mut scan = Scan {
+            prefilter,
+            text,
+            sentences,
+            last: vec![0; sentences.len() * prefilter.clause_count],
+            last_digit: vec![0; sentences.len()],
+            hits: Vec::with_capacity(text.len() / 8),
+            staged: vec![(0, 0); prefilter.patterns.len()],
+            touched: Vec::new(),
+            stamp: 0,
+            k: 0,
+            start: 0,
+            end: 0,
+        };
+        scan.restart();
+        scan
+    }
+
+    /// Goes back to the first sentence, for another pass over the text in order.
+    fn restart(&mut self) {
+        self.k = 0;
+        self.enter();
+    }
+
+    /// Makes sentence `k` the current one.
+    fn enter(&mut self) {
+        self.stamp += 1;
+        (self.start, self.end) = match self.sentences.get(self.k) {
+            Some(s) => (s.start, s.end),
+            None => (usize::MAX, usize::MAX),
+        };
+    }
+
+    /// Brings the current sentence's clauses up to date with the anchors met in it.
+    fn flush(&mut self) {
+        if self.touched.is_empty() {
             return;
         }
         let m = self.prefilter.clause_count;
-        let p = self.prefilter.patterns[pid];
-        let here = after(start, sentences[k].start);
-        let (done_k, done_at) = self.done_in[pid];
-        if p.anchors.0 != p.anchors.1 && (done_k != k || done_at < here) {
-            self.done_in[pid] = (k, here);
+        // Patterns are only noted in a sentence, so `k` is one.
+        let row = &mut self.last[self.k * m..(self.k + 1) * m];
+        for &pid in &self.touched {
+            let here = self.staged[pid as usize].1;
+            let p = self.prefilter.patterns[pid as usize];
             for &c in &self.prefilter.pattern_clauses[Pattern::range(p.anchors)] {
-                let last = &mut self.last[k * m + c as usize];
+                let last = &mut row[c as usize];
                 *last = (*last).max(here);
             }
         }
+        self.touched.clear();
+    }
+
+    /// Moves on to the sentence of `start` (or the first after it), past the current one.
+    #[inline(never)]
+    fn advance(&mut self, start: usize) {
+        self.flush();
+        while self.k < self.sentences.len() && self.sentences[self.k].end <= start {
+            self.k += 1;
+        }
+        self.enter();
+    }
+
+    /// Takes a match of pattern `pid` starting at byte `start`.
+    #[inline(always)]
+    fn on_match(&mut self, pid: usize, start: usize) {
+        if start >= self.end {
+            self.advance(start);
+        }
+        if start < self.start {
+            self.elsewhere(pid, start);
+            return;
+        }
+        let p = self.prefilter.patterns[pid];
+        let here = after(start, self.start);
+        if p.flags & ANCHOR != 0 {
+            let staged = &mut self.staged[pid];
+            if staged.0 != self.stamp {
+                *staged = (self.stamp, here);
+                self.touched.push(pid as u32);
+            } else {
+                staged.1 = staged.1.max(here);
+            }
+        }
+        if p.flags & !ANCHOR != 0 {
+            self.take(pid, p.flags, start, self.k, self.start, here);
+        }
+    }
+
+    /// Takes a match that begins before the current sentence: in a sentence already left,
+    /// or between sentences (where nothing is taken).
+    #[inline(never)]
+    fn elsewhere(&mut self, pid: usize, start: usize) {
+        let k = self.sentences.partition_point(|s| s.end <= start);
+        let Some(sentence) = self.sentences.get(k) else {
+            return;
+        };
+        if start < sentence.start {
+            return;
+        }
+        let p = self.prefilter.patterns[pid];
+        let here = after(start, sentence.start);
+        let m = self.prefilter.clause_count;
+        for &c in &self.prefilter.pattern_clauses[Pattern::range(p.anchors)] {
+            let last = &mut self.last[k * m + c as usize];
+            *last = (*last).max(here);
+        }
+        self.take(pid, p.flags, start, k, sentence.start, here);
+    }
+
+    /// Takes what a match of pattern `pid` starting at `start` in sentence `k` (which
+    /// starts at `sentence_start`; `here` as [`after`]) means besides anchors: a hit of
+    /// its start rules where it opens a word, a digit.
+    #[inline(always)]
+    fn take(
+        &mut self,
+        pid: usize,
+        flags: u8,
+        start: usize,
+        k: usize,
+        sentence_start: usize,
+        here: u32,
+    ) {
+        let breaks = &self.prefilter.breaks;
         // Most hits of a start literal fall inside words ("в", "по" in every other word):
         // dropped here, they cost no place in the sorted hits nor a try.
-        if p.starts.0 != p.starts.1 && word_start(self.text, start, sentences[k].start) {
+        if flags & OPENS != 0
+            || (flags & OPENS_AFTER_BREAK != 0 && breaks.opens(self.text, start, sentence_start))
+            || (flags & OPENS_IF_WORD_START != 0
+                && super::matcher::word_start(self.text, start, sentence_start))
+        {
             self.hit(start, pid as u32);
         }
-        if p.digit {
+        if flags & DIGIT != 0 {
             self.last_digit[k] = self.last_digit[k].max(here);
             let run_start = start == 0 || !self.text.as_bytes()[start - 1].is_ascii_digit();
             if run_start
                 && !self.prefilter.digit_start.is_empty()
-                && word_start(self.text, start, sentences[k].start)
+                && breaks.opens(self.text, start, sentence_start)
             {
                 self.hit(start, DIGIT_HIT);
             }
@@ -488,6 +730,7 @@ impl Scan<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::extract::matcher::word_start;
     use crate::rules::RuleSources;
     use crate::text::Lang;
     use crate::text::{normalize::normalize, sentences};
@@ -678,6 +921,33 @@ mod tests {
             }
         }
         assert!(matches > 100, "{matches}");
+    }
+
+    /// A letter or digit opens a word after exactly the characters `matcher::word_start`
+    /// says it does: every character of one and two bytes, and some of three and four, before
+    /// letters and digits of one and two bytes, and at a sentence's start.
+    #[test]
+    fn breaks_agree_with_word_start() {
+        let breaks = Breaks::new();
+        let before = (1..0x800u32)
+            .chain([0x2014, 0x201C, 0x20B8, 0x2116, 0x3000, 0x1F600])
+            .filter_map(char::from_u32);
+        let letters = ['a', 'Z', '7', 'в', 'Ә', 'і', 'ü'];
+        for p in before {
+            for c in letters {
+                let text = format!("{p}{c}");
+                let at = p.len_utf8();
+                assert_eq!(
+                    breaks.opens(&text, at, 0),
+                    word_start(&text, at, 0),
+                    "{p:?} {c:?}"
+                );
+                assert!(
+                    breaks.opens(&text, at, at),
+                    "{p:?} {c:?} at a sentence start"
+                );
+            }
+        }
     }
 
     /// Places count from one, and saturate at `u32::MAX` rather than wrap in a sentence of
