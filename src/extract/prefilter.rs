@@ -393,7 +393,31 @@ impl Prefilter {
 
     /// The rules each sentence may match, and where rules with known starts can begin.
     pub fn eligible(&self, text: &str, sentences: &[Sentence]) -> Eligible<'_> {
-        let mut scan = Scan::new(self, text, sentences);
+        STAGED.with_borrow_mut(|(stamp, staged)| {
+            // Stamps only grow, so what earlier documents (of any prefilter) left in the
+            // table never matches a new one; they start again long before they could wrap.
+            if staged.len() < self.patterns.len() || *stamp > u32::MAX / 2 {
+                let n = staged.len().max(self.patterns.len());
+                staged.clear();
+                staged.resize(n, (0, 0));
+                *stamp = 0;
+            }
+            let (eligible, last_stamp) = self.eligible_with(text, sentences, staged, *stamp);
+            *stamp = last_stamp;
+            eligible
+        })
+    }
+
+    /// [`Prefilter::eligible`] with `staged` as [`Scan::staged`], whose stamps are all at
+    /// most `stamp`; returns the last stamp used too.
+    fn eligible_with(
+        &self,
+        text: &str,
+        sentences: &[Sentence],
+        staged: &mut [(u32, u32)],
+        stamp: u32,
+    ) -> (Eligible<'_>, u32) {
+        let mut scan = Scan::new(self, text, sentences, staged, stamp);
         if let Some(automaton) = &self.automaton {
             automaton.for_each(text, |pid, start, _| scan.on_match(pid, start));
         }
@@ -415,6 +439,7 @@ impl Prefilter {
             mut last,
             last_digit,
             hits,
+            stamp,
             ..
         } = scan;
         let m = self.clause_count;
@@ -428,14 +453,15 @@ impl Prefilter {
             }
         }
         let tries = self.expand(hits, &last, sentences);
-        Eligible {
+        let eligible = Eligible {
             last,
             clauses: &self.clauses,
             rule_clauses: &self.rule_clauses,
             clause_count: m,
             sentences: sentences.len(),
             tries,
-        }
+        };
+        (eligible, stamp)
     }
 
     /// The (position, rule) tries of sorted hits, keeping the rules that may begin there
@@ -532,6 +558,14 @@ fn rule_keys(set: &RuleSet, rules: &[usize]) -> Vec<Keys> {
         .collect()
 }
 
+thread_local! {
+    /// [`Scan::staged`] and the last stamp handed out, kept between documents: a fresh
+    /// table per document (11.5 KB for the default rules) cost more in zeroing than the
+    /// matches of a short document cost in all.
+    static STAGED: std::cell::RefCell<(u32, Vec<(u32, u32)>)> =
+        const { std::cell::RefCell::new((0, Vec::new())) };
+}
+
 /// The state of one pass over a document.
 ///
 /// Matches come in order of their end, so nearly always in the sentence of the match
@@ -554,7 +588,8 @@ struct Scan<'a> {
     /// kept sorted.
     hits: Vec<(usize, u32)>,
     /// Per pattern: (`stamp` when it last met the current sentence, the last place there).
-    staged: Vec<(u32, u32)>,
+    /// Kept by the thread between documents (see [`STAGED`]).
+    staged: &'a mut [(u32, u32)],
     /// The anchor patterns met in the current sentence, once each.
     touched: Vec<u32>,
     /// Told apart each time the scan enters a sentence.
@@ -567,7 +602,13 @@ struct Scan<'a> {
 }
 
 impl<'a> Scan<'a> {
-    fn new(prefilter: &'a Prefilter, text: &'a str, sentences: &'a [Sentence]) -> Scan<'a> {
+    fn new(
+        prefilter: &'a Prefilter,
+        text: &'a str,
+        sentences: &'a [Sentence],
+        staged: &'a mut [(u32, u32)],
+        stamp: u32,
+    ) -> Scan<'a> {
         let mut scan = Scan {
             prefilter,
             text,
@@ -575,9 +616,9 @@ impl<'a> Scan<'a> {
             last: vec![0; sentences.len() * prefilter.clause_count],
             last_digit: vec![0; sentences.len()],
             hits: Vec::with_capacity(text.len() / 8),
-            staged: vec![(0, 0); prefilter.patterns.len()],
+            staged,
             touched: Vec::new(),
-            stamp: 0,
+            stamp,
             k: 0,
             start: 0,
             end: 0,
