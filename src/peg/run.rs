@@ -671,6 +671,10 @@ impl<'p, 'i, 'm> Run<'p, 'i, 'm> {
                     self.fail_at(pos)
                 }
             }
+            // A lookahead whose expression cannot begin here is decided by its first
+            // character (most `!ending` tests inside a word are), without running it.
+            Expr::PosPred(x) if !self.may_match(*x, pos) => self.fail_at(pos),
+            Expr::NegPred(x) if !self.may_match(*x, pos) => Some(pos),
             Expr::PosPred(x) => {
                 let x = *x;
                 self.lookahead += 1;
