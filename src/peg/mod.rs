@@ -77,6 +77,10 @@ pub(crate) enum Expr {
     /// `x*` (`false`) or `x ~ x*` (`true`) with `x` a set, in a grammar without implicit
     /// whitespace: the longest run of its characters, as one step.
     Span(Box<charset::CharSet>, bool),
+    /// `(!stop ~ x)*` with `x` a set, in a grammar without implicit whitespace: the longest
+    /// run of characters of the set, each at a place where `stop` does not match, as one
+    /// step (plus the steps of the `stop` tries).
+    SpanUnless(usize, Box<charset::CharSet>),
 }
 
 #[derive(Debug, Clone)]

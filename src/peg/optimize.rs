@@ -27,9 +27,12 @@ struct Body {
 
 fn children(e: &Expr) -> &[usize] {
     match e {
-        Expr::PosPred(x) | Expr::NegPred(x) | Expr::Opt(x) | Expr::Rep(x) | Expr::UpTo(x, _) => {
-            std::slice::from_ref(x)
-        }
+        Expr::PosPred(x)
+        | Expr::NegPred(x)
+        | Expr::Opt(x)
+        | Expr::Rep(x)
+        | Expr::UpTo(x, _)
+        | Expr::SpanUnless(x, _) => std::slice::from_ref(x),
         Expr::Seq(xs) | Expr::Choice(xs) => xs,
         _ => &[],
     }
@@ -153,7 +156,8 @@ pub(super) fn optimize(rules: &mut [CompiledRule], exprs: &mut Vec<Expr>, trivia
             | Expr::NegPred(x)
             | Expr::Opt(x)
             | Expr::Rep(x)
-            | Expr::UpTo(x, _) => *x = kids[0],
+            | Expr::UpTo(x, _)
+            | Expr::SpanUnless(x, _) => *x = kids[0],
             Expr::Seq(xs) | Expr::Choice(xs) => xs.copy_from_slice(&kids),
             _ => {}
         }
@@ -269,6 +273,18 @@ fn fold_char_sets(exprs: &mut Vec<Expr>, trivia: bool) {
             && let Some(members) = set_members(exprs, x)
         {
             exprs[e] = Expr::Span(Box::new(CharSet::new(members)), false);
+        }
+    }
+    // `(!stop ~ set)*`: a word up to its ending (`dep_adj_word`) took five steps a
+    // character (the repetition's item, its sequence, the lookahead, the stop, the set).
+    for e in 0..exprs.len() {
+        if let Expr::Rep(x) = exprs[e]
+            && let Expr::Seq(items) = &exprs[x]
+            && let [first, second] = items[..]
+            && let Expr::NegPred(stop) = exprs[first]
+            && let Some(members) = set_members(exprs, second)
+        {
+            exprs[e] = Expr::SpanUnless(stop, Box::new(CharSet::new(members)));
         }
     }
 }
@@ -663,6 +679,31 @@ mod tests {
         assert!(matches!(&with_trivia[10], Expr::Seq(xs) if xs.len() == 3));
         assert!(matches!(with_trivia[11], Expr::Rep(1)));
         assert!(matches!(&with_trivia[6], Expr::NotSet(_)));
+    }
+
+    #[test]
+    fn a_run_of_a_set_up_to_a_lookahead_becomes_one_step() {
+        let mut exprs = vec![
+            Expr::Str("ого".into()),      // 0: the stop
+            Expr::NegPred(0),             // 1
+            Expr::Range('а', 'я'),        // 2
+            Expr::Seq(vec![1, 2].into()), // 3
+            Expr::Rep(3),                 // 4: (!"ого" ~ 'а'..'я')*
+            Expr::Str("ab".into()),       // 5: not one character
+            Expr::Seq(vec![1, 5].into()), // 6
+            Expr::Rep(6),                 // 7: kept
+        ];
+        let mut with_trivia = exprs.clone();
+        fold_char_sets(&mut exprs, false);
+        assert!(
+            matches!(&exprs[4], Expr::SpanUnless(0, s) if s.members() == [Member::Range('а', 'я')]),
+            "{:?}",
+            exprs[4]
+        );
+        assert!(matches!(exprs[7], Expr::Rep(6)));
+        // With implicit whitespace the repetition skips it between items: kept.
+        fold_char_sets(&mut with_trivia, true);
+        assert!(matches!(with_trivia[4], Expr::Rep(3)));
     }
 
     #[test]

@@ -568,6 +568,7 @@ impl<'p, 'i, 'm> Run<'p, 'i, 'm> {
                 None => Some(pos),
             },
             Expr::Span(set, at_least_one) => self.span(set, *at_least_one, pos),
+            Expr::SpanUnless(stop, set) => Some(self.span_unless(*stop, set, pos)),
             Expr::Call(id) => self.call(*id, pos),
             Expr::Seq(items) => self.seq(items, pos),
             Expr::Choice(items) => self.choice(items, pos),
@@ -716,7 +717,8 @@ impl<'p, 'i, 'm> Run<'p, 'i, 'm> {
             | Expr::UpTo(..)
             | Expr::Set(_)
             | Expr::NotSet(_)
-            | Expr::Span(..) => unreachable!("handled by eval"),
+            | Expr::Span(..)
+            | Expr::SpanUnless(..) => unreachable!("handled by eval"),
         }
     }
 
@@ -754,6 +756,33 @@ impl<'p, 'i, 'm> Run<'p, 'i, 'm> {
         }
         self.fail_at(p);
         (p > pos || !at_least_one).then_some(p)
+    }
+
+    /// `(!stop ~ set)*` from `pos`: where the run stops, as the repetition would. `stop` runs
+    /// as the lookahead would (no nodes) and only where its first character allows it.
+    #[inline(never)]
+    fn span_unless(&mut self, stop: usize, set: &super::charset::CharSet, pos: usize) -> usize {
+        let mut p = pos;
+        loop {
+            if self.may_match(stop, p) {
+                self.lookahead += 1;
+                let mark = self.nodes.len();
+                let found = self.eval(stop, p);
+                self.nodes.truncate(mark);
+                self.lookahead -= 1;
+                if found.is_some() || self.stopped.is_some() {
+                    self.fail_at(p);
+                    return p;
+                }
+            }
+            match set.len_at(self.input, p) {
+                Some(len) => p += len,
+                None => {
+                    self.fail_at(p);
+                    return p;
+                }
+            }
+        }
     }
 
     /// `e*` as pest runs it: `(e ~ (skip ~ e)*)?`.
@@ -862,6 +891,48 @@ mod tests {
             reused.steps,
             fresh.steps
         );
+    }
+
+    /// A run of a set up to a lookahead's stop (`(!stop ~ set)*`, one step) ends where pest's
+    /// repetition ends, whether the stop, the end of the set or the input ends it.
+    #[test]
+    fn a_run_up_to_a_stop_agrees_with_pest_vm() {
+        let grammar = r#"
+            wb     = _{ !LETTER }
+            adj    = @{ (!(("ского" | "ный") ~ wb) ~ (LETTER | "-"))+ ~ ("ского" | "ный") ~ wb }
+            untilq = @{ (!("q" | "кон") ~ 'a'..'z')* ~ ("q" | "z") }
+        "#;
+        let (_, rules) = pest_meta::parse_and_optimize(grammar).expect("grammar parses");
+        let program = super::super::compile(&rules, &[]).expect("compiles");
+        assert!(
+            program
+                .exprs
+                .iter()
+                .filter(|e| matches!(e, Expr::SpanUnless(..)))
+                .count()
+                == 2,
+            "both runs are folded"
+        );
+        let vm = pest_vm::Vm::new(rules);
+        let input = "богутинского верхне-ный ныйный ского скогоx синий-ный abcq abz abкон qz ab";
+        let mut matched = 0;
+        for (pos, _) in input.char_indices() {
+            let rest = &input[pos..];
+            for name in ["adj", "untilq"] {
+                let id = program.rule_id(name).expect("rule");
+                let ours = program
+                    .matches(id, rest, Limits::default())
+                    .ok()
+                    .map(|m| m.end);
+                let theirs = vm
+                    .parse(name, rest)
+                    .ok()
+                    .and_then(|pairs| pairs.map(|p| p.as_span().end()).max());
+                assert_eq!(ours, theirs, "{name} at {rest:?}");
+                matched += usize::from(ours.is_some());
+            }
+        }
+        assert!(matched > 20, "matched {matched}");
     }
 
     #[test]

@@ -223,7 +223,8 @@ fn one(
         | Expr::Rep(_)
         | Expr::UpTo(..)
         | Expr::NotSet(_)
-        | Expr::Span(_, false) => Starts::ANY,
+        | Expr::Span(_, false)
+        | Expr::SpanUnless(..) => Starts::ANY,
         Expr::Call(id) => starts[rules[*id as usize].expr],
         Expr::PosPred(x) => starts[*x],
         Expr::Seq(items) => {
