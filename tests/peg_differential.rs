@@ -153,8 +153,9 @@ fn rules_that_reach_soi_are_not_memoised() {
 /// Skipping by first byte (an alternative, call or repetition that cannot begin with the
 /// byte in front of it is not run; after a Cyrillic first byte, by the character) changes
 /// no result, on a grammar that has every kind of expression, including ones that match
-/// empty, and Cyrillic ones whose characters have each of the four first bytes: compared
-/// with pest_vm at every position.
+/// empty, Cyrillic ones whose characters have each of the four first bytes, and runs of a
+/// set up to a stop (`adj`, `untilq`: one step in nedra's matcher): compared with pest_vm at
+/// every position.
 #[test]
 fn first_byte_skipping_agrees_with_pest_vm_on_every_kind_of_expression() {
     let grammar = r#"
@@ -173,6 +174,9 @@ fn first_byte_skipping_agrees_with_pest_vm_on_every_kind_of_expression() {
         cyrword = @{ (LOWERCASE_LETTER | "ё") ~ LETTER* }
         wide    = { 'я'..'ә' ~ ANY }
         top     = { (choice | many | ins | range | look | empty | eoi | cyr | wide | word) ~ (" " ~ top)? }
+        wb      = _{ !LETTER }
+        adj     = @{ (!(("ского" | "ный") ~ wb) ~ (LETTER | "-"))+ ~ ("ского" | "ный") ~ wb }
+        untilq  = @{ (!("q" | "кон") ~ 'a'..'z')* ~ ("q" | "z") }
     "#;
     let (_, rules) = pest_meta::parse_and_optimize(grammar).expect("grammar parses");
     let program = nedra::peg::compile(&rules, &[]).expect("compiles");
@@ -183,11 +187,12 @@ fn first_byte_skipping_agrees_with_pest_vm_on_every_kind_of_expression() {
         "ababab xyz жb q",
         "тонна ұлтқ рx сx тx уx әб ӘБ ёж Ђж ѐ ӿ Ӿ яя ѣѣ әә өө",
         "қазақстан тонн ұ ҚҚ",
+        "богутинского верхне-ный ныйный ского скогоx синий-ный abcq abz abкон qz ab",
         "",
     ];
     let names = [
         "word", "num", "maybe", "many", "ins", "range", "look", "choice", "empty", "anyc", "eoi",
-        "cyr", "cyrword", "wide", "top",
+        "cyr", "cyrword", "wide", "top", "adj", "untilq",
     ];
     let mut matched = 0;
     for input in inputs {
