@@ -31,8 +31,9 @@ fn is_word_char(c: char) -> bool {
 }
 
 /// Characters that glue a following number into a token that is not a quantity: URL
-/// escapes (`%D0%82`), paths, query strings, identifiers.
-fn glues(c: char) -> bool {
+/// escapes (`%D0%82`), paths, query strings, identifiers. The prefilter's word-break table
+/// is filled from it too.
+pub(crate) fn glues(c: char) -> bool {
     matches!(c, '%' | '/' | '=' | '&' | '_' | '#' | '@' | '\\')
 }
 

@@ -138,12 +138,10 @@ struct Breaks {
 
 impl Breaks {
     fn new() -> Breaks {
-        // As `matcher::glues`: a number after these is part of a token, not a quantity.
-        let glues = |c: char| matches!(c, '%' | '/' | '=' | '&' | '_' | '#' | '@' | '\\');
         let mut ascii = [false; 128];
         for (b, slot) in ascii.iter_mut().enumerate() {
             let c = char::from(b as u8);
-            *slot = !is_alphanumeric(c) && !glues(c);
+            *slot = !is_alphanumeric(c) && !super::matcher::glues(c);
         }
         let mut word = Box::new([false; 0x800]);
         for (cp, slot) in word.iter_mut().enumerate() {
