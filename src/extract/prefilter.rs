@@ -472,6 +472,10 @@ impl Prefilter {
     ) -> Vec<(usize, usize)> {
         let m = self.clause_count;
         let mut tries = Vec::with_capacity(hits.len() * 2);
+        // Per rule: (one more than the sentence it was last asked about, its `until` there).
+        // A sentence's hits ask about the same few rules again and again (every digit asks
+        // about all the rules that open with a number): each is computed once per sentence.
+        let mut known = vec![(0, 0); self.clauses.len()];
         let mut k = 0;
         let mut i = 0;
         while i < hits.len() {
@@ -483,18 +487,32 @@ impl Prefilter {
             while k < sentences.len() && sentences[k].end <= pos {
                 k += 1;
             }
-            let until = |r: usize| until(last, m, k, &self.rule_clauses[self.clauses[r].clone()]);
             // `pos` is in sentence `k`: hits are only taken inside sentences.
             let here = after(pos, sentences[k].start);
+            let tag = k + 1;
+            let mut allows = |r: usize| {
+                let entry = &mut known[r];
+                if entry.0 != tag {
+                    let clauses = &self.rule_clauses[self.clauses[r].clone()];
+                    *entry = (tag, until(last, m, k, clauses));
+                }
+                here <= entry.1
+            };
             let first = tries.len();
             for &(_, id) in &hits[i..j] {
                 if id == DIGIT_HIT {
-                    let rules = self.digit_start.iter().copied();
-                    tries.extend(rules.filter(|&r| here <= until(r)).map(|r| (pos, r)));
+                    for &r in &self.digit_start {
+                        if allows(r) {
+                            tries.push((pos, r));
+                        }
+                    }
                 } else {
                     let starts = Pattern::range(self.patterns[id as usize].starts);
-                    let rules = self.pattern_starts[starts].iter().map(|&r| r as usize);
-                    tries.extend(rules.filter(|&r| here <= until(r)).map(|r| (pos, r)));
+                    for &r in &self.pattern_starts[starts] {
+                        if allows(r as usize) {
+                            tries.push((pos, r as usize));
+                        }
+                    }
                 }
             }
             if j - i > 1 {
