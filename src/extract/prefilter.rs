@@ -45,9 +45,8 @@ pub struct Prefilter {
     pattern_starts: Vec<u32>,
     /// Clauses that a digit satisfies.
     digit_clauses: Vec<usize>,
-    /// Per rule: its clauses, a range of `rule_clauses`; empty when it has no anchors and
-    /// is always eligible.
-    clauses: Vec<std::ops::Range<usize>>,
+    /// Per rule: its clauses (see [`Deciding`]).
+    clauses: Vec<Deciding>,
     /// The clauses of all rules. Equal clauses of different rules are one clause (the 131
     /// clauses of the default rules are 81), and a rule keeps none that holds wherever
     /// another of its clauses does: neither changes any rule's last places.
@@ -60,6 +59,32 @@ pub struct Prefilter {
     pub any_start: Vec<usize>,
     /// Where a word can begin after a character (see [`Breaks`]).
     breaks: Breaks,
+}
+
+/// The clauses of one rule, all of which hold before a place where it can begin.
+#[derive(Debug, Clone, Copy)]
+enum Deciding {
+    /// None: the rule is always eligible.
+    Any,
+    /// One to four, the first repeated to fill (a minimum over repeats is the same): every
+    /// default rule has at most four, and the earliest of their last places is then four
+    /// loads, with no loop and no list to find.
+    Four([u32; 4]),
+    /// More: a range of the prefilter's `rule_clauses`.
+    Many(usize, usize),
+}
+
+impl Deciding {
+    fn new(all: &[u32], from: usize) -> Deciding {
+        match all[from..] {
+            [] => Deciding::Any,
+            [a] => Deciding::Four([a; 4]),
+            [a, b] => Deciding::Four([a, b, a, a]),
+            [a, b, c] => Deciding::Four([a, b, c, a]),
+            [a, b, c, d] => Deciding::Four([a, b, c, d]),
+            _ => Deciding::Many(from, all.len()),
+        }
+    }
 }
 
 /// What the prefilter needs of one rule.
@@ -189,7 +214,7 @@ pub struct Eligible<'p> {
     /// none) where a literal of the clause begins, digits included.
     last: Vec<u32>,
     /// The prefilter's clauses of each rule (see `Prefilter::clauses`).
-    clauses: &'p [std::ops::Range<usize>],
+    clauses: &'p [Deciding],
     rule_clauses: &'p [u32],
     clause_count: usize,
     sentences: usize,
@@ -202,38 +227,45 @@ pub struct Eligible<'p> {
 
 impl Eligible<'_> {
     /// Whether rule `r` may match somewhere in sentence `s`.
+    #[inline(always)]
     pub fn allows(&self, s: usize, r: usize) -> bool {
         self.until(s, r) > 0
     }
 
     /// How many bytes after the start of sentence `s` a match of rule `r` can begin at
     /// most (exclusive): 0 when it cannot match there.
+    // Asked about once per sentence and rule that can begin anywhere: a call would cost as
+    // much as the answer.
+    #[inline(always)]
     pub fn until(&self, s: usize, r: usize) -> u32 {
         match self.clauses.get(r) {
-            Some(clauses) if s < self.sentences => until(
-                &self.last,
-                self.clause_count,
-                s,
-                &self.rule_clauses[clauses.clone()],
-            ),
+            Some(clauses) if s < self.sentences => {
+                let m = self.clause_count;
+                until(&self.last[s * m..(s + 1) * m], self.rule_clauses, *clauses)
+            }
             _ => u32::MAX,
         }
     }
 }
 
-/// [`Eligible::until`] from the last places `last` of `m` clauses per sentence: the
-/// earliest of the last places of the rule's `clauses` in sentence `s`. Computed when asked
-/// for, not for every sentence and rule: most pairs are never asked about (building a
-/// table of them all took 0.7 % of all extraction instructions).
+/// [`Eligible::until`] from the last places `row` of all clauses in one sentence: the
+/// earliest of the last places of a rule's `clauses` (ranges of `rule_clauses`) there.
+/// Computed when asked for, not for every sentence and rule: most pairs are never asked
+/// about (building a table of them all took 0.7 % of all extraction instructions).
 #[inline]
-fn until(last: &[u32], m: usize, s: usize, clauses: &[u32]) -> u32 {
-    let row = &last[s * m..(s + 1) * m];
-    // No clauses: the rule may begin anywhere.
-    clauses
-        .iter()
-        .map(|&c| row[c as usize])
-        .min()
-        .unwrap_or(u32::MAX)
+fn until(row: &[u32], rule_clauses: &[u32], clauses: Deciding) -> u32 {
+    match clauses {
+        Deciding::Any => u32::MAX,
+        Deciding::Four([a, b, c, d]) => {
+            let at = |c: u32| row[c as usize];
+            at(a).min(at(b)).min(at(c).min(at(d)))
+        }
+        Deciding::Many(from, to) => rule_clauses[from..to]
+            .iter()
+            .map(|&c| row[c as usize])
+            .min()
+            .unwrap_or(u32::MAX),
+    }
 }
 
 /// A byte offset from a sentence's start, plus one (0 stands for "nowhere"), in the `u32`s
@@ -328,7 +360,7 @@ impl Prefilter {
                 };
                 rule_clauses.push(id as u32);
             }
-            clauses.push(first..rule_clauses.len());
+            clauses.push(Deciding::new(&rule_clauses, first));
             let mut start_ids = Vec::new();
             match k.starts {
                 None => any_start.push(r),
@@ -490,11 +522,11 @@ impl Prefilter {
             // `pos` is in sentence `k`: hits are only taken inside sentences.
             let here = after(pos, sentences[k].start);
             let tag = k + 1;
+            let row = &last[k * m..(k + 1) * m];
             let mut allows = |r: usize| {
                 let entry = &mut known[r];
                 if entry.0 != tag {
-                    let clauses = &self.rule_clauses[self.clauses[r].clone()];
-                    *entry = (tag, until(last, m, k, clauses));
+                    *entry = (tag, until(row, &self.rule_clauses, self.clauses[r]));
                 }
                 here <= entry.1
             };
@@ -1066,7 +1098,8 @@ mod tests {
         #[test]
         fn single_pass_matches_the_reference_on_random_rules(
             rules in proptest::collection::vec(
-                (proptest::collection::vec(literals(), 0..3), proptest::option::of(literals())),
+                // Up to six clauses: more than four take another path (see `Deciding`).
+                (proptest::collection::vec(literals(), 0..7), proptest::option::of(literals())),
                 1..6,
             ),
             text in "[ab1. ]{0,40}",
