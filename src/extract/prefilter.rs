@@ -16,8 +16,8 @@
 //! The text is scanned once (by a [`LiteralSet`]), and the ten ASCII digits are patterns
 //! too, so digits need no scan of their own. The automaton reports about one match per
 //! eight bytes of news, so what a match costs is most of what the prefilter costs: a match
-//! of an anchor only notes its place for its pattern, and the clauses are brought up to
-//! date once per pattern and sentence; whether a start literal opens a word is read from
+//! of an anchor only notes its place for its clauses (patterns with the same clauses share
+//! a note), and the clauses are brought up to date once per note and sentence; whether a start literal opens a word is read from
 //! its first character, known beforehand, and the byte before it.
 
 use crate::rules::RuleSet;
@@ -43,6 +43,11 @@ pub struct Prefilter {
     pattern_clauses: Vec<u32>,
     /// The start rules of all patterns, each pattern's a range (see [`Pattern::starts`]).
     pattern_starts: Vec<u32>,
+    /// The distinct clause lists of patterns ([`Pattern::set`]), ranges of
+    /// `pattern_clauses`. Anchors that satisfy the same clauses (the Kazakh endings "та",
+    /// "те", "да", "де", …) are staged as one in a sentence: one entry and one update of
+    /// its clauses where there were one per pattern.
+    anchor_sets: Vec<(u32, u32)>,
     /// Clauses that a digit satisfies.
     digit_clauses: Vec<usize>,
     /// Per rule: its clauses (see [`Deciding`]).
@@ -121,6 +126,9 @@ struct Pattern {
     anchors: (u32, u32),
     /// Rules that can begin with it: `pattern_starts[starts.0..starts.1]`.
     starts: (u32, u32),
+    /// Its clauses' index among the distinct lists of clauses of patterns (see
+    /// [`Prefilter::anchor_sets`]).
+    set: u32,
     /// [`ANCHOR`], [`OPENS`], [`OPENS_AFTER_BREAK`], [`OPENS_IF_WORD_START`], [`DIGIT`].
     flags: u8,
 }
@@ -396,13 +404,24 @@ impl Prefilter {
             list.extend(items.iter().map(|&i| i as u32));
             (from, list.len() as u32)
         };
+        let mut set_ids: std::collections::HashMap<&[usize], u32> = Default::default();
+        let mut anchor_sets = Vec::new();
         let patterns = patterns
             .iter()
             .zip(&literals)
-            .map(|(p, literal)| Pattern {
-                anchors: extend(&mut pattern_clauses, &p.anchor),
-                starts: extend(&mut pattern_starts, &p.start),
-                flags: flags(p, literal),
+            .map(|(p, literal)| {
+                let anchors = extend(&mut pattern_clauses, &p.anchor);
+                // Clause lists are in the order of clause ids: equal sets are equal lists.
+                let set = *set_ids.entry(&p.anchor).or_insert_with(|| {
+                    anchor_sets.push(anchors);
+                    anchor_sets.len() as u32 - 1
+                });
+                Pattern {
+                    anchors,
+                    starts: extend(&mut pattern_starts, &p.start),
+                    set,
+                    flags: flags(p, literal),
+                }
             })
             .collect();
         Prefilter {
@@ -411,6 +430,7 @@ impl Prefilter {
             patterns,
             pattern_clauses,
             pattern_starts,
+            anchor_sets,
             digit_clauses,
             clauses,
             rule_clauses,
@@ -426,8 +446,8 @@ impl Prefilter {
         STAGED.with_borrow_mut(|(stamp, staged)| {
             // Stamps only grow, so what earlier documents (of any prefilter) left in the
             // table never matches a new one; they start again long before they could wrap.
-            if staged.len() < self.patterns.len() || *stamp > u32::MAX / 2 {
-                let n = staged.len().max(self.patterns.len());
+            if staged.len() < self.anchor_sets.len() || *stamp > u32::MAX / 2 {
+                let n = staged.len().max(self.anchor_sets.len());
                 staged.clear();
                 staged.resize(n, (0, 0));
                 *stamp = 0;
@@ -619,7 +639,7 @@ thread_local! {
 /// Matches come in order of their end, so nearly always in the sentence of the match
 /// before or a later one: the scan keeps the sentence it is in, and a match of an anchor
 /// there only notes its place in `staged`. Moving on to a later sentence brings that
-/// sentence's clauses up to date from the patterns noted (see [`Scan::flush`]); the rare
+/// sentence's clauses up to date from the anchor sets noted (see [`Scan::flush`]); the rare
 /// match that begins before the sentence (a literal across the end of the one before) goes
 /// to its own sentence's clauses at once.
 struct Scan<'a> {
@@ -635,10 +655,11 @@ struct Scan<'a> {
     /// (position, pattern or [`DIGIT_HIT`]) where rules may begin, inside a sentence,
     /// kept sorted.
     hits: Vec<(usize, u32)>,
-    /// Per pattern: (`stamp` when it last met the current sentence, the last place there).
-    /// Kept by the thread between documents (see [`STAGED`]).
+    /// Per anchor set ([`Pattern::set`]): (`stamp` when a pattern of it last met the
+    /// current sentence, the last place there). Kept by the thread between documents (see
+    /// [`STAGED`]).
     staged: &'a mut [(u32, u32)],
-    /// The anchor patterns met in the current sentence, once each.
+    /// The anchor sets met in the current sentence, once each.
     touched: Vec<u32>,
     /// Told apart each time the scan enters a sentence.
     stamp: u32,
@@ -698,10 +719,10 @@ impl<'a> Scan<'a> {
         let m = self.prefilter.clause_count;
         // Patterns are only noted in a sentence, so `k` is one.
         let row = &mut self.last[self.k * m..(self.k + 1) * m];
-        for &pid in &self.touched {
-            let here = self.staged[pid as usize].1;
-            let p = self.prefilter.patterns[pid as usize];
-            for &c in &self.prefilter.pattern_clauses[Pattern::range(p.anchors)] {
+        for &set in &self.touched {
+            let here = self.staged[set as usize].1;
+            let clauses = self.prefilter.anchor_sets[set as usize];
+            for &c in &self.prefilter.pattern_clauses[Pattern::range(clauses)] {
                 let last = &mut row[c as usize];
                 *last = (*last).max(here);
             }
@@ -732,10 +753,10 @@ impl<'a> Scan<'a> {
         let p = self.prefilter.patterns[pid];
         let here = after(start, self.start);
         if p.flags & ANCHOR != 0 {
-            let staged = &mut self.staged[pid];
+            let staged = &mut self.staged[p.set as usize];
             if staged.0 != self.stamp {
                 *staged = (self.stamp, here);
-                self.touched.push(pid as u32);
+                self.touched.push(p.set);
             } else {
                 staged.1 = staged.1.max(here);
             }
