@@ -347,12 +347,12 @@ pub fn compile(
     super::optimize::optimize(&mut compiled, &mut c.exprs, trivia);
     mark_exact_entries(&compiled, &mut c.exprs);
     let starts = super::starts::compute(&c.exprs, &compiled, &lexicon_firsts, trivia);
-    let modes = compiled
+    let calls = compiled
         .iter()
-        .map(|r| super::run::CallMode::of(r.kind, r.trivia))
+        .map(|r| super::run::RuleRun::of(r, &starts))
         .collect();
     Ok(Program {
-        modes,
+        calls,
         whitespace,
         comment,
         starts,

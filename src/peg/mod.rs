@@ -107,8 +107,8 @@ pub struct Program {
     pub(crate) comment: Option<RuleId>,
     /// Per expression: the bytes its matches can begin with.
     pub(crate) starts: Vec<starts::Starts>,
-    /// Per rule: how a call of it runs, by the caller's atomicity.
-    pub(crate) modes: Vec<[run::CallMode; 3]>,
+    /// Per rule: what a call of it needs, in one record (see [`run::RuleRun`]).
+    pub(crate) calls: Vec<run::RuleRun>,
 }
 
 impl Program {

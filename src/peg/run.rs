@@ -230,6 +230,35 @@ impl CallMode {
     }
 }
 
+/// What a call of one rule needs, in one record, so a call reads one place (it used to
+/// look in the rules, their modes and the first sets: three tables, three bounds checks).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct RuleRun {
+    /// The rule's body.
+    expr: usize,
+    /// See `CompiledRule::memo`.
+    memo: bool,
+    /// Not silent: explanations name it.
+    named: bool,
+    /// How the call runs, by the caller's atomicity.
+    modes: [CallMode; 3],
+    /// The first bytes of the body's matches.
+    starts: super::starts::Starts,
+}
+
+impl RuleRun {
+    /// The record of `rule`, given the first sets of the program's expressions.
+    pub(crate) fn of(rule: &super::CompiledRule, starts: &[super::starts::Starts]) -> RuleRun {
+        RuleRun {
+            expr: rule.expr,
+            memo: rule.memo,
+            named: rule.kind != Kind::Silent,
+            modes: CallMode::of(rule.kind, rule.trivia),
+            starts: starts[rule.expr],
+        }
+    }
+}
+
 struct Run<'p, 'i, 'm> {
     p: &'p Program,
     input: &'i str,
@@ -392,12 +421,13 @@ impl<'p, 'i, 'm> Run<'p, 'i, 'm> {
 
     /// Calls rule `id` at `pos`, through the memo when the rule is memoised.
     fn call(&mut self, id: RuleId, pos: usize) -> Option<usize> {
-        let rule = &self.p.rules[id as usize];
-        if !self.may_match(rule.expr, pos) {
+        let p: &'p Program = self.p;
+        let rule = &p.calls[id as usize];
+        if !self.explain && !rule.starts.may_match_at(self.input.as_bytes(), pos) {
             return None;
         }
         if !rule.memo || self.memo.is_none() {
-            return self.call_rule(id, pos);
+            return self.call_rule(rule, id, pos);
         }
         // A result depends on the atomicity it runs in (implicit whitespace, nodes) and
         // on whether it runs in a lookahead (no nodes).
@@ -424,7 +454,7 @@ impl<'p, 'i, 'm> Run<'p, 'i, 'm> {
             return found.end;
         }
         let mark = self.nodes.len();
-        let end = self.call_rule(id, pos);
+        let end = self.call_rule(rule, id, pos);
         if self.stopped.is_some() {
             return end;
         }
@@ -450,17 +480,16 @@ impl<'p, 'i, 'm> Run<'p, 'i, 'm> {
     /// Inlined into [`Run::call`]: a rule call is a fifth of all steps, and as two
     /// functions it paid for two prologues and epilogues.
     #[inline(always)]
-    fn call_rule(&mut self, id: RuleId, pos: usize) -> Option<usize> {
+    fn call_rule(&mut self, rule: &RuleRun, id: RuleId, pos: usize) -> Option<usize> {
         if self.depth >= self.limits.depth {
             self.stopped.get_or_insert("nesting limit");
             // Every later step now fails at the budget check, which keeps the first reason.
             self.limits.steps = 0;
             return None;
         }
-        let rule = &self.p.rules[id as usize];
         let expr = rule.expr;
         let saved = self.atomicity;
-        let mode = self.p.modes[id as usize][saved as usize];
+        let mode = rule.modes[saved as usize];
         let inner = mode.inner;
         let makes_node = mode.node && self.lookahead == 0;
         let mark = self.nodes.len();
@@ -470,7 +499,7 @@ impl<'p, 'i, 'm> Run<'p, 'i, 'm> {
         }
         self.depth += 1;
         self.atomicity = inner;
-        let named = self.explain && rule.kind != Kind::Silent;
+        let named = self.explain && rule.named;
         if named {
             self.rule_stack.push(id);
         }
@@ -497,11 +526,16 @@ impl<'p, 'i, 'm> Run<'p, 'i, 'm> {
         }
     }
 
+    /// Whether implicit `WHITESPACE`/`COMMENT` is skipped between sequence items here.
+    #[inline(always)]
+    fn skips(&self) -> bool {
+        self.atomicity == Atomicity::NonAtomic
+            && (self.p.whitespace.is_some() || self.p.comment.is_some())
+    }
+
     /// Implicit `WHITESPACE`/`COMMENT` between sequence items, outside atomic rules.
     fn skip(&mut self, mut pos: usize) -> usize {
-        if self.atomicity != Atomicity::NonAtomic
-            || (self.p.whitespace.is_none() && self.p.comment.is_none())
-        {
+        if !self.skips() {
             return pos;
         }
         loop {
@@ -567,6 +601,9 @@ impl<'p, 'i, 'm> Run<'p, 'i, 'm> {
                 Some(_) => self.fail_at(pos),
                 None => Some(pos),
             },
+            // Most runs that must not be empty are absent (a space before a word that is not
+            // there): decided here, without the call.
+            Expr::Span(set, true) if set.len_at(input, pos).is_none() => self.fail_at(pos),
             Expr::Span(set, at_least_one) => self.span(set, *at_least_one, pos),
             Expr::SpanUnless(stop, set) => Some(self.span_unless(*stop, set, pos)),
             Expr::Call(id) => self.call(*id, pos),
@@ -582,9 +619,21 @@ impl<'p, 'i, 'm> Run<'p, 'i, 'm> {
     #[inline(never)]
     fn seq(&mut self, items: &[usize], pos: usize) -> Option<usize> {
         let mark = self.nodes.len();
-        let mut p = pos;
-        for (i, &item) in items.iter().enumerate() {
-            if i > 0 {
+        let Some((&first, rest)) = items.split_first() else {
+            return Some(pos);
+        };
+        let mut p = match self.eval(first, pos) {
+            Some(next) => next,
+            None => {
+                self.nodes.truncate(mark);
+                return None;
+            }
+        };
+        // The atomicity is the same for every item (calls restore it), so whether anything
+        // is skipped between items is decided once.
+        let skips = self.skips();
+        for &item in rest {
+            if skips {
                 p = self.skip(p);
             }
             match self.eval(item, p) {
@@ -639,7 +688,7 @@ impl<'p, 'i, 'm> Run<'p, 'i, 'm> {
             }
             Expr::Lexicon(forms) => match forms.longest_at(input.as_bytes(), pos) {
                 Some((entry, len)) if forms.exact => {
-                    self.known = (self.p.rules[entry as usize].expr, pos, pos + len);
+                    self.known = (self.p.calls[entry as usize].expr, pos, pos + len);
                     let end = self.call(entry, pos);
                     // The call may not have evaluated the body (a memoised result).
                     self.known.0 = usize::MAX;
@@ -872,6 +921,7 @@ mod tests {
         let id = |name: &str| program.rule_id(name).expect("rule");
         let (n, p) = (id("n"), id("p"));
         program.rules[n as usize].memo = true;
+        program.calls[n as usize].memo = true;
         let input = "12345 x";
         let attempt = |memo: &mut Memo<'_>| {
             program
