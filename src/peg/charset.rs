@@ -102,6 +102,42 @@ impl CharSet {
     }
 }
 
+/// One piece of an alternative of [`super::Expr::RunOf`]: what it matches at a place is
+/// fixed by the characters there, with no node and no backtracking inside.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum Piece {
+    /// One character of the set.
+    Set(CharSet),
+    /// The literal, which is not empty.
+    Lit(Box<str>),
+    /// `&set`: the next character is in the set; consumes nothing.
+    Peek(CharSet),
+}
+
+impl Piece {
+    /// The bytes the piece consumes at `pos` of `input`, or `None` where it fails.
+    #[inline(always)]
+    pub(crate) fn len_at(&self, input: &str, pos: usize) -> Option<usize> {
+        match self {
+            Piece::Set(set) => set.len_at(input, pos),
+            Piece::Lit(lit) => {
+                super::openings::has_prefix(&input.as_bytes()[pos..], lit.as_bytes())
+                    .then_some(lit.len())
+            }
+            Piece::Peek(set) => set.len_at(input, pos).map(|_| 0),
+        }
+    }
+
+    /// It consumes at least one byte wherever it matches.
+    pub(crate) fn consumes(&self) -> bool {
+        match self {
+            Piece::Set(_) => true,
+            Piece::Lit(lit) => !lit.is_empty(),
+            Piece::Peek(_) => false,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -81,6 +81,11 @@ pub(crate) enum Expr {
     /// run of characters of the set, each at a place where `stop` does not match, as one
     /// step (plus the steps of the `stop` tries).
     SpanUnless(usize, Box<charset::CharSet>),
+    /// `(a | b ~ c | …)*` where every alternative is a sequence of pieces that match fixed
+    /// characters (sets, literals, lookaheads on sets) and opens with one that consumes, in
+    /// a grammar without implicit whitespace: the longest run, as one step (see
+    /// `charset::Piece`).
+    RunOf(Box<[Box<[charset::Piece]>]>),
 }
 
 #[derive(Debug, Clone)]

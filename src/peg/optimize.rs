@@ -11,7 +11,7 @@
 //! reason a run of optional copies `x? ~ x? ~ x?` stops at the first copy that fails (see
 //! [`fold_optional_runs`]). `!("\"" | "\n") ~ ANY` is one step (see [`fold_none_of`]).
 
-use super::charset::{CharSet, Member};
+use super::charset::{CharSet, Member, Piece};
 use super::{CompiledRule, Expr, Kind, RuleId};
 
 /// What one rule's body holds, without following calls.
@@ -171,6 +171,53 @@ pub(super) fn optimize(rules: &mut [CompiledRule], exprs: &mut Vec<Expr>, trivia
     }
     fold_optional_runs(exprs);
     fold_char_sets(exprs, trivia);
+    if !trivia {
+        fold_runs_of_pieces(exprs);
+    }
+}
+
+/// The pieces of `e` as an alternative of [`Expr::RunOf`]: a set, a literal, or a sequence
+/// of those and lookaheads on sets that opens with one that consumes.
+fn pieces(exprs: &[Expr], e: usize) -> Option<Vec<Piece>> {
+    let piece = |x: usize| match &exprs[x] {
+        Expr::Str(s) if !s.is_empty() => Some(Piece::Lit(s.clone())),
+        Expr::PosPred(y) => set_members(exprs, *y).map(|m| Piece::Peek(CharSet::new(m))),
+        _ => set_members(exprs, x).map(|m| Piece::Set(CharSet::new(m))),
+    };
+    let out: Vec<Piece> = match &exprs[e] {
+        Expr::Seq(items) => items.iter().map(|&x| piece(x)).collect::<Option<_>>()?,
+        _ => vec![piece(e)?],
+    };
+    out.first().is_some_and(Piece::consumes).then_some(out)
+}
+
+/// Replaces `(a | b ~ c | …)*`, where each alternative is made of sets, literals and
+/// lookaheads on sets, by one [`Expr::RunOf`]: a word with hyphens,
+/// `(LETTER | ASCII_DIGIT | "-" ~ (LETTER | ASCII_DIGIT))*`, took two or three steps a
+/// character (the repetition's choice, its set; the sequence and the literal at a hyphen).
+///
+/// Only in a grammar without implicit whitespace, which the repetition and the sequences
+/// would skip between items. Why this keeps every result: such an alternative matches or
+/// fails by the characters in front of it alone, leaves no node, and consumes something
+/// when it matches, so the repetition is the loop that takes the first alternative that
+/// matches until none does.
+fn fold_runs_of_pieces(exprs: &mut [Expr]) {
+    for e in 0..exprs.len() {
+        let Expr::Rep(x) = exprs[e] else {
+            continue;
+        };
+        let alternatives: Option<Vec<Box<[Piece]>>> = match &exprs[x] {
+            Expr::Choice(items) => items
+                .iter()
+                .map(|&a| pieces(exprs, a).map(Vec::into_boxed_slice))
+                .collect(),
+            Expr::Seq(_) => pieces(exprs, x).map(|p| vec![p.into_boxed_slice()]),
+            _ => None,
+        };
+        if let Some(alternatives) = alternatives {
+            exprs[e] = Expr::RunOf(alternatives.into());
+        }
+    }
 }
 
 /// The members of a set that matches what `e` matches, when `e` matches exactly one

@@ -606,6 +606,7 @@ impl<'p, 'i, 'm> Run<'p, 'i, 'm> {
             Expr::Span(set, true) if set.len_at(input, pos).is_none() => self.fail_at(pos),
             Expr::Span(set, at_least_one) => self.span(set, *at_least_one, pos),
             Expr::SpanUnless(stop, set) => Some(self.span_unless(*stop, set, pos)),
+            Expr::RunOf(alternatives) => Some(self.run_of(alternatives, pos)),
             Expr::Call(id) => self.call(*id, pos),
             Expr::Seq(items) => self.seq(items, pos),
             Expr::Choice(items) => self.choice(items, pos),
@@ -767,7 +768,8 @@ impl<'p, 'i, 'm> Run<'p, 'i, 'm> {
             | Expr::Set(_)
             | Expr::NotSet(_)
             | Expr::Span(..)
-            | Expr::SpanUnless(..) => unreachable!("handled by eval"),
+            | Expr::SpanUnless(..)
+            | Expr::RunOf(_) => unreachable!("handled by eval"),
         }
     }
 
@@ -831,6 +833,35 @@ impl<'p, 'i, 'm> Run<'p, 'i, 'm> {
                     return p;
                 }
             }
+        }
+    }
+
+    /// `(a | b ~ c | …)*` of pieces from `pos`: where the repetition would end. Each round
+    /// takes the first alternative whose pieces all match, as the choice would; a piece that
+    /// fails is a failure there, as its step would be, except inside a lookahead.
+    #[inline(never)]
+    fn run_of(&mut self, alternatives: &[Box<[super::charset::Piece]>], pos: usize) -> usize {
+        let input = self.input;
+        let mut p = pos;
+        'rounds: loop {
+            'alternatives: for alternative in alternatives {
+                let mut q = p;
+                for piece in alternative.iter() {
+                    match piece.len_at(input, q) {
+                        Some(len) => q += len,
+                        None => {
+                            if !matches!(piece, super::charset::Piece::Peek(_)) {
+                                self.fail_at(q);
+                            }
+                            continue 'alternatives;
+                        }
+                    }
+                }
+                // Every alternative opens with a piece that consumes.
+                p = q;
+                continue 'rounds;
+            }
+            return p;
         }
     }
 
@@ -981,6 +1012,62 @@ mod tests {
         assert_eq!(end("untilq", "abкон"), None);
         assert_eq!(end("untilq", "abz"), None);
         assert_eq!(end("untilq", "q"), Some(1));
+    }
+
+    /// A repetition of alternatives made of sets, literals and lookaheads on sets is folded
+    /// into one step, which ends where pest_vm's repetition ends, and a failed attempt
+    /// explains itself as before (the furthest failure inside the run is kept).
+    #[test]
+    fn a_run_of_pieces_is_one_step_and_ends_where_pest_ends() {
+        let grammar = r#"
+            word = @{ (LETTER | ASCII_DIGIT) ~ (LETTER | ASCII_DIGIT | "-" ~ (LETTER | ASCII_DIGIT))* }
+            latw = @{ ASCII_ALPHA ~ (ASCII_ALPHANUMERIC | "&" | ("'" | "." | "-") ~ &ASCII_ALPHANUMERIC)* ~ !LETTER }
+            dots = @{ ("a-" ~ 'b'..'c' | "ab" | "." ~ &"x")* ~ "!" }
+        "#;
+        let (_, rules) = pest_meta::parse_and_optimize(grammar).expect("grammar parses");
+        let program = super::super::compile(&rules, &[]).expect("compiles");
+        let folded = program
+            .exprs
+            .iter()
+            .filter(|e| matches!(e, Expr::RunOf(..)))
+            .count();
+        assert_eq!(folded, 3, "every run is folded");
+        let vm = pest_vm::Vm::new(rules);
+        let inputs = [
+            "северо-западное 12-й a--b 7- -x аб-вг-",
+            "AT&T o'neil j.p.morgan x. y.z- x'1 abé ab-ж",
+            "a-bab.xab! a-ab! ab.! .x! ! a-b-!",
+        ];
+        let mut matched = 0;
+        for input in inputs {
+            for (pos, _) in input.char_indices().chain([(input.len(), ' ')]) {
+                let rest = &input[pos..];
+                for name in ["word", "latw", "dots"] {
+                    let id = program.rule_id(name).expect("rule");
+                    let ours = program.matches(id, rest, Limits::default());
+                    let theirs = vm
+                        .parse(name, rest)
+                        .ok()
+                        .and_then(|pairs| pairs.map(|p| p.as_span().end()).max());
+                    assert_eq!(
+                        ours.as_ref().ok().map(|m| m.end),
+                        theirs,
+                        "{name} at {rest:?}"
+                    );
+                    matched += usize::from(theirs.is_some());
+                    if let Ok(m) = ours {
+                        assert!(m.steps <= 6, "{name} at {rest:?}: {} steps", m.steps);
+                    }
+                }
+            }
+        }
+        assert!(matched > 40, "matched {matched}");
+        // The furthest failure is inside the run: after "a-", where 'b'..'c' was expected.
+        let dots = program.rule_id("dots").expect("rule");
+        match program.explain(dots, "aba-d", Limits::default()) {
+            Err(MatchError::NoMatch(f)) => assert_eq!((f.furthest, f.expected), (4, vec![dots])),
+            other => panic!("{other:?}"),
+        }
     }
 
     #[test]

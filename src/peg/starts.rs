@@ -224,7 +224,8 @@ fn one(
         | Expr::UpTo(..)
         | Expr::NotSet(_)
         | Expr::Span(_, false)
-        | Expr::SpanUnless(..) => Starts::ANY,
+        | Expr::SpanUnless(..)
+        | Expr::RunOf(_) => Starts::ANY,
         Expr::Call(id) => starts[rules[*id as usize].expr],
         Expr::PosPred(x) => starts[*x],
         Expr::Seq(items) => {
