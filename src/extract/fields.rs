@@ -66,7 +66,8 @@ pub fn build(
     scope: Scope<'_>,
     cx: &FieldContext<'_>,
 ) -> Result<Vec<(String, FieldValue)>, FieldError> {
-    let mut out = Vec::with_capacity(rule.fields.len());
+    // Room for the linked fields the record may add after these.
+    let mut out = Vec::with_capacity(rule.fields.len() + rule.links.len());
     for f in &rule.fields {
         match value(&f.source, scope, cx)? {
             Some(v) => out.push((f.name.clone(), v)),

@@ -626,6 +626,11 @@ impl Extractor {
                 .then_with(|| a.kind.cmp(&b.kind))
                 .then_with(|| a.rule.cmp(&b.rule))
         });
+        if detail == Detail::Records {
+            for r in &mut records {
+                r.doc = doc.to_string();
+            }
+        }
         records.insert(0, document);
         let error = budget
             .exceeded
@@ -670,7 +675,8 @@ impl Extractor {
             occurrence: p.occurrence,
         };
         let early = |link: &crate::rules::link::Link| detail == Detail::Records && link.min > 0;
-        let mut linked = Vec::with_capacity(rule.links.len());
+        // Allocated only by a rule with a link that can fail (most have none).
+        let mut linked = Vec::new();
         for link in rule.links.iter().filter(|l| early(l)) {
             linked.push(links::apply(link, ctx)?);
         }
@@ -687,19 +693,26 @@ impl Extractor {
                 fields.push((link.field.clone(), v));
             }
         }
-        if let Some(rt) = self.rules.records.get(&rule.emits) {
-            // Each name's position is looked up once, not at every comparison; the index
-            // that breaks ties keeps the stable order.
-            fields.sort_by_cached_key(|(name, _)| rt.position(name));
+        let record_type = self.rules.records.get(&rule.emits);
+        if let Some(rt) = record_type {
+            sort_fields(&mut fields, |name| rt.position(name));
         }
         let kept = self.trims_span[c.rule]
             .then(|| fields::capitalized_end(&cx.raw[p.raw.0..p.raw.1]))
             .flatten();
         let end = kept.map_or(p.raw.1, |k| p.raw.0 + k);
+        // Extraction names the document only in the records it returns (see
+        // `Extractor::run`): most records built are helpers, merged away or dropped. Those
+        // of a type never printed are read only for their span and fields.
+        let hidden = detail == Detail::Records && record_type.is_some_and(|rt| !rt.output);
+        let copy = |s: &str| if hidden { String::new() } else { s.to_string() };
         Ok(Record {
-            doc: doc.to_string(),
-            kind: rule.emits.clone(),
-            rule: rule.id.clone(),
+            doc: match detail {
+                Detail::Records => String::new(),
+                Detail::Trace => doc.to_string(),
+            },
+            kind: copy(&rule.emits),
+            rule: copy(&rule.id),
             lang: Some(lang),
             span: Some(Span {
                 start: p.raw.0,
@@ -730,6 +743,31 @@ fn trims_span(rule: &Rule) -> bool {
             } if capture == span
         )
     })
+}
+
+/// Sorts a record's fields by `position` of their names, stably. Each name's position is
+/// looked up once, not at every comparison; a record has a few fields, so the keys are kept
+/// on the stack and sorted by insertion, where `sort_by_cached_key` allocated a vector of
+/// keys for every record.
+fn sort_fields(fields: &mut [(String, FieldValue)], position: impl Fn(&str) -> usize) {
+    const INLINE: usize = 16;
+    if fields.len() > INLINE {
+        fields.sort_by_cached_key(|(name, _)| position(name));
+        return;
+    }
+    let mut keys = [0; INLINE];
+    for (key, (name, _)) in keys.iter_mut().zip(fields.iter()) {
+        *key = position(name);
+    }
+    for i in 1..fields.len() {
+        // Strictly greater only: equal keys keep their order.
+        let mut j = i;
+        while j > 0 && keys[j - 1] > keys[j] {
+            keys.swap(j - 1, j);
+            fields.swap(j - 1, j);
+            j -= 1;
+        }
+    }
 }
 
 fn s_lang(sents: &[Sentence], i: usize) -> Lang {
@@ -800,6 +838,36 @@ mod tests {
             "{why:?}"
         );
         assert!(why.iter().any(|w| w.contains("capitalised")), "{why:?}");
+    }
+
+    /// The insertion sort on the stack and the allocating one order fields alike, equal
+    /// keys (names a record type does not declare) in the order they came.
+    #[test]
+    fn fields_sort_stably_by_position_inline_or_not() {
+        let order = ["kind", "value", "unit", "qualifier"];
+        let position = |name: &str| order.iter().position(|o| *o == name).unwrap_or(usize::MAX);
+        let names = ["x", "qualifier", "value", "y", "kind", "unit", "value", "z"];
+        let field = |n: &&str, i: usize| (n.to_string(), FieldValue::Decimal(i.into()));
+        let mut few: Vec<(String, FieldValue)> =
+            names.iter().enumerate().map(|(i, n)| field(n, i)).collect();
+        let mut want = few.clone();
+        want.sort_by_key(|(name, _)| position(name));
+        sort_fields(&mut few, position);
+        assert_eq!(few, want);
+        assert_eq!(few[0].0, "kind");
+        assert_eq!(few[1].1, FieldValue::Decimal(2.into()));
+        // More fields than the stack holds take the allocating sort.
+        let mut many: Vec<(String, FieldValue)> = names
+            .iter()
+            .cycle()
+            .take(40)
+            .enumerate()
+            .map(|(i, n)| field(n, i))
+            .collect();
+        let mut want = many.clone();
+        want.sort_by_key(|(name, _)| position(name));
+        sort_fields(&mut many, position);
+        assert_eq!(many, want);
     }
 
     #[test]
