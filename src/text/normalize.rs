@@ -31,67 +31,38 @@ pub fn normalize(raw: &str) -> Normalized {
     // Bytes copied one for one since the last run of another kind; consecutive linear units
     // merge into one run anyway, so they are recorded once, when something else comes.
     let mut linear = 0;
-    // Raw start of the character just mapped one for one, while nothing has followed it yet:
-    // a combining mark after it takes it back for the general path.
-    let mut mapped_at = None;
     let mut i = 0;
     while i < bytes.len() {
-        // A run of characters that stay as they are (see [`KEPT`]: most of a text) is found
-        // first and copied whole: nothing in it needs more than a look-up.
+        // A run of characters that map one for one (see [`copy_one_for_one`]: most of a
+        // text) is found first and copied a stretch of kept characters at a time.
         let run = i;
-        i = kept_run_end(bytes, i, table);
+        i = copy_one_for_one(raw, i, table, &mut text, &mut map, &mut linear);
         let Some(&b) = bytes.get(i) else {
-            copy_run(raw, run, i, &mut text, &mut linear);
             break;
         };
-        // The character that ended the run: a combining mark belongs with the character
-        // before it (one unit, composed the general way), so that one is taken back.
-        let (entry, len) = if b < 0x80 {
-            // `&` may start an entity; upper case and tab map one for one.
-            (
-                if b == b'&' {
-                    SLOW
-                } else {
-                    table[usize::from(b)]
-                },
-                1,
-            )
+        // The character that ended the run goes the general way. A combining mark belongs
+        // with the character before it (one unit, composed the general way), so that one is
+        // taken back: one or two bytes long, and as long in the text.
+        let nonstarter = if b < 0x80 {
+            false
         } else if b < 0xE0 {
-            let entry = bytes
+            bytes
                 .get(i + 1)
-                .map_or(SLOW, |&b1| table[short_index(b, b1)]);
-            (entry, 2)
+                .is_some_and(|&b1| table[short_index(b, b1)] & NONSTARTER != 0)
         } else {
-            let starter = raw[i..]
+            raw[i..]
                 .chars()
                 .next()
-                .is_none_or(|c| canonical_combining_class(c) == 0);
-            (if starter { SLOW } else { SLOW | NONSTARTER }, 0)
+                .is_some_and(|c| canonical_combining_class(c) != 0)
         };
-        let unit_start = if entry & NONSTARTER == 0 {
-            i
-        } else if i > run {
-            // Kept characters are one or two bytes long, ASCII bytes one.
-            i - if bytes[i - 1] < 0x80 { 1 } else { 2 }
-        } else if let Some(at) = mapped_at {
-            text.truncate(text.len() - (i - at));
-            linear -= i - at;
-            at
+        let unit_start = if nonstarter && i > run {
+            let back = if bytes[i - 1] < 0x80 { 1 } else { 2 };
+            text.truncate(text.len() - back);
+            linear -= back;
+            i - back
         } else {
             i
         };
-        copy_run(raw, run, unit_start.max(run), &mut text, &mut linear);
-        mapped_at = None;
-        if entry & (SLOW | NONSTARTER) == 0 {
-            // A character that maps to one other of the same length (upper-case ASCII and
-            // Cyrillic, tab): one for one, so the pending linear run goes on.
-            let c = char::from_u32(u32::from(entry & CODE)).unwrap_or(char::REPLACEMENT_CHARACTER);
-            text.push(c);
-            linear += len;
-            mapped_at = Some(i);
-            i += len;
-            continue;
-        }
         let rest = &raw[unit_start..];
         let Some(first) = rest.chars().next() else {
             break;
@@ -102,9 +73,65 @@ pub fn normalize(raw: &str) -> Normalized {
     Normalized { text, map }
 }
 
-/// Where the run of kept characters (see [`KEPT`]) that starts at byte `i` of `bytes` ends.
-/// Not inlined: on its own the loop keeps everything in registers.
+/// Appends the normalised form of the run of one-for-one characters that starts at byte `i`
+/// of `raw`, and returns where the run ends. They are the kept ones (see [`KEPT`]) and those
+/// that map to one character of the same UTF-8 length and start a unit (upper-case letters,
+/// tab): an upper-case letter every few words would otherwise end the run, and every run
+/// costs a call and a look at the character that ended it. Not inlined: on its own the
+/// loop keeps everything in registers.
 #[inline(never)]
+fn copy_one_for_one(
+    raw: &str,
+    mut i: usize,
+    table: &Table,
+    text: &mut String,
+    map: &mut OffsetMap,
+    linear: &mut usize,
+) -> usize {
+    let bytes = raw.as_bytes();
+    // Where the one-for-one stretch the run is in started (see `linear` in [`normalize`]).
+    let mut linear_from = i;
+    loop {
+        let run = i;
+        i = kept_run_end(bytes, i, table);
+        if i > run {
+            text.push_str(&raw[run..i]);
+        }
+        let entry = match *bytes.get(i..).unwrap_or_default() {
+            // `&` may start an entity.
+            [b'&', ..] => SLOW,
+            [b, ..] if b < 0x80 => table[usize::from(b)],
+            [b, b1, ..] => table[short_index(b, b1)],
+            _ => SLOW,
+        };
+        if entry & (SLOW | NONSTARTER) != 0 {
+            // NBSP and guillemets (one ASCII character for two bytes) are taken here too,
+            // as the general path would, when what follows starts a unit of its own (ASCII
+            // and the first two rows of Cyrillic always do): a map entry of their own.
+            let next_starts = bytes
+                .get(i + 2)
+                .is_none_or(|&n| n < 0x80 || n & 0xFE == 0xD0);
+            if entry & SHRINK == 0 || !next_starts {
+                *linear += i - linear_from;
+                return i;
+            }
+            *linear += i - linear_from;
+            flush(map, linear);
+            text.push(char::from(entry.to_le_bytes()[0]));
+            map.push(2, 1, false);
+            i += 2;
+            linear_from = i;
+            continue;
+        }
+        let c = char::from_u32(u32::from(entry & CODE)).unwrap_or(char::REPLACEMENT_CHARACTER);
+        text.push(c);
+        // As long as the character it replaces.
+        i += c.len_utf8();
+    }
+}
+
+/// Where the run of kept characters (see [`KEPT`]) that starts at byte `i` of `bytes` ends.
+#[inline(always)]
 fn kept_run_end(bytes: &[u8], i: usize, table: &Table) -> usize {
     let mut rest = bytes.get(i..).unwrap_or_default();
     while let Some(&b) = rest.first() {
@@ -137,14 +164,6 @@ fn kept_run_end(bytes: &[u8], i: usize, table: &Table) -> usize {
     bytes.len() - rest.len()
 }
 
-/// Appends the kept characters `raw[start..end]`.
-fn copy_run(raw: &str, start: usize, end: usize, text: &mut String, linear: &mut usize) {
-    if end > start {
-        text.push_str(&raw[start..end]);
-        *linear += end - start;
-    }
-}
-
 /// Table entry bit: the character is not a plain one-for-one mapping, take the general path.
 const SLOW: u16 = 1 << 15;
 /// Table entry bit: the character has a non-zero canonical combining class.
@@ -153,6 +172,9 @@ const NONSTARTER: u16 = 1 << 14;
 /// character that maps to itself and combines with nothing before it, except `&` (an entity
 /// may start there).
 const KEPT: u16 = 1 << 13;
+/// Table entry bit (with [`SLOW`]): a two-byte character that starts a unit and maps to one
+/// ASCII character, whose code is in the low byte.
+const SHRINK: u16 = 1 << 12;
 /// Table entry bits: the code point a one-for-one character maps to.
 const CODE: u16 = 0x7FF;
 
@@ -185,9 +207,23 @@ static TABLE: std::sync::LazyLock<Box<Table>> = std::sync::LazyLock::new(|| {
         if kept && starter && c != '&' {
             *entry |= KEPT;
         }
+        if let (Ok(m), 2, true) = (u8::try_from(chars_of(&out)), c.len_utf8(), starter)
+            && m.is_ascii()
+        {
+            *entry = SLOW | SHRINK | u16::from(m);
+        }
     }
     table
 });
+
+/// The code of the one character `s` has, or `u32::MAX` when it has none or more.
+fn chars_of(s: &str) -> u32 {
+    let mut chars = s.chars();
+    match (chars.next(), chars.next()) {
+        (Some(c), None) => u32::from(c),
+        _ => u32::MAX,
+    }
+}
 
 /// Records the pending one-for-one run, before a run of another kind.
 fn flush(map: &mut OffsetMap, linear: &mut usize) {
@@ -465,6 +501,39 @@ mod tests {
         for c in 'а'..='я' {
             let b = c.to_string().into_bytes();
             assert_ne!(table[short_index(b[0], b[1])] & KEPT, 0, "{c:?}");
+        }
+    }
+
+    #[test]
+    fn the_run_takes_upper_case_letters_and_tabs_mapped() {
+        let src = "Жетысу\tМайнинг Co ёлка Қазақ ВВП 42";
+        let (mut text, mut map, mut linear) = (String::new(), OffsetMap::default(), 0);
+        let end = copy_one_for_one(src, 0, &TABLE, &mut text, &mut map, &mut linear);
+        assert_eq!(end, src.len());
+        assert_eq!(text, "жетысу майнинг co елка қазақ ввп 42");
+        // What does not map one for one ends it.
+        for stop in ["&amp;", "\u{00AD}", "\u{0301}", "—", "ẞ"] {
+            let src = format!("Жж{stop}Ж");
+            text.clear();
+            let end = copy_one_for_one(&src, 0, &TABLE, &mut text, &mut map, &mut linear);
+            assert_eq!(end, 4, "{stop:?}");
+            assert_eq!(text, "жж");
+        }
+    }
+
+    #[test]
+    fn the_run_takes_nbsp_and_guillemets_before_a_starter() {
+        let src = "«Жетысу» 5\u{00A0}млн\u{00A0}в «г»";
+        let (mut text, mut map, mut linear) = (String::new(), OffsetMap::default(), 0);
+        let end = copy_one_for_one(src, 0, &TABLE, &mut text, &mut map, &mut linear);
+        assert_eq!(end, src.len());
+        assert_eq!(text, "\"жетысу\" 5 млн в \"г\"");
+        // Before a combining mark, or what may be one, they are left to the general path.
+        for after in ["\u{0301}", "\u{0483}", "中", "\u{00A0}"] {
+            let src = format!("ж\u{00A0}{after}");
+            text.clear();
+            let end = copy_one_for_one(&src, 0, &TABLE, &mut text, &mut map, &mut linear);
+            assert_eq!(end, 2, "{after:?}");
         }
     }
 
