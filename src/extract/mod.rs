@@ -458,15 +458,21 @@ impl Extractor {
                 candidates.extend(found);
             }
             if candidates.len() > before {
-                // Back to the order of one pass: by sentence, then start, then rule.
-                let mut order: Vec<usize> = (0..candidates.len()).collect();
-                order.sort_unstable_by_key(|&k| {
-                    (sentence_of[k], candidates[k].start, candidates[k].rule)
-                });
-                let mut taken: Vec<Option<Candidate<'_>>> =
-                    candidates.into_iter().map(Some).collect();
-                candidates = order.iter().filter_map(|&k| taken[k].take()).collect();
-                sentence_of = order.iter().map(|&k| sentence_of[k]).collect();
+                // Back to the order of one pass: by sentence, then start, then rule. Each
+                // pass is in that order already, so merging them is enough (sorting the
+                // whole list was 0.6 % of extraction).
+                let later: Vec<(usize, Candidate<'_>)> = sentence_of
+                    .split_off(before)
+                    .into_iter()
+                    .zip(candidates.split_off(before))
+                    .collect();
+                let first: Vec<(usize, Candidate<'_>)> =
+                    sentence_of.drain(..).zip(candidates.drain(..)).collect();
+                let key = |(s, c): &(usize, Candidate<'_>)| (*s, c.start, c.rule);
+                for (s, c) in merge_sorted(first, later, key) {
+                    sentence_of.push(s);
+                    candidates.push(c);
+                }
             }
         }
         let mut outcomes: Vec<Outcome> = Vec::new();
@@ -770,6 +776,22 @@ fn sort_fields(fields: &mut [(String, FieldValue)], position: impl Fn(&str) -> u
     }
 }
 
+/// The items of `a` and `b`, each already ascending by `key`, in one ascending list; of equal
+/// keys, those of `a` come first.
+fn merge_sorted<T, K: Ord>(a: Vec<T>, b: Vec<T>, key: impl Fn(&T) -> K) -> Vec<T> {
+    let mut out = Vec::with_capacity(a.len() + b.len());
+    let (mut a, mut b) = (a.into_iter().peekable(), b.into_iter().peekable());
+    loop {
+        let from_a = match (a.peek(), b.peek()) {
+            (Some(x), Some(y)) => key(x) <= key(y),
+            (Some(_), None) => true,
+            (None, Some(_)) => false,
+            (None, None) => return out,
+        };
+        out.extend(if from_a { a.next() } else { b.next() });
+    }
+}
+
 fn s_lang(sents: &[Sentence], i: usize) -> Lang {
     sents[i].lang
 }
@@ -868,6 +890,22 @@ mod tests {
         want.sort_by_key(|(name, _)| position(name));
         sort_fields(&mut many, position);
         assert_eq!(many, want);
+    }
+
+    /// The demand pass's candidates join the first pass's in one order, as a sort of both
+    /// would give, the first pass's first where keys are equal.
+    #[test]
+    fn two_sorted_lists_merge_into_one() {
+        let a = vec![(0, 'a'), (2, 'b'), (2, 'c'), (7, 'd')];
+        let b = vec![(1, 'x'), (2, 'y'), (8, 'z')];
+        let merged = merge_sorted(a.clone(), b.clone(), |&(k, _)| k);
+        let mut want = [a, b].concat();
+        want.sort_by_key(|&(k, _)| k);
+        assert_eq!(merged, want);
+        assert_eq!(
+            merge_sorted(vec![], vec![(3, 'q')], |&(k, _)| k),
+            vec![(3, 'q')]
+        );
     }
 
     #[test]
