@@ -900,6 +900,18 @@ impl<'p, 'i, 'm> Run<'p, 'i, 'm> {
 mod tests {
     use super::*;
 
+    /// A test grammar's rules (for `pest_vm`) and nedra's program of them.
+    fn compiled(grammar: &str) -> (Vec<pest_meta::optimizer::OptimizedRule>, Program) {
+        let (_, rules) = pest_meta::parse_and_optimize(grammar).expect("grammar parses");
+        let program = super::super::compile(&rules, &[]).expect("compiles");
+        (rules, program)
+    }
+
+    /// How many of the program's expressions are of the folded kind `is`.
+    fn folded(program: &Program, is: impl Fn(&Expr) -> bool) -> usize {
+        program.exprs.iter().filter(|e| is(e)).count()
+    }
+
     fn entry(end: usize) -> MemoEntry {
         MemoEntry {
             end: Some(end),
@@ -985,14 +997,8 @@ mod tests {
             adj    = @{ (!(("ского" | "ный") ~ wb) ~ (LETTER | "-"))+ ~ ("ского" | "ный") ~ wb }
             untilq = @{ (!("q" | "кон") ~ 'a'..'z')* ~ ("q" | "z") }
         "#;
-        let (_, rules) = pest_meta::parse_and_optimize(grammar).expect("grammar parses");
-        let program = super::super::compile(&rules, &[]).expect("compiles");
-        let folded = program
-            .exprs
-            .iter()
-            .filter(|e| matches!(e, Expr::SpanUnless(..)))
-            .count();
-        assert_eq!(folded, 2, "both runs are folded");
+        let (_, program) = compiled(grammar);
+        assert_eq!(folded(&program, |e| matches!(e, Expr::SpanUnless(..))), 2);
         let end = |name: &str, input: &str| {
             let id = program.rule_id(name).expect("rule");
             program
@@ -1024,14 +1030,8 @@ mod tests {
             latw = @{ ASCII_ALPHA ~ (ASCII_ALPHANUMERIC | "&" | ("'" | "." | "-") ~ &ASCII_ALPHANUMERIC)* ~ !LETTER }
             dots = @{ ("a-" ~ 'b'..'c' | "ab" | "." ~ &"x")* ~ "!" }
         "#;
-        let (_, rules) = pest_meta::parse_and_optimize(grammar).expect("grammar parses");
-        let program = super::super::compile(&rules, &[]).expect("compiles");
-        let folded = program
-            .exprs
-            .iter()
-            .filter(|e| matches!(e, Expr::RunOf(..)))
-            .count();
-        assert_eq!(folded, 3, "every run is folded");
+        let (rules, program) = compiled(grammar);
+        assert_eq!(folded(&program, |e| matches!(e, Expr::RunOf(..))), 3);
         let vm = pest_vm::Vm::new(rules);
         let inputs = [
             "северо-западное 12-й a--b 7- -x аб-вг-",
