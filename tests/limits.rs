@@ -87,4 +87,16 @@ fn a_recursive_grammar_on_deep_nesting_hits_the_nesting_limit() {
         matches!(&err, Some(DocError::Budget(why)) if why == "nesting limit"),
         "{err:?}"
     );
+    // The same on a thread with a small stack: nesting up to the limit must not overflow
+    // it (an overflow aborts the process, not one document), whatever the build.
+    let on_small_stack = std::thread::Builder::new()
+        .stack_size(512 * 1024)
+        .spawn(move || ex.extract_bytes("deep", deep.as_bytes()).1)
+        .expect("thread starts")
+        .join()
+        .expect("no panic");
+    assert!(
+        matches!(&on_small_stack, Some(DocError::Budget(why)) if why == "nesting limit"),
+        "{on_small_stack:?}"
+    );
 }

@@ -259,6 +259,15 @@ impl RuleRun {
     }
 }
 
+/// Rule calls nest this many levels between two checks of the stack left (most matches
+/// never nest this deep, so they pay for no check).
+const STACK_CHECK_EVERY: u32 = 8;
+/// The stack a check wants left: room for [`STACK_CHECK_EVERY`] levels of nesting with a wide
+/// margin (a debug build takes some 10 KB a level).
+const STACK_RED_ZONE: usize = 256 * 1024;
+/// The size of a new stack segment when one is needed.
+const STACK_SEGMENT: usize = 4 * 1024 * 1024;
+
 struct Run<'p, 'i, 'm> {
     p: &'p Program,
     input: &'i str,
@@ -503,7 +512,11 @@ impl<'p, 'i, 'm> Run<'p, 'i, 'm> {
         if named {
             self.rule_stack.push(id);
         }
-        let result = self.eval(expr, pos);
+        let result = if self.depth % STACK_CHECK_EVERY == 0 {
+            self.eval_with_stack(expr, pos)
+        } else {
+            self.eval(expr, pos)
+        };
         if named {
             self.rule_stack.pop();
         }
@@ -524,6 +537,17 @@ impl<'p, 'i, 'm> Run<'p, 'i, 'm> {
                 None
             }
         }
+    }
+
+    /// [`Run::eval`], first moved to a new stack segment on the heap when less than
+    /// [`STACK_RED_ZONE`] of this thread's stack is left. Nesting up to the limit recurses
+    /// through several functions per rule call, and whether that fits depends on the
+    /// thread (a test thread has 2 MB, a debug build's frames are many times a release
+    /// build's); a stack overflow aborts the whole process, where the nesting limit costs
+    /// one document. `stacker` is what pest itself uses for the same guard.
+    #[inline(never)]
+    fn eval_with_stack(&mut self, expr: usize, pos: usize) -> Option<usize> {
+        stacker::maybe_grow(STACK_RED_ZONE, STACK_SEGMENT, || self.eval(expr, pos))
     }
 
     /// Whether implicit `WHITESPACE`/`COMMENT` is skipped between sequence items here.
