@@ -39,7 +39,7 @@ pub struct Prefilter {
     /// Pattern index -> what a match of it means. Flat and small, since every match of the
     /// automaton reads one: vectors per pattern cost pointer chases per match.
     patterns: Vec<Pattern>,
-    /// The clauses of all patterns, each pattern's a range (see [`Pattern::anchors`]).
+    /// The distinct clause lists of patterns, each a range (see `anchor_sets`).
     pattern_clauses: Vec<u32>,
     /// The start rules of all patterns, each pattern's a range (see [`Pattern::starts`]).
     pattern_starts: Vec<u32>,
@@ -122,12 +122,10 @@ struct PatternRules {
 /// what to do with a match in one byte.
 #[derive(Debug, Clone, Copy, Default)]
 struct Pattern {
-    /// Clauses it satisfies: `pattern_clauses[anchors.0..anchors.1]`.
-    anchors: (u32, u32),
     /// Rules that can begin with it: `pattern_starts[starts.0..starts.1]`.
     starts: (u32, u32),
-    /// Its clauses' index among the distinct lists of clauses of patterns (see
-    /// [`Prefilter::anchor_sets`]).
+    /// The clauses it satisfies, as an index among the distinct lists of clauses of
+    /// patterns (see [`Prefilter::anchor_sets`]): patterns with equal lists share one.
     set: u32,
     /// [`ANCHOR`], [`OPENS`], [`OPENS_AFTER_BREAK`], [`OPENS_IF_WORD_START`], [`DIGIT`].
     flags: u8,
@@ -410,14 +408,13 @@ impl Prefilter {
             .iter()
             .zip(&literals)
             .map(|(p, literal)| {
-                let anchors = extend(&mut pattern_clauses, &p.anchor);
-                // Clause lists are in the order of clause ids: equal sets are equal lists.
+                // Clause lists are in the order of clause ids: equal sets are equal lists,
+                // kept once.
                 let set = *set_ids.entry(&p.anchor).or_insert_with(|| {
-                    anchor_sets.push(anchors);
+                    anchor_sets.push(extend(&mut pattern_clauses, &p.anchor));
                     anchor_sets.len() as u32 - 1
                 });
                 Pattern {
-                    anchors,
                     starts: extend(&mut pattern_starts, &p.start),
                     set,
                     flags: flags(p, literal),
@@ -780,7 +777,8 @@ impl<'a> Scan<'a> {
         let p = self.prefilter.patterns[pid];
         let here = after(start, sentence.start);
         let m = self.prefilter.clause_count;
-        for &c in &self.prefilter.pattern_clauses[Pattern::range(p.anchors)] {
+        let clauses = self.prefilter.anchor_sets[p.set as usize];
+        for &c in &self.prefilter.pattern_clauses[Pattern::range(clauses)] {
             let last = &mut self.last[k * m + c as usize];
             *last = (*last).max(here);
         }

@@ -507,32 +507,33 @@ mod tests {
     #[test]
     fn the_run_takes_upper_case_letters_and_tabs_mapped() {
         let src = "Жетысу\tМайнинг Co ёлка Қазақ ВВП 42";
-        let (mut text, mut map, mut linear) = (String::new(), OffsetMap::default(), 0);
-        let end = copy_one_for_one(src, 0, &TABLE, &mut text, &mut map, &mut linear);
+        let (end, text) = run_from_start(src);
         assert_eq!(end, src.len());
         assert_eq!(text, "жетысу майнинг co елка қазақ ввп 42");
         // What does not map one for one ends it.
         for stop in ["&amp;", "\u{00AD}", "\u{0301}", "—", "ẞ"] {
-            let src = format!("Жж{stop}Ж");
-            text.clear();
-            let end = copy_one_for_one(&src, 0, &TABLE, &mut text, &mut map, &mut linear);
+            let (end, text) = run_from_start(&format!("Жж{stop}Ж"));
             assert_eq!(end, 4, "{stop:?}");
             assert_eq!(text, "жж");
         }
     }
 
+    /// Where the one-for-one run from the start of `src` ends, and the text it wrote.
+    fn run_from_start(src: &str) -> (usize, String) {
+        let (mut text, mut map, mut linear) = (String::new(), OffsetMap::default(), 0);
+        let end = copy_one_for_one(src, 0, &TABLE, &mut text, &mut map, &mut linear);
+        (end, text)
+    }
+
     #[test]
     fn the_run_takes_nbsp_and_guillemets_before_a_starter() {
         let src = "«Жетысу» 5\u{00A0}млн\u{00A0}в «г»";
-        let (mut text, mut map, mut linear) = (String::new(), OffsetMap::default(), 0);
-        let end = copy_one_for_one(src, 0, &TABLE, &mut text, &mut map, &mut linear);
+        let (end, text) = run_from_start(src);
         assert_eq!(end, src.len());
         assert_eq!(text, "\"жетысу\" 5 млн в \"г\"");
         // Before a combining mark, or what may be one, they are left to the general path.
         for after in ["\u{0301}", "\u{0483}", "中", "\u{00A0}"] {
-            let src = format!("ж\u{00A0}{after}");
-            text.clear();
-            let end = copy_one_for_one(&src, 0, &TABLE, &mut text, &mut map, &mut linear);
+            let (end, _) = run_from_start(&format!("ж\u{00A0}{after}"));
             assert_eq!(end, 2, "{after:?}");
         }
     }
