@@ -10,6 +10,12 @@
 //! alone lets a Russian or Kazakh word through wherever any Cyrillic word could begin: the
 //! set also keeps which characters of the Cyrillic block (U+0400–U+04FF) can begin a
 //! match, and looks at the second byte after one of those four.
+//!
+//! Most gaps between words are a run of spaces (`ws = _{ " "+ }`), so a sequence that opens
+//! with one (`ws ~ unit_word`) would let any text through after a space: its set is instead
+//! marked `spaced` and holds what can follow the run, which is looked at past the spaces.
+//! After a number, `ws ~ currency`, `ws ~ unit` and `ws ~ scale` are then ruled out by the
+//! next word's first letter, without a step.
 
 use super::charset::{CharSet, Member};
 use super::{CompiledRule, Expr};
@@ -25,6 +31,9 @@ pub(crate) struct Starts {
     cyrillic: [u64; 4],
     /// It can succeed without consuming a byte (then `bytes` says nothing).
     nullable: bool,
+    /// A match opens with one or more spaces, and what follows the whole run is a
+    /// character of the set (then `bytes` also holds the space, and `nullable` is false).
+    spaced: bool,
 }
 
 /// The first byte of a character of the Cyrillic block (U+0400–U+04FF) is `CYRILLIC + i`,
@@ -43,7 +52,41 @@ impl Starts {
         bytes: [u64::MAX; 4],
         cyrillic: [u64::MAX; 4],
         nullable: true,
+        spaced: false,
     };
+
+    /// Matches nothing (where the least fixpoint begins).
+    fn is_empty(&self) -> bool {
+        *self == Starts::default()
+    }
+
+    /// The same set without the look past the spaces: a space, when it was `spaced`.
+    fn plain(&self) -> Starts {
+        if !self.spaced {
+            return *self;
+        }
+        let mut s = Starts::default();
+        s.insert(b' ');
+        s
+    }
+
+    /// What can follow a run of spaces: `self` past them (a run of spaces is the longest
+    /// one, so whatever follows does not begin with a space). Only a set that needs a
+    /// character can be looked for there.
+    fn after_spaces(&self) -> Starts {
+        let mut s = self.plain();
+        if s.nullable {
+            return Starts::default().with_space();
+        }
+        s.spaced = true;
+        s.set_byte(b' ');
+        s
+    }
+
+    fn with_space(mut self) -> Starts {
+        self.insert(b' ');
+        self
+    }
 
     /// Adds byte `b`, and every character it can open.
     fn insert(&mut self, b: u8) {
@@ -71,6 +114,18 @@ impl Starts {
     }
 
     fn union(&mut self, other: &Starts) {
+        if other.is_empty() {
+            return;
+        }
+        if self.is_empty() {
+            *self = *other;
+            return;
+        }
+        if self.spaced != other.spaced {
+            // A space, then anything: what follows the spaces is no longer known.
+            *self = self.plain();
+            return self.union(&other.plain());
+        }
         for (a, b) in self.bytes.iter_mut().zip(other.bytes) {
             *a |= b;
         }
@@ -95,9 +150,35 @@ impl Starts {
         if !self.contains(b) {
             return false;
         }
+        if self.spaced {
+            return self.past_spaces(input, pos);
+        }
+        self.second_byte_allows(input, b, pos)
+    }
+
+    /// The look at the second byte of a Cyrillic character that opens at `pos`.
+    #[inline(always)]
+    fn second_byte_allows(&self, input: &[u8], b: u8, pos: usize) -> bool {
         match (cyrillic_word(b), input.get(pos + 1)) {
             (Some(w), Some(&next)) => self.cyrillic[w] & (1 << (next & 63)) != 0,
             _ => true,
+        }
+    }
+
+    /// [`Starts::may_match_at`] of a `spaced` set: spaces at `pos`, then a character of
+    /// the set.
+    #[inline(never)]
+    fn past_spaces(&self, input: &[u8], pos: usize) -> bool {
+        if input.get(pos) != Some(&b' ') {
+            return false;
+        }
+        let mut p = pos + 1;
+        while input.get(p) == Some(&b' ') {
+            p += 1;
+        }
+        match input.get(p) {
+            Some(&b) => self.contains(b) && self.second_byte_allows(input, b, p),
+            None => false,
         }
     }
 
@@ -215,35 +296,27 @@ fn one(
             set.nullable = false;
             set
         }
+        // What may be absent can begin with what it begins with, or with what follows it.
+        Expr::Opt(x) | Expr::Rep(x) | Expr::UpTo(x, _) => {
+            let mut set = starts[*x].plain();
+            set.nullable = true;
+            set
+        }
+        Expr::Span(set, false) => {
+            let mut set = Starts::of_set(set);
+            set.nullable = true;
+            set
+        }
         Expr::Soi
         | Expr::Eoi
         | Expr::NegPred(_)
         | Expr::Skip(_)
-        | Expr::Opt(_)
-        | Expr::Rep(_)
-        | Expr::UpTo(..)
         | Expr::NotSet(_)
-        | Expr::Span(_, false)
         | Expr::SpanUnless(..)
         | Expr::RunOf(_) => Starts::ANY,
         Expr::Call(id) => starts[rules[*id as usize].expr],
         Expr::PosPred(x) => starts[*x],
-        Expr::Seq(items) => {
-            let mut set = Starts::default();
-            for (i, &item) in items.iter().enumerate() {
-                if i > 0 && trivia {
-                    // Whitespace may come before this item.
-                    return Starts::ANY;
-                }
-                set.union(&starts[item]);
-                if !starts[item].nullable {
-                    set.nullable = false;
-                    return set;
-                }
-            }
-            set.nullable = true;
-            set
-        }
+        Expr::Seq(items) => seq(items, exprs, starts, trivia),
         Expr::Choice(items) => {
             let mut set = Starts::default();
             for &item in items.iter() {
@@ -252,5 +325,88 @@ fn one(
             }
             set
         }
+    }
+}
+
+/// The set of a sequence of `items`.
+fn seq(items: &[usize], exprs: &[Expr], starts: &[Starts], trivia: bool) -> Starts {
+    if let [first, rest @ ..] = items
+        && !trivia
+        && !rest.is_empty()
+        && is_space_run(&exprs[*first])
+    {
+        // Nothing is skipped between items: the rest begins where the spaces end.
+        return seq(rest, exprs, starts, trivia).after_spaces();
+    }
+    let mut set = Starts::default();
+    for (i, &item) in items.iter().enumerate() {
+        if i > 0 && trivia {
+            // Whitespace may come before this item.
+            return Starts::ANY;
+        }
+        set.union(&starts[item]);
+        if !starts[item].nullable {
+            set.nullable = false;
+            return set;
+        }
+    }
+    set.nullable = true;
+    set
+}
+
+/// `" "+`: one or more spaces, as many as there are.
+fn is_space_run(e: &Expr) -> bool {
+    matches!(e, Expr::Span(set, true) if matches!(set.members(), [Member::Range(' ', ' ')]))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::{Limits, Program};
+
+    fn program(grammar: &str) -> Program {
+        let (_, rules) = pest_meta::parse_and_optimize(grammar).expect("grammar parses");
+        super::super::compile(&rules, &[]).expect("compiles")
+    }
+
+    /// Whether rule `name`'s first set lets an attempt at `pos` of `input` through.
+    fn may_match(p: &Program, name: &str, input: &str, pos: usize) -> bool {
+        let id = p.rule_id(name).expect("rule");
+        p.starts[p.rules[id as usize].expr].may_match_at(input.as_bytes(), pos)
+    }
+
+    /// A sequence that opens with a run of spaces is looked at past the spaces: the word
+    /// after them decides, and wherever the rule matches its set lets it through.
+    #[test]
+    fn a_sequence_opening_with_spaces_is_decided_by_what_follows_them() {
+        let p = program(
+            r#"
+            ws   = _{ " "+ }
+            unit = { ("тонн" | "кг") ~ !LETTER }
+            tail = { ws ~ unit | ws ~ "$" }
+            gap  = { ws ~ ws ~ unit }
+            opt  = { ws ~ unit? }
+            "#,
+        );
+        let cases = [
+            ("  тонн", true),
+            (" кг", true),
+            (" $", true),
+            (" года", false),
+            ("тонн", false),
+            ("   ", false),
+            ("", false),
+        ];
+        for (input, through) in cases {
+            assert_eq!(may_match(&p, "tail", input, 0), through, "{input:?}");
+            let id = p.rule_id("tail").expect("rule");
+            if p.matches(id, input, Limits::default()).is_ok() {
+                assert!(through, "{input:?} matches, so it must be let through");
+            }
+        }
+        // Another run right after the longest one never matches.
+        assert!(!may_match(&p, "gap", "  тонн", 0));
+        // What may be absent after the spaces does not narrow the set.
+        assert!(may_match(&p, "opt", " года", 0));
+        assert!(!may_match(&p, "opt", "года", 0));
     }
 }
