@@ -12,10 +12,10 @@
 //! match, and looks at the second byte after one of those four.
 //!
 //! Most gaps between words are a run of spaces (`ws = _{ " "+ }`), so a sequence that opens
-//! with one (`ws ~ unit_word`) would let any text through after a space: its set is instead
-//! marked `spaced` and holds what can follow the run, which is looked at past the spaces.
-//! After a number, `ws ~ currency`, `ws ~ unit` and `ws ~ scale` are then ruled out by the
-//! next word's first letter, without a step.
+//! with one (`ws ~ unit_word`) would let any text through after a space: its set instead
+//! holds what can follow the run (see [`Gap`]), which is looked at past the spaces. After a
+//! number, `ws ~ currency`, `ws ~ unit` and `ws ~ scale` are then ruled out by the next
+//! word's first letter without a step, and so are `" "? ~ "%"` and `" "* ~ "-"`.
 
 use super::charset::{CharSet, Member};
 use super::{CompiledRule, Expr};
@@ -31,9 +31,22 @@ pub(crate) struct Starts {
     cyrillic: [u64; 4],
     /// It can succeed without consuming a byte (then `bytes` says nothing).
     nullable: bool,
-    /// A match opens with one or more spaces, and what follows the whole run is a
-    /// character of the set (then `bytes` also holds the space, and `nullable` is false).
-    spaced: bool,
+    /// The spaces a match may open with, before a character of the set (when not
+    /// [`Gap::None`], `bytes` also holds the space, and `nullable` is false).
+    gap: Gap,
+}
+
+/// Spaces before the first character a set describes.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+enum Gap {
+    /// None: the set is of the first character.
+    #[default]
+    None,
+    /// One or more: the first character is a space, and the set is of the first
+    /// character after the whole run.
+    Some,
+    /// Any number, none included: the set is of the first character that is not a space.
+    Any,
 }
 
 /// The first byte of a character of the Cyrillic block (U+0400–U+04FF) is `CYRILLIC + i`,
@@ -52,7 +65,7 @@ impl Starts {
         bytes: [u64::MAX; 4],
         cyrillic: [u64::MAX; 4],
         nullable: true,
-        spaced: false,
+        gap: Gap::None,
     };
 
     /// Matches nothing (where the least fixpoint begins).
@@ -60,32 +73,34 @@ impl Starts {
         *self == Starts::default()
     }
 
-    /// The same set without the look past the spaces: a space, when it was `spaced`.
+    /// The same set without the look past the spaces: of the first character only.
     fn plain(&self) -> Starts {
-        if !self.spaced {
-            return *self;
+        match self.gap {
+            Gap::None => *self,
+            Gap::Some => {
+                let mut s = Starts::default();
+                s.insert(b' ');
+                s
+            }
+            Gap::Any => {
+                let mut s = *self;
+                s.gap = Gap::None;
+                s
+            }
         }
-        let mut s = Starts::default();
-        s.insert(b' ');
-        s
     }
 
-    /// What can follow a run of spaces: `self` past them (a run of spaces is the longest
-    /// one, so whatever follows does not begin with a space). Only a set that needs a
-    /// character can be looked for there.
-    fn after_spaces(&self) -> Starts {
+    /// `self` after spaces (`gap` says how many), for what cannot begin with a space where
+    /// it is looked for: after the longest run of spaces, or after one optional space when
+    /// `self` has no space. `None` when that is not so, or when `self` needs no character.
+    fn after_spaces(&self, gap: Gap) -> Option<Starts> {
         let mut s = self.plain();
-        if s.nullable {
-            return Starts::default().with_space();
+        if s.nullable || gap == Gap::None {
+            return None;
         }
-        s.spaced = true;
+        s.gap = gap;
         s.set_byte(b' ');
-        s
-    }
-
-    fn with_space(mut self) -> Starts {
-        self.insert(b' ');
-        self
+        Some(s)
     }
 
     /// Adds byte `b`, and every character it can open.
@@ -121,10 +136,15 @@ impl Starts {
             *self = *other;
             return;
         }
-        if self.spaced != other.spaced {
-            // A space, then anything: what follows the spaces is no longer known.
-            *self = self.plain();
-            return self.union(&other.plain());
+        match (self.gap, other.gap) {
+            (a, b) if a == b => {}
+            (Gap::None, _) | (_, Gap::None) => {
+                // What follows the spaces is no longer known.
+                *self = self.plain();
+                return self.union(&other.plain());
+            }
+            // One or more spaces, or any number: any number.
+            _ => self.gap = Gap::Any,
         }
         for (a, b) in self.bytes.iter_mut().zip(other.bytes) {
             *a |= b;
@@ -150,7 +170,7 @@ impl Starts {
         if !self.contains(b) {
             return false;
         }
-        if self.spaced {
+        if self.gap != Gap::None {
             return self.past_spaces(input, pos);
         }
         self.second_byte_allows(input, b, pos)
@@ -165,14 +185,14 @@ impl Starts {
         }
     }
 
-    /// [`Starts::may_match_at`] of a `spaced` set: spaces at `pos`, then a character of
-    /// the set.
+    /// [`Starts::may_match_at`] of a set with a [`Gap`]: spaces at `pos` (or maybe none),
+    /// then a character of the set.
     #[inline(never)]
     fn past_spaces(&self, input: &[u8], pos: usize) -> bool {
-        if input.get(pos) != Some(&b' ') {
+        if self.gap == Gap::Some && input.get(pos) != Some(&b' ') {
             return false;
         }
-        let mut p = pos + 1;
+        let mut p = pos;
         while input.get(p) == Some(&b' ') {
             p += 1;
         }
@@ -333,10 +353,20 @@ fn seq(items: &[usize], exprs: &[Expr], starts: &[Starts], trivia: bool) -> Star
     if let [first, rest @ ..] = items
         && !trivia
         && !rest.is_empty()
-        && is_space_run(&exprs[*first])
     {
         // Nothing is skipped between items: the rest begins where the spaces end.
-        return seq(rest, exprs, starts, trivia).after_spaces();
+        let after = match spaces(&exprs[*first], exprs) {
+            Spaces::Run(gap) => seq(rest, exprs, starts, trivia).after_spaces(gap),
+            // One space or none, then the rest, which must not begin with a space, or it
+            // could begin at the second of two.
+            Spaces::Optional => Some(seq(rest, exprs, starts, trivia))
+                .filter(|s| !s.plain().contains(b' '))
+                .and_then(|s| s.after_spaces(Gap::Any)),
+            Spaces::No => None,
+        };
+        if let Some(after) = after {
+            return after;
+        }
     }
     let mut set = Starts::default();
     for (i, &item) in items.iter().enumerate() {
@@ -354,9 +384,28 @@ fn seq(items: &[usize], exprs: &[Expr], starts: &[Starts], trivia: bool) -> Star
     set
 }
 
-/// `" "+`: one or more spaces, as many as there are.
-fn is_space_run(e: &Expr) -> bool {
-    matches!(e, Expr::Span(set, true) if matches!(set.members(), [Member::Range(' ', ' ')]))
+/// What spaces an expression that opens a sequence matches.
+enum Spaces {
+    /// `" "+` (`Gap::Some`) or `" "*` (`Gap::Any`): all there are.
+    Run(Gap),
+    /// `" "?`.
+    Optional,
+    /// Something else.
+    No,
+}
+
+fn spaces(e: &Expr, exprs: &[Expr]) -> Spaces {
+    let space_set = |set: &CharSet| matches!(set.members(), [Member::Range(' ', ' ')]);
+    match e {
+        Expr::Span(set, true) if space_set(set) => Spaces::Run(Gap::Some),
+        Expr::Span(set, false) if space_set(set) => Spaces::Run(Gap::Any),
+        Expr::Opt(x) => match &exprs[*x] {
+            Expr::Str(s) if &**s == " " => Spaces::Optional,
+            Expr::Set(set) if space_set(set) => Spaces::Optional,
+            _ => Spaces::No,
+        },
+        _ => Spaces::No,
+    }
 }
 
 #[cfg(test)]
@@ -408,5 +457,44 @@ mod tests {
         // What may be absent after the spaces does not narrow the set.
         assert!(may_match(&p, "opt", " года", 0));
         assert!(!may_match(&p, "opt", "года", 0));
+    }
+
+    /// After `" "?` or `" "*`, what follows the spaces decides too; after `" "?` only when
+    /// it cannot begin with a space itself.
+    #[test]
+    fn optional_spaces_are_looked_past() {
+        let p = program(
+            r#"
+            pct   = { " "? ~ "%" }
+            dash  = { " "* ~ "-" ~ " "* }
+            loose = { " "? ~ (" " | "x") }
+            "#,
+        );
+        let cases = [
+            ("pct", "%", true),
+            ("pct", " %", true),
+            ("pct", "  %", true),
+            ("pct", " года", false),
+            ("pct", "года", false),
+            ("dash", "-", true),
+            ("dash", "   - ", true),
+            ("dash", " года", false),
+            ("loose", "  x", true),
+            ("loose", "  ", true),
+        ];
+        for (name, input, through) in cases {
+            assert_eq!(
+                may_match(&p, name, input, 0),
+                through,
+                "{name} at {input:?}"
+            );
+            let id = p.rule_id(name).expect("rule");
+            if p.matches(id, input, Limits::default()).is_ok() {
+                assert!(
+                    through,
+                    "{name} matches {input:?}, so it must be let through"
+                );
+            }
+        }
     }
 }
