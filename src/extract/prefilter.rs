@@ -298,6 +298,19 @@ fn deciding(mut clauses: Vec<Literals>) -> Vec<Literals> {
         .collect()
 }
 
+/// The literals of a clause, or of a rule's starts, that the automaton must find: not those
+/// that begin with another of them, which begins wherever they do, in the same sentence and
+/// word ("тан" after "та", "процентов" after "процент", "во" after "в"), and so already
+/// stands for them in the clause's last place and in the rule's tries. Fewer literals to
+/// find, and fewer in-word matches to drop: most of them are longer forms of short ones.
+fn needed(literals: &std::collections::BTreeSet<String>) -> impl Iterator<Item = &str> {
+    literals.iter().map(String::as_str).filter(|l| {
+        !l.char_indices()
+            .skip(1)
+            .any(|(i, _)| literals.contains(&l[..i]))
+    })
+}
+
 impl Prefilter {
     /// Builds the automaton from the anchors and starts of the rules `rules` of `set`.
     /// The prefilter's rule indices are positions in `rules`: the matcher passes one rule
@@ -359,7 +372,8 @@ impl Prefilter {
                         if clause.digit {
                             digit_clauses.push(id);
                         }
-                        anchor_ids.extend(clause.literals.iter().map(|l| (pattern(l.clone()), id)));
+                        anchor_ids
+                            .extend(needed(&clause.literals).map(|l| (pattern(l.to_string()), id)));
                         clause_ids.insert(clause, id);
                         id
                     }
@@ -374,7 +388,7 @@ impl Prefilter {
                     if st.digit {
                         digit_start.push(r);
                     }
-                    start_ids.extend(st.literals.into_iter().map(&mut pattern));
+                    start_ids.extend(needed(&st.literals).map(|l| pattern(l.to_string())));
                 }
             }
             ids.push((r, start_ids));
@@ -1056,6 +1070,51 @@ mod tests {
                 );
             }
         }
+    }
+
+    /// A literal that begins with another of its set is not looked for; the others are.
+    #[test]
+    fn literals_beginning_with_another_are_not_needed() {
+        let set = [
+            "та",
+            "тан",
+            "ес",
+            "ест",
+            "е",
+            "процент",
+            "процентов",
+            "п.п.",
+            "п",
+        ];
+        let set: std::collections::BTreeSet<String> = set.map(String::from).into();
+        let kept: Vec<&str> = needed(&set).collect();
+        assert_eq!(kept, ["е", "п", "та"]);
+        let none: std::collections::BTreeSet<String> = Default::default();
+        assert_eq!(needed(&none).count(), 0);
+    }
+
+    /// The automaton leaves out a clause's literal that begins with another of the clause,
+    /// and a start literal that begins with another start of its rule: "тан" and "во" here,
+    /// so two patterns and the ten digits.
+    #[test]
+    fn literals_beginning_with_another_are_left_out() {
+        let of = |l: &[&str]| Literals {
+            literals: l.iter().map(|s| s.to_string()).collect(),
+            digit: false,
+        };
+        let keys = vec![Keys {
+            anchors: vec![of(&["та", "тан"])],
+            starts: Some(of(&["в", "во"])),
+        }];
+        let prefilter = Prefilter::from_keys(keys.clone());
+        assert_eq!(prefilter.patterns.len(), 2 + 10);
+        let text = "во тан вот";
+        let sents = [Sentence {
+            start: 0,
+            end: text.len(),
+            lang: Lang::Ru,
+        }];
+        check(&prefilter, &keys, text, &sents);
     }
 
     /// Places count from one, and saturate at `u32::MAX` rather than wrap in a sentence of
