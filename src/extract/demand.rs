@@ -36,6 +36,9 @@ pub struct Demand {
     wants: Vec<Vec<(usize, usize)>>,
     /// The helper types that run on demand, by name.
     helpers: Vec<String>,
+    /// The helper types read only by the type that absorbs them (see
+    /// [`Demand::read_only_by_absorption`]).
+    absorbed_only: Vec<String>,
 }
 
 /// The sentences each on-demand helper type is wanted in, for one document.
@@ -97,11 +100,43 @@ impl Demand {
                 wants
             })
             .collect();
+        let linked = |name: &str| {
+            set.rules
+                .iter()
+                .any(|r| r.links.iter().any(|l| l.record.as_deref() == Some(name)))
+        };
+        let absorbs_it = |name: &str| {
+            set.records
+                .keys()
+                .any(|t| absorbed(t).is_some_and(|(a, _)| a == name))
+        };
+        let absorbed_only = set
+            .records
+            .iter()
+            .filter(|(name, rt)| {
+                !printed(name)
+                    && rt.merge_on.is_empty()
+                    && rt.absorb.is_none()
+                    && absorbs_it(name)
+                    && !linked(name)
+            })
+            .map(|(name, _)| name.clone())
+            .collect();
         Demand {
             on_demand,
             wants,
             helpers,
+            absorbed_only,
         }
+    }
+
+    /// Whether records of type `ty` are read only when a record of another type absorbs
+    /// them: never printed, read by no link, merged with none of their kind and absorbing
+    /// nothing themselves. Such a record's links that cannot fail (those without `min`)
+    /// change nothing until it is absorbed, and most never are (a bare `месторождение`
+    /// with no deposit named before it), so extraction applies them only then.
+    pub fn read_only_by_absorption(&self, ty: &str) -> bool {
+        self.absorbed_only.iter().any(|t| t == ty)
     }
 
     /// Whether group `g` runs only where it is wanted.
@@ -191,5 +226,22 @@ impl Wanted {
                 .get(h * self.sentences + s)
                 .copied()
                 .unwrap_or(false)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Of the default helpers only the deposit anaphor is read by absorption alone: the
+    /// agreement parties are read by links.
+    #[test]
+    fn only_helpers_no_link_reads_are_read_only_by_absorption() {
+        let set = crate::bench::grown_rules(1).expect("default rules load");
+        let demand = Demand::new(&set, &Groups::new(&set));
+        assert!(demand.read_only_by_absorption("deposit_anaphor"));
+        for ty in ["agr_party", "agr_org", "deposit", "amount", DOCUMENT] {
+            assert!(!demand.read_only_by_absorption(ty), "{ty}");
+        }
     }
 }

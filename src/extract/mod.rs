@@ -489,6 +489,24 @@ impl Extractor {
             of_type[self.type_of_rule[c.rule]].push(ci);
         }
         let mut occs = Vec::new();
+        // The final records of the types whose links wait for absorption (see `Links`),
+        // with what they were made from, to be made in full once absorbed.
+        let mut unfinished: Vec<(&str, Vec<Pending<'_>>)> = Vec::new();
+        let record_of = |placed: &PlacedByType, p: &Pending<'_>, links: Links| {
+            let ctx = links::LinkContext {
+                scans: &scans,
+                sentence: &sents[p.sentence],
+                sentence_index: p.sentence,
+                norm_span: p.norm,
+                placed,
+                fields: &cx,
+                why: detail == Detail::Trace,
+            };
+            let c = &candidates[p.candidate];
+            let rule = &self.rules.rules[c.rule];
+            let lang = s_lang(&sents, p.sentence);
+            self.record(doc, rule, c, p, lang, &ctx, detail, links)
+        };
         for (ty, of_type) in self.type_order.iter().zip(&of_type) {
             // A group that runs for a needed type may have members of other types.
             if self.selection.as_ref().is_some_and(|sel| !sel.needs(ty)) {
@@ -529,21 +547,12 @@ impl Extractor {
                     });
                 }
             }
-            let build = |p: &Pending<'_>| {
-                let ctx = links::LinkContext {
-                    scans: &scans,
-                    sentence: &sents[p.sentence],
-                    sentence_index: p.sentence,
-                    norm_span: p.norm,
-                    placed: &placed,
-                    fields: &cx,
-                    why: detail == Detail::Trace,
-                };
-                let c = &candidates[p.candidate];
-                let rule = &self.rules.rules[c.rule];
-                let lang = s_lang(&sents, p.sentence);
-                self.record(doc, rule, c, p, lang, &ctx, detail)
+            let links = if detail == Detail::Records && self.demand.read_only_by_absorption(ty) {
+                Links::Failable
+            } else {
+                Links::All
             };
+            let build = |p: &Pending<'_>| record_of(&placed, p, links);
             let finals = self.settle(
                 ty,
                 &mut outcomes,
@@ -555,7 +564,11 @@ impl Extractor {
             );
             let record_type = self.rules.records.get(ty);
             if let Some((absorbed, within)) = record_type.and_then(|rt| rt.absorb.as_ref()) {
-                for a in placed.get(absorbed).into_iter().flatten() {
+                let made_from = unfinished
+                    .iter()
+                    .find(|(t, _)| t == absorbed)
+                    .map(|(_, made_from)| made_from);
+                for (k, a) in placed.get(absorbed).into_iter().flatten().enumerate() {
                     // The nearest final record of this type that starts before it.
                     let target = finals
                         .iter()
@@ -567,10 +580,18 @@ impl Extractor {
                         .max_by_key(|&i| pending[i - first].norm.0);
                     if let Some(t) = target {
                         if let Ok(into) = &mut outcomes[t].result {
+                            let mut from = match made_from.and_then(|m| m.get(k)) {
+                                // It made a record before, without the links it waited
+                                // for: with them it makes one again.
+                                Some(p) => match record_of(&placed, p, Links::All) {
+                                    Ok(full) => full,
+                                    Err(_) => continue,
+                                },
+                                None => a.record.clone(),
+                            };
                             // Only what this type declares: the absorbed type's own fields
                             // (the anaphor's `next`, which only checks the word after it)
                             // are not this type's and are not printed.
-                            let mut from = a.record.clone();
                             from.fields.retain(|(name, _)| {
                                 record_type.is_none_or(|rt| rt.has_field(name))
                             });
@@ -579,30 +600,32 @@ impl Extractor {
                     }
                 }
             }
-            placed.insert(
-                ty.clone(),
-                finals
-                    .into_iter()
-                    .filter_map(|i| {
-                        let (sentence, norm) =
-                            (pending[i - first].sentence, pending[i - first].norm);
-                        // Only a trace reads the outcomes again: otherwise the record
-                        // moves, and is not copied.
-                        let record = match detail {
-                            Detail::Trace => outcomes[i].result.as_ref().ok()?.clone(),
-                            Detail::Records => {
-                                std::mem::replace(&mut outcomes[i].result, Err(String::new()))
-                                    .ok()?
-                            }
-                        };
-                        Some(Placed {
-                            record,
-                            sentence,
-                            norm,
-                        })
-                    })
-                    .collect(),
-            );
+            let mut finished = Vec::with_capacity(finals.len());
+            let mut made_from = Vec::new();
+            for i in finals {
+                let p = &pending[i - first];
+                // Only a trace reads the outcomes again: otherwise the record moves, and is
+                // not copied.
+                let record = match detail {
+                    Detail::Trace => outcomes[i].result.clone(),
+                    Detail::Records => {
+                        std::mem::replace(&mut outcomes[i].result, Err(String::new()))
+                    }
+                };
+                let Ok(record) = record else { continue };
+                if links == Links::Failable {
+                    made_from.push(*p);
+                }
+                finished.push(Placed {
+                    record,
+                    sentence: p.sentence,
+                    norm: p.norm,
+                });
+            }
+            if links == Links::Failable {
+                unfinished.push((ty, made_from));
+            }
+            placed.insert(ty.clone(), finished);
         }
         let mut document = Record {
             doc: doc.to_string(),
@@ -663,7 +686,8 @@ impl Extractor {
     /// fields are built: too few values (an agreement needs two parties) is the commonest
     /// reason a match makes no record, and its fields are then never built. The other links
     /// (lexicon scans, the costliest part) come last, after the fields, which fail more
-    /// often than they do. A trace keeps the fields-first order, for the reason it reports.
+    /// often than they do, and not at all with [`Links::Failable`]. A trace keeps the
+    /// fields-first order, for the reason it reports.
     #[allow(clippy::too_many_arguments)]
     fn record(
         &self,
@@ -674,6 +698,7 @@ impl Extractor {
         lang: Lang,
         ctx: &links::LinkContext<'_>,
         detail: Detail,
+        which: Links,
     ) -> Result<Record, String> {
         let cx = ctx.fields;
         let scope = Scope {
@@ -691,8 +716,10 @@ impl Extractor {
         for link in &rule.links {
             let v = if early(link) {
                 early_values.next().flatten()
-            } else {
+            } else if which == Links::All {
                 links::apply(link, ctx)?
+            } else {
+                None
             };
             if let Some(v) = v {
                 fields.retain(|(k, _)| *k != link.field);
@@ -728,6 +755,18 @@ impl Extractor {
             fields,
         })
     }
+}
+
+/// Which of a rule's links a record is made with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Links {
+    /// Every link: the record as it is printed or read.
+    All,
+    /// Only the links that can fail (with a `min`), with [`Detail::Records`]: enough to
+    /// know whether the match makes a record, for a type whose records are read only when
+    /// another type absorbs them (see [`demand::Demand::read_only_by_absorption`]); the
+    /// ones absorbed are made again with every link.
+    Failable,
 }
 
 /// Whether a record of `rule` ends where the capitalised words of its name end: a `text`
@@ -860,6 +899,30 @@ mod tests {
             "{why:?}"
         );
         assert!(why.iter().any(|w| w.contains("capitalised")), "{why:?}");
+    }
+
+    /// An anaphor's scans wait until a deposit absorbs it (see [`Links::Failable`]): the one
+    /// absorbed still brings its minerals, and extraction gives a trace's records.
+    #[test]
+    fn an_absorbed_anaphor_brings_what_its_links_find() {
+        let ex = Extractor::new(crate::bench::grown_rules(1).expect("default rules load"));
+        assert!(ex.demand.read_only_by_absorption("deposit_anaphor"));
+        let text = "Наша страна располагает месторождениями Сандык и Зардалек. \
+                    На месторождении имеются богатые запасы лития.";
+        let records = ex.extract("t", text);
+        let minerals = |name: &str| {
+            records
+                .iter()
+                .find(|r| r.field("name").and_then(FieldValue::as_text) == Some(name))
+                .and_then(|r| r.field("minerals").cloned())
+        };
+        assert_eq!(
+            minerals("Зардалек"),
+            Some(FieldValue::List(vec![FieldValue::Text("lithium".into())])),
+            "{records:?}"
+        );
+        assert_eq!(minerals("Сандык"), None, "{records:?}");
+        assert_eq!(records, ex.trace("t", text, None).0);
     }
 
     /// The insertion sort on the stack and the allocating one order fields alike, equal

@@ -18,6 +18,7 @@ pub(super) enum Detail {
 }
 
 /// One record to be made: a candidate (and occurrence, for `each` rules) in its sentence.
+#[derive(Clone, Copy)]
 pub(super) struct Pending<'t> {
     pub(super) candidate: usize,
     pub(super) occurrence: Option<Node<'t>>,
