@@ -476,7 +476,9 @@ impl Extractor {
             }
         }
         let mut outcomes: Vec<Outcome> = Vec::new();
-        let mut placed = PlacedByType::default();
+        // Room for every type: growing the table as types come rehashed it three times.
+        let mut placed =
+            PlacedByType::with_capacity_and_hasher(self.type_order.len(), Default::default());
         let scans = links::ScanCache::default();
         // Counted first: rule sets with many rules of one grammar give long lists, which
         // would otherwise grow by copies.
@@ -509,7 +511,8 @@ impl Extractor {
         };
         for (ty, of_type) in self.type_order.iter().zip(&of_type) {
             // A group that runs for a needed type may have members of other types.
-            if self.selection.as_ref().is_some_and(|sel| !sel.needs(ty)) {
+            // A type without candidates has no records to settle, place or absorb into.
+            if of_type.is_empty() || self.selection.as_ref().is_some_and(|sel| !sel.needs(ty)) {
                 continue;
             }
             let first = outcomes.len();

@@ -69,34 +69,44 @@ impl Extractor {
         // losers against their overlap winners first, as below.)
         let one_early = detail == Detail::Records && rt.is_some_and(|rt| rt.one_per_sentence);
         let mut sentence_done: HashSet<usize, foldhash::fast::FixedState> = HashSet::default();
-        let mut built = vec![false; cs.len()];
+        // Only a trace builds the rest afterwards.
+        let mut built = match detail {
+            Detail::Trace => vec![false; cs.len()],
+            Detail::Records => Vec::new(),
+        };
         // Why a recipe failed on a match tree (and occurrence): the same recipe fails there
-        // again for every rule that has it.
+        // again for every rule that has it. Only rules of one group share a tree; a tree of
+        // one rule's match (most of them) is never looked up again, and is not kept.
         type FailureKey<'n> = (usize, *const Tree<'n>, Option<usize>);
         let mut failed: HashMap<FailureKey<'_>, String, foldhash::fast::FixedState> =
             HashMap::default();
         let failure_key = |p: &Pending<'p>| {
             let c = &candidates[p.candidate];
             let occurrence = p.occurrence.map(|o| o.index());
-            (self.recipe[c.rule], Arc::as_ptr(&c.tree), occurrence)
+            (Arc::strong_count(&c.tree) > 1)
+                .then(|| (self.recipe[c.rule], Arc::as_ptr(&c.tree), occurrence))
         };
         let res = overlap::resolve_with(&cs, |k| {
             let sentence = pending[k].sentence;
             if one_early && sentence_done.contains(&sentence) {
                 return false;
             }
-            let key = failure_key(&pending[k]);
-            let result = match failed.get(&key) {
-                Some(why) => Err(why.clone()),
-                None => {
-                    let result = build(&pending[k]);
-                    if let Err(why) = &result {
-                        failed.insert(key, why.clone());
+            let result = match failure_key(&pending[k]) {
+                None => build(&pending[k]),
+                Some(key) => match failed.get(&key) {
+                    Some(why) => Err(why.clone()),
+                    None => {
+                        let result = build(&pending[k]);
+                        if let Err(why) = &result {
+                            failed.insert(key, why.clone());
+                        }
+                        result
                     }
-                    result
-                }
+                },
             };
-            built[k] = true;
+            if let Some(done) = built.get_mut(k) {
+                *done = true;
+            }
             let ok = result.is_ok();
             outcomes[first + k].result = result;
             if ok && one_early {
