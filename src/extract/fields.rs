@@ -23,10 +23,10 @@ pub struct FieldContext<'a> {
 }
 
 impl FieldContext<'_> {
-    fn raw_text(&self, node: Node<'_>) -> String {
+    fn raw_text(&self, node: Node<'_>) -> &str {
         let s = self.norm.map.raw_start(node.start);
         let e = self.norm.map.raw_end(node.end).max(s);
-        self.raw[s..e].to_string()
+        &self.raw[s..e]
     }
 
     fn entry_in(&self, tree: Node<'_>, lexicons: &[String]) -> Option<&Entry> {
@@ -173,29 +173,37 @@ fn value(
             };
             let raw = cx.raw_text(node);
             let text = match case {
-                NameCase::Any => trim_name(&raw),
-                NameCase::Capitalized => capitalized_words(&raw).ok_or_else(|| {
+                NameCase::Any => trim_name(raw),
+                NameCase::Capitalized => capitalized_words(raw).ok_or_else(|| {
                     FieldError(format!(
                         "`{capture}` does not start with a capitalised word"
                     ))
                 })?,
-                NameCase::Lowercase => match capitalized_words(&raw) {
-                    None => trim_name(&raw),
+                NameCase::Lowercase => match capitalized_prefix(raw, |_| {}) {
+                    None => trim_name(raw),
                     Some(_) => {
                         return Err(FieldError(format!(
                             "`{capture}` starts with a capital letter"
                         )));
                     }
                 },
-                NameCase::AllCapitalized => capitalized_words(&raw)
-                    .filter(|kept| kept.split(' ').count() == trim_name(&raw).split(' ').count())
-                    .ok_or_else(|| {
-                        FieldError(format!("`{capture}` is not all capitalised words"))
-                    })?,
+                NameCase::AllCapitalized => {
+                    // Every word of the name kept: counted, not joined and split again.
+                    let words = raw.trim_matches(NAME_EDGE).split_whitespace().count();
+                    counted_capitalized_words(raw)
+                        .filter(|&(_, kept)| kept == words)
+                        .map(|(name, _)| name)
+                        .ok_or_else(|| {
+                            FieldError(format!("`{capture}` is not all capitalised words"))
+                        })?
+                }
             };
-            let folded = crate::text::normalize::normalize_literal(&text);
-            if let Some(x) = exclude.iter().find(|x| cx.lexicons.stops(x, &folded)) {
-                return Err(FieldError(format!("`{text}` is in the stop list `{x}`")));
+            // Folded only for a stop list to read (most text fields have none).
+            if !exclude.is_empty() {
+                let folded = crate::text::normalize::normalize_literal(&text);
+                if let Some(x) = exclude.iter().find(|x| cx.lexicons.stops(x, &folded)) {
+                    return Err(FieldError(format!("`{text}` is in the stop list `{x}`")));
+                }
             }
             let table = match rewrite {
                 None => None,
@@ -205,9 +213,10 @@ fn value(
                     .and_then(|e| e.attr_text(attr))
                     .and_then(|t| cx.rewrites.get(&t)),
             };
-            Some(FieldValue::Text(
-                table.map_or_else(|| text.clone(), |t| t.apply(&text)),
-            ))
+            Some(FieldValue::Text(match table {
+                Some(t) => t.apply(&text),
+                None => text,
+            }))
         }
         FieldSource::Date(capture) => scope
             .find(capture)
@@ -233,7 +242,21 @@ fn trim_name(raw: &str) -> String {
 /// after the first word, a digit or a numero sign (`Кутессай II`, `Ёшлик 1`); `None` when the
 /// first word is not capitalised.
 fn capitalized_words(raw: &str) -> Option<String> {
-    capitalized_prefix(raw).map(|(kept, _)| kept.join(" "))
+    counted_capitalized_words(raw).map(|(name, _)| name)
+}
+
+/// [`capitalized_words`] and how many words it kept.
+fn counted_capitalized_words(raw: &str) -> Option<(String, usize)> {
+    let mut name = String::with_capacity(raw.len());
+    let mut kept = 0;
+    capitalized_prefix(raw, |word| {
+        if kept > 0 {
+            name.push(' ');
+        }
+        name.push_str(word);
+        kept += 1;
+    })?;
+    Some((name, kept))
 }
 
 /// Where the words [`capitalized_words`] keeps end in `raw` (a byte offset, the punctuation
@@ -244,25 +267,28 @@ pub(crate) fn capitalized_end(raw: &str) -> Option<usize> {
     if raw.trim_start().starts_with(['"', '«', '“', '„', '\'']) {
         return None;
     }
-    let (_, end) = capitalized_prefix(raw)?;
+    let end = capitalized_prefix(raw, |_| {})?;
     Some(raw[..end].trim_end_matches([',', ';', ':']).len())
 }
 
-/// The kept words of [`capitalized_words`], and the end in `raw` of the last one as written.
-fn capitalized_prefix(raw: &str) -> Option<(Vec<&str>, usize)> {
-    let mut kept: Vec<&str> = Vec::new();
+/// Calls `keep` with each word [`capitalized_words`] keeps (never empty), and returns the
+/// end in `raw` of the last one as written; `None` when it keeps none. The words are
+/// handed over, not collected: most callers want only the end, or one string.
+fn capitalized_prefix<'r>(raw: &'r str, mut keep: impl FnMut(&'r str)) -> Option<usize> {
+    let mut kept = false;
     let mut end = 0;
     for word in raw.split_whitespace() {
         let bare = word.trim_matches(NAME_EDGE);
         let ok = match bare.chars().next() {
             Some(c) if c.is_uppercase() => true,
-            Some(c) if !kept.is_empty() => c.is_ascii_digit() || c == '№',
+            Some(c) if kept => c.is_ascii_digit() || c == '№',
             _ => false,
         };
         if !ok {
             break;
         }
-        kept.push(bare);
+        kept = true;
+        keep(bare);
         // `word` is a slice of `raw`: its end is where it lies in `raw` plus its length.
         end = word.as_ptr() as usize - raw.as_ptr() as usize + word.len();
         // A closing quote or a comma ends a name: «Жетысу Вольфрам», …
@@ -270,7 +296,7 @@ fn capitalized_prefix(raw: &str) -> Option<(Vec<&str>, usize)> {
             break;
         }
     }
-    (!kept.is_empty()).then_some((kept, end))
+    kept.then_some(end)
 }
 
 /// An ISO 8601 date (`2025-04-28`, `2025-12-12T15:22`) from the captures `year`, `month`
@@ -378,6 +404,24 @@ mod name_tests {
         assert_eq!(
             capitalized_words("Кутессай-II, Калесай").as_deref(),
             Some("Кутессай-II")
+        );
+    }
+
+    /// A name is all capitalised words when it keeps every word its capture has.
+    #[test]
+    fn capitalized_words_are_counted() {
+        assert_eq!(
+            counted_capitalized_words("«Жетысу  Вольфрам»"),
+            Some(("Жетысу Вольфрам".to_string(), 2))
+        );
+        assert_eq!(
+            counted_capitalized_words("Red Petroleum и"),
+            Some(("Red Petroleum".to_string(), 2))
+        );
+        assert_eq!(counted_capitalized_words("и Red"), None);
+        assert_eq!(
+            capitalized_prefix("Ёшлик 1 и", |_| {}),
+            Some("Ёшлик 1".len())
         );
     }
 

@@ -80,7 +80,13 @@ pub fn apply(link: &Link, cx: &LinkContext<'_>) -> Result<Option<FieldValue>, St
         }
     }
     let inside = |s: usize, e: usize| s < cx.norm_span.1 && cx.norm_span.0 < e;
-    let mut values: Vec<FieldValue> = Vec::new();
+    // Distinct values in the order first found: kept as they come, not collected first.
+    let mut distinct: Vec<FieldValue> = Vec::new();
+    let mut add = |v: FieldValue| {
+        if !distinct.contains(&v) {
+            distinct.push(v);
+        }
+    };
     if let Some(scan) = &link.scan {
         for hit in cx.scans.find(scan, text, range.clone()).iter() {
             if link.outside_span && inside(hit.start, hit.end) {
@@ -95,7 +101,7 @@ pub fn apply(link: &Link, cx: &LinkContext<'_>) -> Result<Option<FieldValue>, St
                 .and_then(|a| e.attrs.get(a))
                 .and_then(FieldValue::from_toml)
                 .unwrap_or_else(|| FieldValue::Text(e.id.clone()));
-            values.push(v);
+            add(v);
         }
     }
     if let Some(ty) = &link.record {
@@ -140,13 +146,7 @@ pub fn apply(link: &Link, cx: &LinkContext<'_>) -> Result<Option<FieldValue>, St
                     Some(FieldValue::Map(m))
                 }
             };
-            values.extend(v);
-        }
-    }
-    let mut distinct: Vec<FieldValue> = Vec::new();
-    for v in values {
-        if !distinct.contains(&v) {
-            distinct.push(v);
+            v.into_iter().for_each(&mut add);
         }
     }
     if distinct.len() < link.min {

@@ -57,35 +57,33 @@ fn digits(text: &str, most: usize) -> Option<(Decimal, usize)> {
     ))
 }
 
-fn tokens(node: Node<'_>, text: &str, lexicons: &Lexicons, out: &mut Vec<Token>) -> Option<()> {
+/// Adds the tokens of `node` to `sum`, in text order: they are summed as they are read,
+/// not collected first (a vector per number was an allocation and its growth).
+fn tokens(node: Node<'_>, text: &str, lexicons: &Lexicons, sum: &mut Sum) -> Option<()> {
     match node.rule {
         "int" => {
             let (value, count) = digits(&text[node.start..node.end], 27)?;
             if count == 0 {
                 return None;
             }
-            out.push(Token::Digits(value));
-            return Some(());
+            return sum.add(Token::Digits(value));
         }
         "frac" => {
             let (value, count) = digits(&text[node.start..node.end], 20)?;
-            out.push(Token::Fraction(value, count));
-            return Some(());
+            return sum.add(Token::Fraction(value, count));
         }
         _ => {}
     }
     if let Some(entry) = lexicons.entry_of_id(node.id) {
         if let Some(v) = entry.attrs.get("number").and_then(attr_decimal) {
-            out.push(Token::Word(v));
-            return Some(());
+            return sum.add(Token::Word(v));
         }
         if let Some(v) = entry.attrs.get("scale").and_then(attr_decimal) {
-            out.push(Token::Scale(v));
-            return Some(());
+            return sum.add(Token::Scale(v));
         }
     }
     for c in node.children() {
-        tokens(c, text, lexicons, out)?;
+        tokens(c, text, lexicons, sum)?;
     }
     Some(())
 }
@@ -93,37 +91,53 @@ fn tokens(node: Node<'_>, text: &str, lexicons: &Lexicons, out: &mut Vec<Token>)
 /// Evaluates the number in `node` (normalised `text`); `None` when it holds no number or the
 /// value overflows.
 pub fn evaluate(node: Node<'_>, text: &str, lexicons: &Lexicons) -> Option<Numeral> {
-    let mut toks = Vec::new();
-    tokens(node, text, lexicons, &mut toks)?;
-    let hundred = Decimal::from(100);
-    let ten = Decimal::from(10);
-    let mut total = Decimal::ZERO;
-    let mut current: Option<Decimal> = None;
-    let mut scale = None;
-    let mut any = false;
-    for t in toks {
+    let mut sum = Sum::default();
+    tokens(node, text, lexicons, &mut sum)?;
+    if !sum.any {
+        return None;
+    }
+    let value = sum.total.checked_add(sum.current.unwrap_or_default())?;
+    Some(Numeral {
+        value: value.normalize(),
+        scale: sum.scale,
+    })
+}
+
+/// A number read so far: the scaled parts, the part not scaled yet, the last scale.
+#[derive(Default)]
+struct Sum {
+    total: Decimal,
+    current: Option<Decimal>,
+    scale: Option<Decimal>,
+    /// Whether a digit, number or scale word was read (a fraction alone is no number).
+    any: bool,
+}
+
+impl Sum {
+    /// Adds the next token; `None` when the value overflows.
+    fn add(&mut self, t: Token) -> Option<()> {
+        let hundred = Decimal::from(100);
+        let ten = Decimal::from(10);
         match t {
             Token::Digits(d) => {
-                current = Some(current.unwrap_or_default().checked_add(d)?);
-                any = true;
+                self.current = Some(self.current.unwrap_or_default().checked_add(d)?);
+                self.any = true;
             }
+            Token::Fraction(_, 0) => {}
             Token::Fraction(f, count) => {
-                if count == 0 {
-                    continue;
-                }
                 let mut div = Decimal::ONE;
                 for _ in 0..count {
                     div = div.checked_mul(ten)?;
                 }
-                current = Some(
-                    current
+                self.current = Some(
+                    self.current
                         .unwrap_or_default()
                         .checked_add(f.checked_div(div)?)?,
                 );
             }
             Token::Word(v) => {
-                any = true;
-                current = Some(match current {
+                self.any = true;
+                self.current = Some(match self.current {
                     Some(c) if v == hundred && c > Decimal::ZERO && c < ten => {
                         c.checked_mul(hundred)?
                     }
@@ -132,21 +146,16 @@ pub fn evaluate(node: Node<'_>, text: &str, lexicons: &Lexicons) -> Option<Numer
                 });
             }
             Token::Scale(s) => {
-                any = true;
-                total = total.checked_add(current.unwrap_or(Decimal::ONE).checked_mul(s)?)?;
-                current = None;
-                scale = Some(s);
+                self.any = true;
+                self.total = self
+                    .total
+                    .checked_add(self.current.unwrap_or(Decimal::ONE).checked_mul(s)?)?;
+                self.current = None;
+                self.scale = Some(s);
             }
         }
+        Some(())
     }
-    if !any {
-        return None;
-    }
-    let value = total.checked_add(current.unwrap_or_default())?;
-    Some(Numeral {
-        value: value.normalize(),
-        scale,
-    })
 }
 
 #[cfg(test)]
