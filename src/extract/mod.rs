@@ -494,7 +494,11 @@ impl Extractor {
         // The final records of the types whose links wait for absorption (see `Links`),
         // with what they were made from, to be made in full once absorbed.
         let mut unfinished: Vec<(&str, Vec<Pending<'_>>)> = Vec::new();
-        let record_of = |placed: &PlacedByType, p: &Pending<'_>, links: Links| {
+        // `rt` is the record type of `p`'s rule, looked up once per type, not per record.
+        let record_of = |placed: &PlacedByType,
+                         p: &Pending<'_>,
+                         rt: Option<&crate::rules::RecordType>,
+                         links: Links| {
             let ctx = links::LinkContext {
                 scans: &scans,
                 sentence: &sents[p.sentence],
@@ -507,7 +511,7 @@ impl Extractor {
             let c = &candidates[p.candidate];
             let rule = &self.rules.rules[c.rule];
             let lang = s_lang(&sents, p.sentence);
-            self.record(doc, rule, c, p, lang, &ctx, detail, links)
+            self.record(doc, rule, c, p, lang, &ctx, detail, rt, links)
         };
         for (ty, of_type) in self.type_order.iter().zip(&of_type) {
             // A group that runs for a needed type may have members of other types.
@@ -555,7 +559,8 @@ impl Extractor {
             } else {
                 Links::All
             };
-            let build = |p: &Pending<'_>| record_of(&placed, p, links);
+            let record_type = self.rules.records.get(ty);
+            let build = |p: &Pending<'_>| record_of(&placed, p, record_type, links);
             let finals = self.settle(
                 ty,
                 &mut outcomes,
@@ -565,12 +570,12 @@ impl Extractor {
                 detail,
                 build,
             );
-            let record_type = self.rules.records.get(ty);
             if let Some((absorbed, within)) = record_type.and_then(|rt| rt.absorb.as_ref()) {
                 let made_from = unfinished
                     .iter()
                     .find(|(t, _)| t == absorbed)
                     .map(|(_, made_from)| made_from);
+                let absorbed_type = self.rules.records.get(absorbed);
                 for (k, a) in placed.get(absorbed).into_iter().flatten().enumerate() {
                     // The nearest final record of this type that starts before it.
                     let target = finals
@@ -586,7 +591,7 @@ impl Extractor {
                             let mut from = match made_from.and_then(|m| m.get(k)) {
                                 // It made a record before, without the links it waited
                                 // for: with them it makes one again.
-                                Some(p) => match record_of(&placed, p, Links::All) {
+                                Some(p) => match record_of(&placed, p, absorbed_type, Links::All) {
                                     Ok(full) => full,
                                     Err(_) => continue,
                                 },
@@ -701,6 +706,7 @@ impl Extractor {
         lang: Lang,
         ctx: &links::LinkContext<'_>,
         detail: Detail,
+        record_type: Option<&crate::rules::RecordType>,
         which: Links,
     ) -> Result<Record, String> {
         let cx = ctx.fields;
@@ -729,7 +735,6 @@ impl Extractor {
                 fields.push((link.field.clone(), v));
             }
         }
-        let record_type = self.rules.records.get(&rule.emits);
         if let Some(rt) = record_type {
             sort_fields(&mut fields, |name| rt.position(name));
         }

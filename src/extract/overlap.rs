@@ -97,7 +97,21 @@ pub fn resolve(cs: &[Contender]) -> Resolution {
 /// winner loses to it without being asked.
 ///
 /// A loser's winner is the best-ranked winner it overlaps.
-pub fn resolve_with(cs: &[Contender], mut admit: impl FnMut(usize) -> bool) -> Resolution {
+pub fn resolve_with(cs: &[Contender], admit: impl FnMut(usize) -> bool) -> Resolution {
+    resolve_inner(cs, admit, true)
+}
+
+/// [`resolve_with`] without the losers: only the winners, for extraction, which never
+/// reads who lost to whom (only explanations do).
+pub fn winners_with(cs: &[Contender], admit: impl FnMut(usize) -> bool) -> Vec<usize> {
+    resolve_inner(cs, admit, false).winners
+}
+
+fn resolve_inner(
+    cs: &[Contender],
+    mut admit: impl FnMut(usize) -> bool,
+    losers: bool,
+) -> Resolution {
     // `rank` as a key held inline, the index last (equal ranks keep input order, so the
     // unstable sort gives a stable order): sorting indices through `rank` reads `cs` at every
     // comparison, and rule sets with many rules of one grammar make many contenders.
@@ -114,7 +128,7 @@ pub fn resolve_with(cs: &[Contender], mut admit: impl FnMut(usize) -> bool) -> R
     // Most contenders lose (rules that share a grammar match at the same place).
     let mut res = Resolution {
         winners: Vec::new(),
-        losers: Vec::with_capacity(cs.len()),
+        losers: Vec::with_capacity(if losers { cs.len() } else { 0 }),
     };
     // The span of the contender decided last, and the admission index of the best winner
     // it overlapped (or became) — valid while no other winner is admitted. Rules that share
@@ -137,10 +151,11 @@ pub fn resolve_with(cs: &[Contender], mut admit: impl FnMut(usize) -> bool) -> R
         };
         last = Some(((c.start, c.end), best_overlapped));
         match best_overlapped {
-            Some(admitted) => {
+            Some(admitted) if losers => {
                 let w = res.winners[admitted];
                 res.losers.push((i, w, reason(&cs[w], c)));
             }
+            Some(_) => {}
             None if admit(i) => {
                 let at =
                     by_start.partition_point(|&(start, end, _)| (start, end) <= (c.start, c.end));
@@ -231,6 +246,13 @@ mod tests {
         assert_eq!(r.losers, vec![(1, 0, LossReason::Longer)]);
         // Admitting everyone is plain resolution.
         assert_eq!(resolve_with(&cs, |_| true).winners, resolve(&cs).winners);
+        // Without the losers, the same winners, asked in the same order.
+        let mut asked_again = Vec::new();
+        let winners = winners_with(&cs, |i| {
+            asked_again.push(i);
+            i != 2
+        });
+        assert_eq!((winners, asked_again), (r.winners, asked));
     }
 
     #[test]

@@ -86,7 +86,7 @@ impl Extractor {
             (Arc::strong_count(&c.tree) > 1)
                 .then(|| (self.recipe[c.rule], Arc::as_ptr(&c.tree), occurrence))
         };
-        let res = overlap::resolve_with(&cs, |k| {
+        let admit = |k: usize| {
             let sentence = pending[k].sentence;
             if one_early && sentence_done.contains(&sentence) {
                 return false;
@@ -113,7 +113,15 @@ impl Extractor {
                 sentence_done.insert(sentence);
             }
             ok
-        });
+        };
+        // Who lost to whom is only reported in a trace.
+        let res = match detail {
+            Detail::Trace => overlap::resolve_with(&cs, admit),
+            Detail::Records => overlap::Resolution {
+                winners: overlap::winners_with(&cs, admit),
+                losers: Vec::new(),
+            },
+        };
         if detail == Detail::Trace {
             for (k, done) in built.iter().enumerate() {
                 if !done {
