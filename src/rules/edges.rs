@@ -7,9 +7,8 @@
 //! Only for grammars without implicit whitespace (no `WHITESPACE` or `COMMENT` rule): there
 //! the items of a sequence match side by side, with nothing between them.
 
-use super::grammar::Grammar;
+use super::grammar::{Cx, Grammar};
 use pest_meta::optimizer::OptimizedExpr;
-use std::collections::HashSet;
 
 /// The longest prefix or suffix kept, in characters: a longer literal is hardly rarer.
 const MAX_EDGE: usize = 16;
@@ -91,11 +90,12 @@ pub(crate) fn contiguous(grammar: &Grammar) -> bool {
     grammar.expr("WHITESPACE").is_none() && grammar.expr("COMMENT").is_none()
 }
 
-/// The ends of every match of `e` in `grammar`; `visiting` guards against recursive rules.
-pub(crate) fn edges_of(
-    grammar: &Grammar,
-    e: &OptimizedExpr,
-    visiting: &mut HashSet<String>,
+/// The ends of every match of `e` in `grammar`; `cx` guards against recursive rules
+/// and remembers the ends of rules.
+pub(crate) fn edges_of<'g>(
+    grammar: &'g Grammar,
+    e: &'g OptimizedExpr,
+    cx: &mut Cx<'g, '_>,
 ) -> Edges {
     use OptimizedExpr as E;
     match e {
@@ -107,14 +107,12 @@ pub(crate) fn edges_of(
         E::Range(a, b) if a == b => Edges::exact(a),
         // Lookaheads consume nothing.
         E::PosPred(_) | E::NegPred(_) => Edges::exact(""),
-        E::Ident(name) => edges_of_rule(grammar, name, visiting),
-        E::Push(x) | E::RestoreOnErr(x) => edges_of(grammar, x, visiting),
+        E::Ident(name) => edges_of_rule(grammar, name, cx),
+        E::Push(x) | E::RestoreOnErr(x) => edges_of(grammar, x, cx),
         // `x+`, as pest's optimiser writes it: `x ~ x*`. Its matches end as `x`'s do.
-        E::Seq(a, b) if matches!(&**b, E::Rep(r) if r == a) => {
-            repeated(edges_of(grammar, a, visiting))
-        }
-        E::Seq(a, b) => edges_of(grammar, a, visiting).then(&edges_of(grammar, b, visiting)),
-        E::Choice(a, b) => edges_of(grammar, a, visiting).or(&edges_of(grammar, b, visiting)),
+        E::Seq(a, b) if matches!(&**b, E::Rep(r) if r == a) => repeated(edges_of(grammar, a, cx)),
+        E::Seq(a, b) => edges_of(grammar, a, cx).then(&edges_of(grammar, b, cx)),
+        E::Choice(a, b) => edges_of(grammar, a, cx).or(&edges_of(grammar, b, cx)),
         // May match nothing or several times (`x*`, `x?`), or is a builtin, a stack
         // operation, a skip: nothing certain at either end.
         _ => Edges::unknown(),
@@ -130,17 +128,17 @@ fn repeated(x: Edges) -> Edges {
     }
 }
 
-fn edges_of_rule(grammar: &Grammar, name: &str, visiting: &mut HashSet<String>) -> Edges {
-    let Some(expr) = grammar.expr(name) else {
-        // Builtins (`ASCII_DIGIT`, `LETTER`, `SOI`…) and unknown names.
-        return Edges::unknown();
-    };
-    if !visiting.insert(name.to_string()) {
-        return Edges::unknown();
-    }
-    let edges = edges_of(grammar, expr, visiting);
-    visiting.remove(name);
-    edges
+fn edges_of_rule<'g>(grammar: &'g Grammar, name: &str, cx: &mut Cx<'g, '_>) -> Edges {
+    // Builtins (`ASCII_DIGIT`, `LETTER`, `SOI`…) and unknown names: nothing known.
+    grammar
+        .by_rule(
+            name,
+            cx,
+            |m| &mut m.edges,
+            Edges::unknown,
+            |e, cx| edges_of(grammar, e, cx),
+        )
+        .unwrap_or_else(Edges::unknown)
 }
 
 fn first_chars(s: &str, n: usize) -> &str {

@@ -20,6 +20,7 @@ use pest_meta::optimizer::{OptimizedExpr, OptimizedRule};
 use pest_meta::parser::{self, Rule as MetaRule};
 use std::collections::{BTreeSet, HashMap, HashSet};
 use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::{Mutex, PoisonError};
 
 /// Rules that pest provides itself; a grammar may not define them.
 const PEST_BUILTINS: &[&str] = &[
@@ -67,6 +68,11 @@ pub struct Grammar {
     rules: HashMap<String, OptimizedRule>,
     /// Where each grammar rule was defined (for diagnostics).
     pub definitions: HashMap<String, Location>,
+    /// Rules that call themselves, directly or through others: their analyses depend on
+    /// the rules being expanded around them, so they are never memoised.
+    cyclic: HashSet<String>,
+    /// The analyses of rules already done (see [`Memo`]).
+    memo: Mutex<Memo>,
 }
 
 impl std::fmt::Debug for Grammar {
@@ -312,8 +318,10 @@ impl Grammar {
         Ok(Grammar {
             vm: pest_vm::Vm::new(optimized),
             program,
+            cyclic: cyclic_rules(&rules),
             rules,
             definitions,
+            memo: Mutex::new(Memo::default()),
         })
     }
 
@@ -340,30 +348,34 @@ impl Grammar {
 
     /// The characters a match of `rule` can start with.
     pub fn first_set(&self, rule: &str) -> FirstSet {
-        let mut visiting = HashSet::new();
-        let mut set = self.first_of_rule(rule, &mut visiting);
+        let mut memo = self.memo.lock().unwrap_or_else(PoisonError::into_inner);
+        self.first_set_with(rule, &mut memo, true)
+    }
+
+    /// [`Grammar::first_set`] with the memo given (see [`Grammar::anchors_with`]).
+    fn first_set_with(&self, rule: &str, memo: &mut Memo, remember: bool) -> FirstSet {
+        let mut set = self.first_of_rule(rule, &mut Cx::new(memo, remember));
         if set.nullable {
             set.any = true;
         }
         set
     }
 
-    fn first_of_rule(&self, name: &str, visiting: &mut HashSet<String>) -> FirstSet {
+    fn first_of_rule<'g>(&'g self, name: &str, cx: &mut Cx<'g, '_>) -> FirstSet {
         if let Some(set) = builtin_first(name) {
             return set;
         }
-        let Some(rule) = self.rules.get(name) else {
-            return FirstSet::anything();
-        };
-        if !visiting.insert(name.to_string()) {
-            return FirstSet::anything();
-        }
-        let set = self.first_of(&rule.expr, visiting);
-        visiting.remove(name);
-        set
+        self.by_rule(
+            name,
+            cx,
+            |m| &mut m.first,
+            FirstSet::anything,
+            |e, cx| self.first_of(e, cx),
+        )
+        .unwrap_or_else(FirstSet::anything)
     }
 
-    fn first_of(&self, e: &OptimizedExpr, visiting: &mut HashSet<String>) -> FirstSet {
+    fn first_of<'g>(&'g self, e: &'g OptimizedExpr, cx: &mut Cx<'g, '_>) -> FirstSet {
         use OptimizedExpr as E;
         match e {
             E::Str(s) => match s.chars().next() {
@@ -381,12 +393,12 @@ impl Grammar {
                 },
                 _ => FirstSet::anything(),
             },
-            E::Ident(name) => self.first_of_rule(name, visiting),
+            E::Ident(name) => self.first_of_rule(name, cx),
             E::PosPred(_) | E::NegPred(_) => FirstSet::empty_match(),
             E::Seq(a, b) => {
-                let fa = self.first_of(a, visiting);
+                let fa = self.first_of(a, cx);
                 if fa.nullable {
-                    let fb = self.first_of(b, visiting);
+                    let fb = self.first_of(b, cx);
                     let nullable = fb.nullable;
                     let mut u = fa.union(fb);
                     u.nullable = nullable;
@@ -395,13 +407,13 @@ impl Grammar {
                     fa
                 }
             }
-            E::Choice(a, b) => self.first_of(a, visiting).union(self.first_of(b, visiting)),
+            E::Choice(a, b) => self.first_of(a, cx).union(self.first_of(b, cx)),
             E::Opt(a) | E::Rep(a) => {
-                let mut f = self.first_of(a, visiting);
+                let mut f = self.first_of(a, cx);
                 f.nullable = true;
                 f
             }
-            E::Push(a) | E::RestoreOnErr(a) => self.first_of(a, visiting),
+            E::Push(a) | E::RestoreOnErr(a) => self.first_of(a, cx),
             #[allow(unreachable_patterns)]
             _ => FirstSet::anything(),
         }
@@ -600,14 +612,21 @@ impl Grammar {
     /// The anchors of `rule`, or `None` when a match need not contain any known literal
     /// (other than ones in nearly every sentence).
     pub fn anchors(&self, rule: &str) -> Option<Anchors> {
-        let mut clauses = self.anchors_of_rule(rule, false, &mut HashSet::new());
+        let mut memo = self.memo.lock().unwrap_or_else(PoisonError::into_inner);
+        self.anchors_with(rule, &mut memo, true)
+    }
+
+    /// [`Grammar::anchors`] with the memo given; `remember`: fill it (off only in the test
+    /// that checks memoised results against ones computed afresh).
+    fn anchors_with(&self, rule: &str, memo: &mut Memo, remember: bool) -> Option<Anchors> {
+        let mut clauses = self.anchors_of_rule(rule, false, &mut Cx::new(memo, remember));
         if super::edges::contiguous(self) {
             // Literals across the joins of sequences (`" и "`, see `super::edges`) add one
             // clause, the most selective that the others do not imply, and never displace
             // one: they are often common words (`" туралы "`), which the weakness estimate
             // from length overrates, and a clause of them would take the place of rarer
             // keywords.
-            let fused = self.anchors_of_rule(rule, true, &mut HashSet::new());
+            let fused = self.anchors_of_rule(rule, true, &mut Cx::new(memo, remember));
             if let Some(extra) = fused
                 .into_iter()
                 .find(|c| !clauses.iter().any(|k| k.implies(c)))
@@ -620,51 +639,48 @@ impl Grammar {
 
     /// The clauses of rule `name`; `fuse`: sequences match side by side (see
     /// [`super::edges`]), so literals across their joins count too.
-    fn anchors_of_rule(
-        &self,
-        name: &str,
-        fuse: bool,
-        visiting: &mut HashSet<String>,
-    ) -> Vec<AnyOf> {
+    fn anchors_of_rule<'g>(&'g self, name: &str, fuse: bool, cx: &mut Cx<'g, '_>) -> Vec<AnyOf> {
         match name {
             "ASCII_DIGIT" | "ASCII_NONZERO_DIGIT" => return AnyOf::digit(),
             "NEWLINE" => return Vec::new(),
             _ => {}
         }
-        let Some(rule) = self.rules.get(name) else {
-            return Vec::new();
+        let table: fn(&mut Memo) -> &mut HashMap<String, Vec<AnyOf>> = if fuse {
+            |m| &mut m.fused
+        } else {
+            |m| &mut m.anchors
         };
-        if !visiting.insert(name.to_string()) {
-            return Vec::new();
-        }
-        let a = self.anchors_of(&rule.expr, fuse, visiting);
-        visiting.remove(name);
-        a
+        self.by_rule(name, cx, table, Vec::new, |e, cx| {
+            self.anchors_of(e, fuse, cx)
+        })
+        .unwrap_or_default()
     }
 
     /// The clauses every match of `e` satisfies (none: nothing is known).
-    fn anchors_of(
-        &self,
-        e: &OptimizedExpr,
+    fn anchors_of<'g>(
+        &'g self,
+        e: &'g OptimizedExpr,
         fuse: bool,
-        visiting: &mut HashSet<String>,
+        cx: &mut Cx<'g, '_>,
     ) -> Vec<AnyOf> {
         use OptimizedExpr as E;
         match e {
             E::Str(s) => prune(AnyOf::literal(s)),
             E::Insens(s) => prune(AnyOf::literal(&s.to_lowercase())),
             E::Range(a, b) if a.as_str() >= "0" && b.as_str() <= "9" => AnyOf::digit(),
-            E::Ident(name) => self.anchors_of_rule(name, fuse, visiting),
-            E::PosPred(x) | E::Push(x) | E::RestoreOnErr(x) => self.anchors_of(x, fuse, visiting),
+            E::Ident(name) => self.anchors_of_rule(name, fuse, cx),
+            E::PosPred(x) | E::Push(x) | E::RestoreOnErr(x) => self.anchors_of(x, fuse, cx),
             // Both parts match: every clause of either holds, and side by side, the literal
             // across their join (`" и "` in `ws ~ "и" ~ ws`).
             E::Seq(a, b) => {
-                let mut clauses = self.anchors_of(a, fuse, visiting);
-                clauses.extend(self.anchors_of(b, fuse, visiting));
+                let mut clauses = self.anchors_of(a, fuse, cx);
+                clauses.extend(self.anchors_of(b, fuse, cx));
                 if fuse {
-                    let mut seen = HashSet::new();
-                    let left = super::edges::edges_of(self, a, &mut seen);
-                    let right = super::edges::edges_of(self, b, &mut seen);
+                    // The ends of each side on their own, not within the rules expanded
+                    // around them.
+                    let mut ends = Cx::new(cx.memo, cx.remember);
+                    let left = super::edges::edges_of(self, a, &mut ends);
+                    let right = super::edges::edges_of(self, b, &mut ends);
                     if let Some(joined) = super::edges::join(&left, &right) {
                         clauses.extend(AnyOf::literal(&joined));
                     }
@@ -674,11 +690,11 @@ impl Grammar {
             // One alternative matches: for a clause `x` of the one and `y` of the other,
             // `x or y` holds.
             E::Choice(a, b) => {
-                let mut x = self.anchors_of(a, fuse, visiting);
+                let mut x = self.anchors_of(a, fuse, cx);
                 if x.is_empty() {
                     return x;
                 }
-                let mut y = self.anchors_of(b, fuse, visiting);
+                let mut y = self.anchors_of(b, fuse, cx);
                 if let ([one], [other]) = (&mut x[..], &mut y[..]) {
                     // The common case, lexicons of many forms: grow one set in place.
                     one.literals.append(&mut other.literals);
@@ -742,14 +758,20 @@ impl Starts {
 impl Grammar {
     /// Where a match of `rule` can begin (see [`Starts`]).
     pub fn starts(&self, rule: &str) -> Starts {
-        let mut s = self.starts_of_rule(rule, &mut HashSet::new());
+        let mut memo = self.memo.lock().unwrap_or_else(PoisonError::into_inner);
+        self.starts_with(rule, &mut memo, true)
+    }
+
+    /// [`Grammar::starts`] with the memo given (see [`Grammar::anchors_with`]).
+    fn starts_with(&self, rule: &str, memo: &mut Memo, remember: bool) -> Starts {
+        let mut s = self.starts_of_rule(rule, &mut Cx::new(memo, remember));
         if s.nullable {
             s.any = true;
         }
         s
     }
 
-    fn starts_of_rule(&self, name: &str, visiting: &mut HashSet<String>) -> Starts {
+    fn starts_of_rule<'g>(&'g self, name: &str, cx: &mut Cx<'g, '_>) -> Starts {
         match name {
             "ASCII_DIGIT" | "ASCII_NONZERO_DIGIT" => {
                 return Starts {
@@ -770,18 +792,17 @@ impl Grammar {
             }
             _ => {}
         }
-        let Some(rule) = self.rules.get(name) else {
-            return Starts::any();
-        };
-        if !visiting.insert(name.to_string()) {
-            return Starts::any();
-        }
-        let s = self.starts_of(&rule.expr, visiting);
-        visiting.remove(name);
-        s
+        self.by_rule(
+            name,
+            cx,
+            |m| &mut m.starts,
+            Starts::any,
+            |e, cx| self.starts_of(e, cx),
+        )
+        .unwrap_or_else(Starts::any)
     }
 
-    fn starts_of(&self, e: &OptimizedExpr, visiting: &mut HashSet<String>) -> Starts {
+    fn starts_of<'g>(&'g self, e: &'g OptimizedExpr, cx: &mut Cx<'g, '_>) -> Starts {
         use OptimizedExpr as E;
         match e {
             E::Str(s) if s.is_empty() => Starts::empty(),
@@ -804,18 +825,18 @@ impl Grammar {
                 }
                 _ => Starts::any(),
             },
-            E::Ident(name) => self.starts_of_rule(name, visiting),
+            E::Ident(name) => self.starts_of_rule(name, cx),
             // A lookahead consumes nothing: what follows may start the match too.
             E::PosPred(x) => {
-                let mut s = self.starts_of(x, visiting);
+                let mut s = self.starts_of(x, cx);
                 s.nullable = true;
                 s
             }
             E::NegPred(_) => Starts::empty(),
             E::Seq(a, b) => {
-                let sa = self.starts_of(a, visiting);
+                let sa = self.starts_of(a, cx);
                 if sa.nullable {
-                    let sb = self.starts_of(b, visiting);
+                    let sb = self.starts_of(b, cx);
                     let nullable = sb.nullable;
                     let mut u = sa.union(sb);
                     u.nullable = nullable;
@@ -824,16 +845,249 @@ impl Grammar {
                     sa
                 }
             }
-            E::Choice(a, b) => self
-                .starts_of(a, visiting)
-                .union(self.starts_of(b, visiting)),
+            E::Choice(a, b) => self.starts_of(a, cx).union(self.starts_of(b, cx)),
             E::Opt(x) | E::Rep(x) => {
-                let mut s = self.starts_of(x, visiting);
+                let mut s = self.starts_of(x, cx);
                 s.nullable = true;
                 s
             }
-            E::Push(x) | E::RestoreOnErr(x) => self.starts_of(x, visiting),
+            E::Push(x) | E::RestoreOnErr(x) => self.starts_of(x, cx),
             _ => Starts::any(),
+        }
+    }
+}
+
+/// The analyses of single rules (first characters, starts, anchors, ends), kept once done.
+/// Each is a walk through the rules an expression calls; without the memo, every rule
+/// calling a lexicon walked its hundreds of forms again, and a sequence's ends were taken
+/// afresh at every item, which made loading the default rules a third slower.
+#[derive(Default)]
+pub(crate) struct Memo {
+    first: HashMap<String, FirstSet>,
+    starts: HashMap<String, Starts>,
+    anchors: HashMap<String, Vec<AnyOf>>,
+    fused: HashMap<String, Vec<AnyOf>>,
+    pub(crate) edges: HashMap<String, super::edges::Edges>,
+}
+
+/// One walk of an analysis: the rules being expanded (a rule met again inside itself is cut
+/// short) and the memo.
+pub(crate) struct Cx<'g, 'm> {
+    visiting: HashSet<&'g str>,
+    memo: &'m mut Memo,
+    remember: bool,
+}
+
+impl<'g, 'm> Cx<'g, 'm> {
+    fn new(memo: &'m mut Memo, remember: bool) -> Cx<'g, 'm> {
+        Cx {
+            visiting: HashSet::new(),
+            memo,
+            remember,
+        }
+    }
+}
+
+impl Grammar {
+    /// The analysis `of` of rule `name`'s expression, or `cut` when the rule is being
+    /// expanded already; `None` when there is no such rule. Memoised in `table` unless the
+    /// rule is cyclic: an acyclic rule reaches none of the rules expanded around it (they
+    /// all reach it), so its result is the same in every walk.
+    pub(crate) fn by_rule<'g, 'm, T: Clone>(
+        &'g self,
+        name: &str,
+        cx: &mut Cx<'g, 'm>,
+        table: fn(&mut Memo) -> &mut HashMap<String, T>,
+        cut: impl FnOnce() -> T,
+        of: impl FnOnce(&'g OptimizedExpr, &mut Cx<'g, 'm>) -> T,
+    ) -> Option<T> {
+        let (key, rule) = self.rules.get_key_value(name)?;
+        if let Some(hit) = table(cx.memo).get(name) {
+            return Some(hit.clone());
+        }
+        if !cx.visiting.insert(key) {
+            return Some(cut());
+        }
+        let result = of(&rule.expr, cx);
+        cx.visiting.remove(key.as_str());
+        if cx.remember && !self.cyclic.contains(name) {
+            table(cx.memo).insert(key.clone(), result.clone());
+        }
+        Some(result)
+    }
+}
+
+/// The rules that reach themselves through the rules their expressions call (Tarjan's
+/// strongly connected components: members of a component of two or more, and rules that
+/// call themselves).
+fn cyclic_rules(rules: &HashMap<String, OptimizedRule>) -> HashSet<String> {
+    let names: Vec<&str> = rules.keys().map(String::as_str).collect();
+    let index: HashMap<&str, usize> = names.iter().enumerate().map(|(i, n)| (*n, i)).collect();
+    let calls: Vec<Vec<usize>> = names
+        .iter()
+        .map(|n| {
+            let mut out = Vec::new();
+            if let Some(r) = rules.get(*n) {
+                called(&r.expr, &index, &mut out);
+            }
+            out
+        })
+        .collect();
+    let mut t = Tarjan {
+        calls: &calls,
+        order: vec![usize::MAX; names.len()],
+        low: vec![0; names.len()],
+        on_stack: vec![false; names.len()],
+        stack: Vec::new(),
+        next: 0,
+        cyclic: vec![false; names.len()],
+    };
+    for v in 0..names.len() {
+        if t.order[v] == usize::MAX {
+            t.visit(v);
+        }
+    }
+    names
+        .iter()
+        .zip(&t.cyclic)
+        .filter(|(_, c)| **c)
+        .map(|(n, _)| n.to_string())
+        .collect()
+}
+
+/// The rules (by index) that `e` calls.
+fn called(e: &OptimizedExpr, index: &HashMap<&str, usize>, out: &mut Vec<usize>) {
+    use OptimizedExpr as E;
+    match e {
+        E::Ident(name) => out.extend(index.get(name.as_str())),
+        E::PosPred(x) | E::NegPred(x) | E::Opt(x) | E::Rep(x) | E::Push(x) | E::RestoreOnErr(x) => {
+            called(x, index, out)
+        }
+        E::Seq(a, b) | E::Choice(a, b) => {
+            called(a, index, out);
+            called(b, index, out);
+        }
+        _ => {}
+    }
+}
+
+/// The state of Tarjan's algorithm over rule calls.
+struct Tarjan<'a> {
+    calls: &'a [Vec<usize>],
+    order: Vec<usize>,
+    low: Vec<usize>,
+    on_stack: Vec<bool>,
+    stack: Vec<usize>,
+    next: usize,
+    cyclic: Vec<bool>,
+}
+
+impl Tarjan<'_> {
+    fn visit(&mut self, v: usize) {
+        self.order[v] = self.next;
+        self.low[v] = self.next;
+        self.next += 1;
+        self.stack.push(v);
+        self.on_stack[v] = true;
+        for &w in &self.calls[v] {
+            if w == v {
+                self.cyclic[v] = true;
+            } else if self.order[w] == usize::MAX {
+                self.visit(w);
+                self.low[v] = self.low[v].min(self.low[w]);
+            } else if self.on_stack[w] {
+                self.low[v] = self.low[v].min(self.order[w]);
+            }
+        }
+        if self.low[v] == self.order[v] {
+            let mut members = Vec::new();
+            while let Some(w) = self.stack.pop() {
+                self.on_stack[w] = false;
+                members.push(w);
+                if w == v {
+                    break;
+                }
+            }
+            if members.len() > 1 {
+                for w in members {
+                    self.cyclic[w] = true;
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn grammar(text: &str) -> Grammar {
+        let file = SourceFile {
+            name: "test.pest".into(),
+            text: text.into(),
+            kind: FileKind::Grammar,
+            layer: 0,
+        };
+        Grammar::build(&[file], &Lexicons::default()).expect("grammar")
+    }
+
+    /// Every analysis of every rule of `g`, in `order`, memoised and afresh, must agree.
+    fn memo_agrees(g: &Grammar, order: &[&str]) {
+        let mut memo = Memo::default();
+        for &name in order {
+            let mut fresh = Memo::default();
+            assert_eq!(
+                g.first_set_with(name, &mut memo, true),
+                g.first_set_with(name, &mut fresh, false),
+                "first set of {name}"
+            );
+            assert_eq!(
+                g.starts_with(name, &mut memo, true),
+                g.starts_with(name, &mut fresh, false),
+                "starts of {name}"
+            );
+            assert_eq!(
+                g.anchors_with(name, &mut memo, true),
+                g.anchors_with(name, &mut fresh, false),
+                "anchors of {name}"
+            );
+        }
+    }
+
+    /// Memoised analyses are those computed afresh, on the default rules (in both orders,
+    /// so a rule is met both first and after the rules it calls).
+    #[test]
+    fn memoised_analyses_of_the_default_rules_are_exact() {
+        let set = crate::rules::RuleSet::load(&crate::rules::RuleSources {
+            defaults: true,
+            dirs: vec![],
+        })
+        .expect("default rules");
+        let g = &set.grammar;
+        let mut names: Vec<&str> = g.rule_names().collect();
+        names.sort_unstable();
+        assert!(names.len() > 100);
+        memo_agrees(g, &names);
+        names.reverse();
+        memo_agrees(g, &names);
+    }
+
+    /// Cyclic rules are found, and not memoised: `b`'s analyses differ when met inside `a`
+    /// (where `a` is cut short) from its own, so a memo of them would be wrong for one.
+    #[test]
+    fn recursive_rules_are_not_memoised() {
+        let g = grammar(
+            "a = { \"xyz\" ~ b | \"qqq\" }\nb = { a ~ \"zwz\" | \"kkk\" }\nc = { b ~ \"rst\" }\nd = { \"dd\" ~ d? }\n",
+        );
+        let mut cyclic: Vec<&str> = g.cyclic.iter().map(String::as_str).collect();
+        cyclic.sort_unstable();
+        assert_eq!(cyclic, ["a", "b", "d"]);
+        for order in [
+            ["a", "b", "c", "d"],
+            ["c", "b", "a", "d"],
+            ["b", "d", "a", "c"],
+        ] {
+            memo_agrees(&g, &order);
         }
     }
 }
