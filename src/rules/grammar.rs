@@ -46,7 +46,8 @@ const PEST_BUILTINS: &[&str] = &[
     "PUSH",
 ];
 
-fn is_builtin(name: &str) -> bool {
+/// Whether `name` is a rule pest provides (see [`PEST_BUILTINS`]) or a Unicode property.
+pub(crate) fn is_builtin(name: &str) -> bool {
     PEST_BUILTINS.contains(&name) || pest::unicode::unicode_property_names().any(|p| p == name)
 }
 
@@ -168,6 +169,18 @@ fn blank(text: &mut String, range: (usize, usize)) {
 impl Grammar {
     /// Builds the grammar from the rule set's `.pest` files and its lexicons.
     pub fn build(files: &[SourceFile], lexicons: &Lexicons) -> Result<Grammar, Vec<LoadError>> {
+        Grammar::build_with(files, lexicons, true)
+    }
+
+    /// [`Grammar::build`]; `stubs`: let pest validate the rules people write against
+    /// stand-ins for the lexicon rules, built directly (see
+    /// [`Lexicons::validation_stubs`]), where possible. Off only in tests, which check that
+    /// both ways give the same grammar and the same errors.
+    fn build_with(
+        files: &[SourceFile],
+        lexicons: &Lexicons,
+        stubs: bool,
+    ) -> Result<Grammar, Vec<LoadError>> {
         let mut errors = Vec::new();
         let grammar_files: Vec<(usize, &SourceFile)> = files
             .iter()
@@ -238,7 +251,11 @@ impl Grammar {
                 lines,
             });
         }
-        let lex = lexicons.grammar();
+        let stubs = stubs.then(|| lexicons.validation_stubs()).flatten();
+        let lex = match &stubs {
+            Some(text) => text.clone(),
+            None => lexicons.grammar(),
+        };
         chunks.push(Chunk {
             name: "<lexicons>".to_string(),
             first_line: combined.matches('\n').count() + 1,
@@ -289,6 +306,15 @@ impl Grammar {
                     ),
                 )]);
             }
+        };
+        let optimized: Vec<OptimizedRule> = match stubs {
+            // The stand-ins, last in the text, give way to the lexicon rules themselves.
+            Some(_) => optimized
+                .into_iter()
+                .filter(|r| !generated.contains(&r.name))
+                .chain(lexicons.optimized_rules())
+                .collect(),
+            None => optimized,
         };
         let optimized: Vec<OptimizedRule> = optimized
             .into_iter()
@@ -1029,6 +1055,91 @@ mod tests {
             layer: 0,
         };
         Grammar::build(&[file], &Lexicons::default()).expect("grammar")
+    }
+
+    /// Lexicons with a prefix conflict (so lookaheads), quotes, a backslash and a
+    /// one-form entry.
+    fn lexicons() -> Lexicons {
+        let mut l = Lexicons::default();
+        let entries: [(&str, &str, &[&str]); 5] = [
+            ("unit", "t", &["т", "тонн", "тонна"]),
+            ("unit", "kg", &["кг"]),
+            ("unit", "tn", &["тн"]),
+            ("mark", "q", &["\"", "a\\b"]),
+            ("mark", "dash", &["-"]),
+        ];
+        for (lexicon, id, forms) in entries {
+            let def = crate::rules::schema::EntryDef {
+                forms: forms.iter().map(|f| f.to_string()).collect(),
+                attrs: Default::default(),
+            };
+            l.add(lexicon, id, &def, Location::file_start("lex.toml"))
+                .expect("entry");
+        }
+        l
+    }
+
+    fn build_both(text: &str, lexicons: &Lexicons) -> [Result<Grammar, Vec<String>>; 2] {
+        let file = SourceFile {
+            name: "test.pest".into(),
+            text: text.into(),
+            kind: FileKind::Grammar,
+            layer: 0,
+        };
+        [true, false].map(|stubs| {
+            Grammar::build_with(std::slice::from_ref(&file), lexicons, stubs).map_err(|e| {
+                e.iter()
+                    .map(|e| format!("{}: {}", e.location, e.message))
+                    .collect()
+            })
+        })
+    }
+
+    /// Validating against stand-ins for the lexicon rules gives the grammar and the
+    /// errors that validating the lexicon rules themselves gives.
+    #[test]
+    fn lexicon_stand_ins_validate_as_the_lexicon_rules() {
+        let l = lexicons();
+        assert!(l.validation_stubs().is_some());
+        let ok = "r = { unit ~ \" \"* ~ mark | unit__kg }\ns = { (unit ~ \",\")* ~ r }\n";
+        let [fast, slow] = build_both(ok, &l);
+        let (fast, slow) = (fast.expect("valid"), slow.expect("valid"));
+        assert_eq!(fast.rules, slow.rules);
+        assert_eq!(
+            fast.program().rule_names().collect::<Vec<_>>(),
+            slow.program().rule_names().collect::<Vec<_>>()
+        );
+        for bad in [
+            "r = { unit? | mark }\n",
+            "r = { (unit | \"\")* }\n",
+            "r = { r ~ unit }\n",
+            "r = { unit ~ nope }\n",
+            "r = { unit ~ \n",
+            "r = { mark* ~ (!unit)* }\nWHITESPACE = { \"\" }\n",
+        ] {
+            let [fast, slow] = build_both(bad, &l);
+            let (fast, slow) = (fast.expect_err(bad), slow.expect_err(bad));
+            assert_eq!(fast, slow, "{bad}");
+            assert!(fast.iter().all(|e| e.starts_with("test.pest:")), "{fast:?}");
+        }
+    }
+
+    /// The same on the default rules: the same grammar either way.
+    #[test]
+    fn default_rules_build_the_same_with_lexicon_stand_ins() {
+        let sources = crate::rules::RuleSources {
+            defaults: true,
+            dirs: vec![],
+        };
+        let files = crate::rules::RuleSet::read(&sources).expect("default files");
+        let set = crate::rules::RuleSet::from_files(files.clone()).expect("default rules");
+        let [fast, slow] = [true, false]
+            .map(|stubs| Grammar::build_with(&files, &set.lexicons, stubs).expect("grammar"));
+        assert_eq!(fast.rules, slow.rules);
+        assert_eq!(
+            fast.program().rule_names().collect::<Vec<_>>(),
+            slow.program().rule_names().collect::<Vec<_>>()
+        );
     }
 
     /// Every analysis of every rule of `g`, in `order`, memoised and afresh, must agree.

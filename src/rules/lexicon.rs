@@ -8,6 +8,8 @@
 use crate::error::{LoadError, LoadErrorKind, Location};
 use crate::rules::schema::EntryDef;
 use crate::text::normalize::normalize_literal;
+use pest_meta::ast::RuleType;
+use pest_meta::optimizer::{OptimizedExpr, OptimizedRule};
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
@@ -257,38 +259,162 @@ impl Lexicons {
             .collect()
     }
 
+    /// The rules generated for each lexicon, in grammar order (see [`Layout`]).
+    fn layouts(&self) -> Vec<Layout<'_>> {
+        self.lexicons
+            .iter()
+            .map(|(name, entries)| {
+                let mut order: Vec<&Entry> = entries.values().collect();
+                order.sort_by(|a, b| longest(b).cmp(&longest(a)).then_with(|| a.id.cmp(&b.id)));
+                let alternatives = if prefix_conflict(&order) {
+                    // An entry tried earlier could match a prefix of a longer form of a
+                    // later entry: look ahead for each form, longest first, to keep
+                    // longest-match.
+                    let mut pairs: Vec<(&str, &Entry)> = order
+                        .iter()
+                        .flat_map(|e| e.forms.iter().map(move |f| (f.as_str(), *e)))
+                        .collect();
+                    pairs.sort_by(|a, b| b.0.len().cmp(&a.0.len()).then_with(|| a.0.cmp(b.0)));
+                    pairs
+                        .into_iter()
+                        .map(|(f, e)| (Some(f), e.rule_name()))
+                        .collect()
+                } else {
+                    order.iter().map(|e| (None, e.rule_name())).collect()
+                };
+                Layout {
+                    name,
+                    alternatives,
+                    order,
+                }
+            })
+            .collect()
+    }
+
     /// The pest source of all lexicons.
     pub fn grammar(&self) -> String {
         let mut out = String::new();
-        for (name, entries) in &self.lexicons {
-            let mut order: Vec<&Entry> = entries.values().collect();
-            order.sort_by(|a, b| longest(b).cmp(&longest(a)).then_with(|| a.id.cmp(&b.id)));
-            let _ = write!(out, "{name} = ${{ ");
-            if prefix_conflict(&order) {
-                // An entry tried earlier could match a prefix of a longer form of a later
-                // entry: look ahead for each form, longest first, to keep longest-match.
-                let mut pairs: Vec<(&str, &Entry)> = order
-                    .iter()
-                    .flat_map(|e| e.forms.iter().map(move |f| (f.as_str(), *e)))
-                    .collect();
-                pairs.sort_by(|a, b| b.0.len().cmp(&a.0.len()).then_with(|| a.0.cmp(b.0)));
-                let alts: Vec<String> = pairs
-                    .iter()
-                    .map(|(f, e)| format!("&{} ~ {}", pest_string(f), e.rule_name()))
-                    .collect();
-                out.push_str(&alts.join(" | "));
-            } else {
-                let alts: Vec<String> = order.iter().map(|e| e.rule_name()).collect();
-                out.push_str(&alts.join(" | "));
-            }
+        for layout in self.layouts() {
+            let _ = write!(out, "{} = ${{ ", layout.name);
+            let alts: Vec<String> = layout
+                .alternatives
+                .iter()
+                .map(|(form, rule)| match form {
+                    Some(f) => format!("&{} ~ {rule}", pest_string(f)),
+                    None => rule.clone(),
+                })
+                .collect();
+            out.push_str(&alts.join(" | "));
             out.push_str(" }\n");
-            for e in &order {
+            for e in &layout.order {
                 let forms: Vec<String> = e.forms.iter().map(|f| pest_string(f)).collect();
                 let _ = writeln!(out, "{} = @{{ {} }}", e.rule_name(), forms.join(" | "));
             }
         }
         out
     }
+
+    /// The rules of [`Lexicons::grammar`] as pest would parse and optimise them, built
+    /// directly: parsing and validating the lexicons' hundreds of forms was most of the
+    /// time pest took over the default rules.
+    pub fn optimized_rules(&self) -> Vec<OptimizedRule> {
+        /// A choice of `items`, nested to the right as pest's optimiser leaves it.
+        fn choice(items: Vec<OptimizedExpr>) -> OptimizedExpr {
+            let mut items = items.into_iter().rev();
+            let last = items
+                .next()
+                .unwrap_or_else(|| OptimizedExpr::Str(String::new()));
+            items.fold(last, |acc, item| {
+                OptimizedExpr::Choice(Box::new(item), Box::new(acc))
+            })
+        }
+        let mut out = Vec::new();
+        for layout in self.layouts() {
+            let alts = layout
+                .alternatives
+                .into_iter()
+                .map(|(form, rule)| match form {
+                    Some(f) => OptimizedExpr::Seq(
+                        Box::new(OptimizedExpr::PosPred(Box::new(OptimizedExpr::Str(
+                            f.to_string(),
+                        )))),
+                        Box::new(OptimizedExpr::Ident(rule)),
+                    ),
+                    None => OptimizedExpr::Ident(rule),
+                })
+                .collect();
+            out.push(OptimizedRule {
+                name: layout.name.clone(),
+                ty: RuleType::CompoundAtomic,
+                expr: choice(alts),
+            });
+            for e in &layout.order {
+                out.push(OptimizedRule {
+                    name: e.rule_name(),
+                    ty: RuleType::Atomic,
+                    expr: choice(e.forms.iter().cloned().map(OptimizedExpr::Str).collect()),
+                });
+            }
+        }
+        out
+    }
+
+    /// Stand-ins for the lexicon rules, for pest to validate the rules people write
+    /// against, when [`Lexicons::optimized_rules`] gives the rules themselves; `None` when
+    /// a lexicon rule might not validate as its stand-in does. The rules pest's checks read
+    /// through a call (whether one can fail, or match without consuming) are the same
+    /// for every lexicon rule and its stand-in `"x"`: each matches a non-empty form and
+    /// calls no rule people write. Lexicon rules have no errors of their own when their
+    /// names are identifiers pest accepts and no keyword or builtin, and no form is empty;
+    /// the loader ensures most of that, and this checks all of it.
+    pub fn validation_stubs(&self) -> Option<String> {
+        let mut out = String::new();
+        for (name, entries) in &self.lexicons {
+            if entries.is_empty()
+                || entries
+                    .values()
+                    .any(|e| e.forms.iter().any(String::is_empty))
+            {
+                return None;
+            }
+            for rule in std::iter::once(name.clone()).chain(entries.values().map(Entry::rule_name))
+            {
+                if !pest_identifier(&rule) {
+                    return None;
+                }
+                let _ = writeln!(out, "{rule} = {{ \"x\" }}");
+            }
+        }
+        Some(out)
+    }
+}
+
+/// The rules generated for one lexicon: its choice over the entries, then the rule of
+/// each entry.
+struct Layout<'a> {
+    name: &'a String,
+    /// The choice's alternatives: an entry rule, behind a lookahead for one of its forms
+    /// where an earlier entry could match a prefix of a later one.
+    alternatives: Vec<(Option<&'a str>, String)>,
+    /// The entries in the choice's order (longest form first).
+    order: Vec<&'a Entry>,
+}
+
+/// Whether pest reads `name` as a rule name of its own: an identifier that is not a
+/// keyword, builtin or `PUSH…` (which pest's grammar refuses), nor one pest treats
+/// specially.
+fn pest_identifier(name: &str) -> bool {
+    let mut chars = name.chars();
+    chars
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
+        && name != "_"
+        && !name.starts_with("PUSH")
+        // Pest checks these two rules apart (whether they can fail).
+        && name != "WHITESPACE"
+        && name != "COMMENT"
+        && !super::grammar::is_builtin(name)
 }
 
 fn longest(e: &Entry) -> usize {

@@ -148,6 +148,8 @@ mod tests {
         let direct = parse_and_optimize(&grammar, &generated).expect("valid grammar");
         let (_, pest) = pest_meta::parse_and_optimize(&grammar).expect("valid grammar");
         assert_eq!(direct, pest);
+        // And built from the lexicons without the text.
+        assert_eq!(set.lexicons.optimized_rules(), pest);
     }
 
     #[test]
