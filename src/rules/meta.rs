@@ -13,10 +13,10 @@
 //! so errors are the same.
 
 use pest::error::Error;
-use pest_meta::ast::{Expr, Rule};
+use pest_meta::ast::{Expr, Rule, RuleType};
 use pest_meta::optimizer::{OptimizedExpr, OptimizedRule};
 use pest_meta::parser::{self, Rule as MetaRule};
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 /// Parses and validates a grammar, then optimises it, converting the rules named in
 /// `generated` directly where they use only simple expressions (see the module docs).
@@ -49,11 +49,126 @@ pub fn parse_and_optimize(
             }
         }
     }
-    let mut optimized = pest_meta::optimizer::optimize(written).into_iter();
+    let mut optimized = optimize_written(written).into_iter();
     Ok(slots
         .into_iter()
         .filter_map(|slot| slot.or_else(|| optimized.next()))
         .collect())
+}
+
+/// pest's optimiser on the rules people write, one rule at a time where that gives what
+/// optimising them all together gives.
+///
+/// Its last pass (`restore_on_err`) walks, at every choice, option and repetition, every
+/// rule reachable from there, cloning their expressions: quadratic in the grammar, a
+/// quarter of the time nedra took to load the default rules. That pass only wraps stack
+/// operations, so without any (nedra's grammars have none) it changes nothing, whatever
+/// rules it is given. The only other pass that reads other rules inlines them into
+/// `(!(…) ~ ANY)*` in atomic rules: such a rule is optimised with every rule it reaches.
+/// Every other rule is optimised alone, which the other passes do anyway.
+fn optimize_written(written: Vec<Rule>) -> Vec<OptimizedRule> {
+    use pest_meta::optimizer::optimize;
+    if written.iter().any(|r| modifies_stack(&r.expr)) {
+        return optimize(written);
+    }
+    let by_name: HashMap<&str, &Rule> = written.iter().map(|r| (r.name.as_str(), r)).collect();
+    let inlining: Vec<&Rule> = written
+        .iter()
+        .filter(|r| r.ty == RuleType::Atomic && has_negation(&r.expr))
+        .collect();
+    // The rules those may inline: all they reach.
+    let mut reached: HashSet<&str> = HashSet::new();
+    let mut todo: Vec<&Rule> = inlining.clone();
+    while let Some(r) = todo.pop() {
+        if reached.insert(r.name.as_str()) {
+            let mut names = Vec::new();
+            calls(&r.expr, &mut names);
+            todo.extend(names.into_iter().filter_map(|n| by_name.get(n).copied()));
+        }
+    }
+    let together: Vec<Rule> = written
+        .iter()
+        .filter(|r| reached.contains(r.name.as_str()))
+        .cloned()
+        .collect();
+    let mut of_inlining: HashMap<String, OptimizedRule> = HashMap::new();
+    if !inlining.is_empty() {
+        let names: HashSet<&str> = inlining.iter().map(|r| r.name.as_str()).collect();
+        of_inlining = optimize(together)
+            .into_iter()
+            .filter(|r| names.contains(r.name.as_str()))
+            .map(|r| (r.name.clone(), r))
+            .collect();
+    }
+    written
+        .into_iter()
+        .flat_map(|r| match of_inlining.remove(&r.name) {
+            Some(done) => vec![done],
+            None => optimize(vec![r]),
+        })
+        .collect()
+}
+
+/// Whether `e` has a stack operation (what `restore_on_err` looks for).
+fn modifies_stack(e: &Expr) -> bool {
+    let mut found = false;
+    walk(e, &mut |e| {
+        found |=
+            matches!(e, Expr::Push(_)) || matches!(e, Expr::Ident(n) if n == "DROP" || n == "POP");
+    });
+    found
+}
+
+/// Whether `e` has a negative lookahead (which pest's `(!(…) ~ ANY)*` needs).
+fn has_negation(e: &Expr) -> bool {
+    let mut found = false;
+    walk(e, &mut |e| found |= matches!(e, Expr::NegPred(_)));
+    found
+}
+
+/// The rule names `e` calls.
+fn calls<'e>(e: &'e Expr, out: &mut Vec<&'e str>) {
+    fn go<'e>(e: &'e Expr, out: &mut Vec<&'e str>) {
+        if let Expr::Ident(n) = e {
+            out.push(n);
+        }
+        for c in children(e) {
+            go(c, out);
+        }
+    }
+    go(e, out);
+}
+
+/// Calls `f` on `e` and every expression inside it.
+fn walk(e: &Expr, f: &mut impl FnMut(&Expr)) {
+    f(e);
+    for c in children(e) {
+        walk(c, f);
+    }
+}
+
+/// The expressions directly inside `e` (exhaustive, so a new kind of expression in pest
+/// cannot be missed silently).
+fn children(e: &Expr) -> Vec<&Expr> {
+    match e {
+        Expr::Str(_)
+        | Expr::Insens(_)
+        | Expr::Range(..)
+        | Expr::Ident(_)
+        | Expr::PeekSlice(..)
+        | Expr::Skip(_) => Vec::new(),
+        Expr::PosPred(x)
+        | Expr::NegPred(x)
+        | Expr::Opt(x)
+        | Expr::Rep(x)
+        | Expr::RepOnce(x)
+        | Expr::RepExact(x, _)
+        | Expr::RepMin(x, _)
+        | Expr::RepMax(x, _)
+        | Expr::RepMinMax(x, ..)
+        | Expr::Push(x) => vec![x],
+        Expr::Seq(a, b) | Expr::Choice(a, b) => vec![a, b],
+    }
 }
 
 /// `expr` in pest's optimised form, when it uses only literals, ranges, calls, sequences,
@@ -150,6 +265,54 @@ mod tests {
         assert_eq!(direct, pest);
         // And built from the lexicons without the text.
         assert_eq!(set.lexicons.optimized_rules(), pest);
+    }
+
+    /// pest's optimiser one rule at a time gives what it gives on all rules at once: on
+    /// the default grammars, on rules whose `(!(…) ~ ANY)*` inlines other rules, and
+    /// (all at once then) with stack operations.
+    #[test]
+    fn written_rules_optimise_as_all_together() {
+        let set = crate::rules::RuleSet::load(&crate::rules::RuleSources {
+            defaults: true,
+            dirs: vec![],
+        })
+        .expect("default rules");
+        let mut defaults: String = crate::rules::source::defaults()
+            .into_iter()
+            .filter(|f| f.kind == crate::rules::source::FileKind::Grammar)
+            .map(|f| f.text + "\n")
+            .collect();
+        defaults.push_str(&set.lexicons.grammar());
+        let inlining = r#"
+            q = @{ (!(quote | "\n") ~ ANY)* ~ "x" }
+            quote = { "\"" | other }
+            other = { "'" | "`" }
+            w = @{ (!(" " | ",") ~ ANY)+ }
+            r = { q? ~ (w | "y")* }
+        "#;
+        let stack = r#"
+            a = { PUSH("x") ~ (b | "z")? ~ POP }
+            b = { "y" | c }
+            c = { "w" ~ DROP }
+        "#;
+        for grammar in [defaults.as_str(), inlining, stack] {
+            let ours = parse_and_optimize(grammar, &HashSet::new()).expect("valid grammar");
+            let (_, pest) = pest_meta::parse_and_optimize(grammar).expect("valid grammar");
+            assert_eq!(ours, pest);
+        }
+        // The inlining happened, and the stack rules were wrapped.
+        let ours = parse_and_optimize(inlining, &HashSet::new()).expect("valid grammar");
+        assert!(
+            format!("{:?}", ours[0].expr).contains("Skip"),
+            "{:?}",
+            ours[0].expr
+        );
+        let ours = parse_and_optimize(stack, &HashSet::new()).expect("valid grammar");
+        assert!(
+            format!("{:?}", ours[0].expr).contains("RestoreOnErr"),
+            "{:?}",
+            ours[0].expr
+        );
     }
 
     #[test]
