@@ -952,11 +952,14 @@ fn cyclic_rules(rules: &HashMap<String, OptimizedRule>) -> HashSet<String> {
     let calls: Vec<Vec<usize>> = names
         .iter()
         .map(|n| {
-            let mut out = Vec::new();
+            let mut called = Vec::new();
             if let Some(r) = rules.get(*n) {
-                called(&r.expr, &index, &mut out);
+                super::push_calls(&r.expr, &mut called);
             }
-            out
+            called
+                .iter()
+                .filter_map(|c| index.get(c.as_str()).copied())
+                .collect()
         })
         .collect();
     // `seen[v]`: the last walk that met `v`, so one buffer serves every walk.
@@ -979,22 +982,6 @@ fn cyclic_rules(rules: &HashMap<String, OptimizedRule>) -> HashSet<String> {
         .filter(|&v| reaches_itself(v))
         .map(|v| names[v].to_string())
         .collect()
-}
-
-/// The rules (by index) that `e` calls.
-fn called(e: &OptimizedExpr, index: &HashMap<&str, usize>, out: &mut Vec<usize>) {
-    use OptimizedExpr as E;
-    match e {
-        E::Ident(name) => out.extend(index.get(name.as_str())),
-        E::PosPred(x) | E::NegPred(x) | E::Opt(x) | E::Rep(x) | E::Push(x) | E::RestoreOnErr(x) => {
-            called(x, index, out)
-        }
-        E::Seq(a, b) | E::Choice(a, b) => {
-            called(a, index, out);
-            called(b, index, out);
-        }
-        _ => {}
-    }
 }
 
 #[cfg(test)]

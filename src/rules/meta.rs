@@ -128,19 +128,15 @@ fn has_negation(e: &Expr) -> bool {
 
 /// The rule names `e` calls.
 fn calls<'e>(e: &'e Expr, out: &mut Vec<&'e str>) {
-    fn go<'e>(e: &'e Expr, out: &mut Vec<&'e str>) {
+    walk(e, &mut |e| {
         if let Expr::Ident(n) = e {
             out.push(n);
         }
-        for c in children(e) {
-            go(c, out);
-        }
-    }
-    go(e, out);
+    });
 }
 
 /// Calls `f` on `e` and every expression inside it.
-fn walk(e: &Expr, f: &mut impl FnMut(&Expr)) {
+fn walk<'e>(e: &'e Expr, f: &mut impl FnMut(&'e Expr)) {
     f(e);
     for c in children(e) {
         walk(c, f);

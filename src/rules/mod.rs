@@ -462,7 +462,7 @@ fn reachable(grammar: &Grammar, entry: &str) -> HashSet<String> {
 
 /// Pushes the names of the rules `expr` calls. (pest's `iter_top_down` clones every
 /// subexpression it visits, which made this walk over the lexicons a tenth of load time.)
-fn push_calls(expr: &OptimizedExpr, out: &mut Vec<String>) {
+pub(crate) fn push_calls(expr: &OptimizedExpr, out: &mut Vec<String>) {
     match expr {
         OptimizedExpr::Ident(n) => out.push(n.clone()),
         OptimizedExpr::PosPred(e)
