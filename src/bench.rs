@@ -228,12 +228,12 @@ pub fn grown_rules(times: usize) -> Result<RuleSet, LoadErrors> {
                 })
                 .collect::<Vec<_>>()
                 .join("\n");
-            files.push(SourceFile {
-                name: format!("{}#copy{k}", f.name),
+            files.push(SourceFile::new(
+                format!("{}#copy{k}", f.name),
                 text,
-                kind: FileKind::Rules,
-                layer: 0,
-            });
+                FileKind::Rules,
+                0,
+            ));
         }
     }
     RuleSet::from_files(files)

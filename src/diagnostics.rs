@@ -116,12 +116,12 @@ mod tests {
 
     #[test]
     fn underlines_the_token_at_the_location() {
-        let files = [SourceFile {
-            name: "r/x.toml".into(),
-            text: "[[rule]]\nentry = \"amout_ru\"\nvalue = { number = \"x\" } # c\n".into(),
-            kind: FileKind::Rules,
-            layer: 1,
-        }];
+        let files = [SourceFile::new(
+            "r/x.toml",
+            "[[rule]]\nentry = \"amout_ru\"\nvalue = { number = \"x\" } # c\n",
+            FileKind::Rules,
+            1,
+        )];
         let out = render(&problem(2, 9, LoadErrorKind::Reference), &files, false);
         assert_eq!(
             out,

@@ -55,7 +55,7 @@ fn shadowed(files: &[SourceFile]) -> Vec<LoadError> {
         };
         for def in &rf.rule {
             let id = def.id.get_ref().clone();
-            let here = Location::from_offset(&f.name, &f.text, def.id.span().start);
+            let here = f.location(def.id.span().start);
             if let Some((layer, there)) = seen.get(&id)
                 && *layer < f.layer
             {

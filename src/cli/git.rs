@@ -49,12 +49,7 @@ pub fn rule_files(rev: &str) -> Result<Vec<SourceFile>> {
         };
         let text = String::from_utf8(git(&["-C", top, "show", &format!("{rev}:{path}")])?)
             .with_context(|| format!("{rev}:{path} is not UTF-8"))?;
-        files.push(SourceFile {
-            name: format!("{rev}:{path}"),
-            text,
-            kind,
-            layer: 0,
-        });
+        files.push(SourceFile::new(format!("{rev}:{path}"), text, kind, 0));
     }
     if files.is_empty() {
         bail!("no grammars/ or rules/ files at revision {rev}");

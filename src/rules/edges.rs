@@ -212,12 +212,12 @@ mod tests {
     }
 
     fn grammar(text: &str) -> Grammar {
-        let file = crate::rules::source::SourceFile {
-            name: "test.pest".into(),
-            text: text.into(),
-            kind: crate::rules::source::FileKind::Grammar,
-            layer: 0,
-        };
+        let file = crate::rules::source::SourceFile::new(
+            "test.pest",
+            text,
+            crate::rules::source::FileKind::Grammar,
+            0,
+        );
         Grammar::build(&[file], &crate::rules::lexicon::Lexicons::default()).expect("grammar")
     }
 

@@ -129,7 +129,7 @@ fn definitions(file: &SourceFile, index: usize) -> Result<Vec<Definition>, LoadE
         Ok(Ok(found)) => Ok(found
             .into_iter()
             .map(|(name, at, byte_range)| Definition {
-                location: Location::from_offset(&file.name, &file.text, at),
+                location: file.location(at),
                 name,
                 byte_range,
                 file: index,
@@ -989,12 +989,7 @@ mod tests {
     use super::*;
 
     fn grammar(text: &str) -> Grammar {
-        let file = SourceFile {
-            name: "test.pest".into(),
-            text: text.into(),
-            kind: FileKind::Grammar,
-            layer: 0,
-        };
+        let file = SourceFile::new("test.pest", text, FileKind::Grammar, 0);
         Grammar::build(&[file], &Lexicons::default()).expect("grammar")
     }
 
@@ -1021,12 +1016,7 @@ mod tests {
     }
 
     fn build_both(text: &str, lexicons: &Lexicons) -> [Result<Grammar, Vec<String>>; 2] {
-        let file = SourceFile {
-            name: "test.pest".into(),
-            text: text.into(),
-            kind: FileKind::Grammar,
-            layer: 0,
-        };
+        let file = SourceFile::new("test.pest", text, FileKind::Grammar, 0);
         [true, false].map(|stubs| {
             Grammar::build_with(std::slice::from_ref(&file), lexicons, stubs).map_err(|e| {
                 e.iter()

@@ -7,7 +7,7 @@
 //! finds the culprit: each rule definition of each grammar file is given to `pest_meta`
 //! alone, and the ones that panic are reported at their own file:line:column.
 
-use crate::error::{LoadError, LoadErrorKind, Location};
+use crate::error::{LoadError, LoadErrorKind};
 use crate::rules::source::{FileKind, SourceFile};
 use pest_meta::parser::{self, Rule as MetaRule};
 use std::panic::{AssertUnwindSafe, catch_unwind};
@@ -32,7 +32,7 @@ fn panicking_rules(file: &SourceFile) -> Vec<LoadError> {
     for (start, text) in defs {
         if let Err(p) = catch_unwind(AssertUnwindSafe(|| pest_meta::parse_and_optimize(&text))) {
             out.push(LoadError::new(
-                Location::from_offset(&file.name, &file.text, start),
+                file.location(start),
                 LoadErrorKind::Grammar,
                 format!(
                     "pest cannot read this rule (pest_meta panics: {}); look for an escape such as \"\\u{{D800}}\" that is no character, a PEEK index out of range, or a `|` with nothing before it",

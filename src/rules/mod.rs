@@ -220,7 +220,7 @@ pub struct RuleSources {
 }
 
 fn toml_location(file: &SourceFile, span: std::ops::Range<usize>) -> Location {
-    Location::from_offset(&file.name, &file.text, span.start)
+    file.location(span.start)
 }
 
 fn spanned_location<T>(file: &SourceFile, s: &Spanned<T>) -> Location {

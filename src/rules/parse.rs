@@ -37,7 +37,7 @@ fn item_depth(top: &str) -> usize {
 fn location(file: &SourceFile, span: Option<Range<usize>>) -> Location {
     span.map_or_else(
         || Location::file_start(&file.name),
-        |s| Location::from_offset(&file.name, &file.text, s.start),
+        |s| file.location(s.start),
     )
 }
 
@@ -226,12 +226,7 @@ mod tests {
     use crate::rules::source::FileKind;
 
     fn file(text: &str) -> SourceFile {
-        SourceFile {
-            name: "t.toml".into(),
-            text: text.into(),
-            kind: FileKind::Rules,
-            layer: 1,
-        }
+        SourceFile::new("t.toml", text, FileKind::Rules, 1)
     }
 
     fn locations(errors: &[LoadError]) -> Vec<(usize, usize)> {

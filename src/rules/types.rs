@@ -321,7 +321,7 @@ fn type_gives(t: &FieldType, from: &str) -> Vec<Gives> {
 }
 
 fn located(file: &SourceFile, span: std::ops::Range<usize>) -> Location {
-    Location::from_offset(&file.name, &file.text, span.start)
+    file.location(span.start)
 }
 
 /// Checks one rule against the record type it emits: its fields' sources and defaults, its
@@ -429,8 +429,7 @@ pub fn check_declarations(
                 .find(|f| f.name == rt.location.file)
                 .and_then(|f| {
                     let from = offset_of(&f.text, rt.location.line, rt.location.col);
-                    key_offset(&f.text, from, field)
-                        .map(|o| Location::from_offset(&f.name, &f.text, o))
+                    key_offset(&f.text, from, field).map(|o| f.location(o))
                 })
                 .unwrap_or_else(|| rt.location.clone());
             match FieldType::parse(text) {
