@@ -92,13 +92,48 @@ pub enum BatchError {
     Pool(String),
 }
 
+/// What the hand-on thread gives results to (a closure `FnMut(DocResult) -> bool` is one).
+pub trait ResultSink {
+    /// Takes the next result; `false` to stop (e.g. the output pipe closed), after which no
+    /// more documents are read.
+    fn take(&mut self, result: DocResult) -> bool;
+
+    /// Called when every result done so far is handed on and the hand-on thread is about
+    /// to wait for more: the moment to flush buffered output, so that a reader waiting for
+    /// them gets the records now, while results that come one after another share a flush.
+    /// Not called again before another result is handed on. `false` to stop.
+    fn idle(&mut self) -> bool {
+        true
+    }
+}
+
+impl<F: FnMut(DocResult) -> bool> ResultSink for F {
+    fn take(&mut self, result: DocResult) -> bool {
+        self(result)
+    }
+}
+
 /// Runs `ex` over `docs`, handing every result to `sink` (on a thread of its own); `sink`
 /// returns `false` to stop (e.g. the output pipe closed), after which no more documents are
-/// read.
+/// read. See [`run_with`] for a sink that is told when to flush.
 pub fn run<I, F>(ex: &Extractor, docs: I, opts: BatchOptions, sink: F) -> Result<(), BatchError>
 where
     I: IntoIterator<Item = Document>,
     F: FnMut(DocResult) -> bool + Send,
+{
+    run_with(ex, docs, opts, sink)
+}
+
+/// [`run`] with any [`ResultSink`].
+pub fn run_with<I, S>(
+    ex: &Extractor,
+    docs: I,
+    opts: BatchOptions,
+    sink: S,
+) -> Result<(), BatchError>
+where
+    I: IntoIterator<Item = Document>,
+    S: ResultSink + Send,
 {
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(opts.jobs.max(1))
@@ -132,19 +167,23 @@ where
 
 /// The hand-on thread: takes results as they come, puts them in order when asked to, and
 /// gives them to `sink` until every document read is handed on or `sink` says stop.
-fn hand_on<F: FnMut(DocResult) -> bool>(hub: &Hub, opts: BatchOptions, mut sink: F) {
+fn hand_on<S: ResultSink>(hub: &Hub, opts: BatchOptions, mut sink: S) {
     // However this thread ends (a panicking sink too), the reading thread must not wait for
     // room that will never come.
     let _stop = StopOnDrop(hub);
     let mut pending: BTreeMap<usize, DocResult> = BTreeMap::new();
     let mut next_out = 0;
     let mut ready = Vec::new();
-    while hub.take(opts.jobs, &mut ready) {
+    // Results handed on since the sink was last told it is idle.
+    let mut unflushed = false;
+    while hub.take(opts.jobs, &mut ready, || {
+        !std::mem::take(&mut unflushed) || sink.idle()
+    }) {
         let mut handed = 0;
         for result in ready.drain(..) {
             if !opts.ordered {
                 handed += 1;
-                if !sink(result) {
+                if !sink.take(result) {
                     return;
                 }
                 continue;
@@ -153,11 +192,12 @@ fn hand_on<F: FnMut(DocResult) -> bool>(hub: &Hub, opts: BatchOptions, mut sink:
             while let Some(r) = pending.remove(&next_out) {
                 next_out += 1;
                 handed += 1;
-                if !sink(r) {
+                if !sink.take(r) {
                     return;
                 }
             }
         }
+        unflushed |= handed > 0;
         hub.handed_on(handed);
     }
 }
@@ -246,11 +286,18 @@ impl Hub {
 
     /// Waits for results and moves them to `out`: as many as leave each of `jobs` workers a
     /// document to go on with, at least one, never more than are still to come. `false`
-    /// when every document read is handed on and no more will be read. What is wanted is
-    /// worked out again at every wake-up, and the end of input always wakes this thread, so
-    /// an index given back by `end_input` is never waited for.
-    fn take(&self, jobs: usize, out: &mut Vec<DocResult>) -> bool {
+    /// when every document read is handed on and no more will be read, or when
+    /// `before_wait`, called (without the lock) once before this thread first waits, says
+    /// stop. What is wanted is worked out again at every wake-up, and the end of input
+    /// always wakes this thread, so an index given back by `end_input` is never waited for.
+    fn take(
+        &self,
+        jobs: usize,
+        out: &mut Vec<DocResult>,
+        mut before_wait: impl FnMut() -> bool,
+    ) -> bool {
         let mut state = self.lock();
+        let mut told = false;
         loop {
             let to_come = state.read - state.taken;
             if to_come == 0 && state.input_ended {
@@ -259,6 +306,16 @@ impl Hub {
             let want = to_come.saturating_sub(jobs).max(1);
             if state.ready.len() >= want {
                 break;
+            }
+            if !told {
+                // Results may come while it runs: everything is looked at again after.
+                told = true;
+                drop(state);
+                if !before_wait() {
+                    return false;
+                }
+                state = self.lock();
+                continue;
             }
             state.want = want;
             state = self
@@ -286,5 +343,141 @@ impl Hub {
         let mut state = self.lock();
         state.stopped = true;
         self.room.notify_one();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rules::{RuleSet, RuleSources};
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::{Arc, mpsc};
+    use std::time::Duration;
+
+    /// Logs what it is given, and says how many results it had when it was told idle.
+    struct Log {
+        events: Arc<Mutex<Vec<&'static str>>>,
+        taken: usize,
+        idle: mpsc::Sender<usize>,
+    }
+
+    impl ResultSink for Log {
+        fn take(&mut self, _: DocResult) -> bool {
+            self.taken += 1;
+            self.events.lock().expect("log").push("take");
+            true
+        }
+
+        fn idle(&mut self) -> bool {
+            self.events.lock().expect("log").push("idle");
+            let _ = self.idle.send(self.taken);
+            true
+        }
+    }
+
+    /// A reader that sends the next document only once it has the records of the one
+    /// before (a service calling nedra per article through a pipe) gets them: the sink is
+    /// told idle (and flushes) before the hand-on thread waits for a document not yet read,
+    /// and only when something was handed on since it was last told.
+    #[test]
+    fn the_sink_is_told_idle_before_waiting_for_a_document_not_yet_read() {
+        let ex = Extractor::new(
+            RuleSet::load(&RuleSources {
+                defaults: true,
+                dirs: vec![],
+            })
+            .expect("default rules"),
+        );
+        let events = Arc::new(Mutex::new(Vec::new()));
+        let (idle_tx, idle_rx) = mpsc::channel();
+        let missed = Arc::new(AtomicBool::new(false));
+        let docs = {
+            let missed = Arc::clone(&missed);
+            (0..4).map(move |i| {
+                // Document `i` is sent once the sink has handed on the `i` before it.
+                if i > 0 {
+                    loop {
+                        match idle_rx.recv_timeout(Duration::from_secs(10)) {
+                            Ok(handed) if handed >= i => break,
+                            Ok(_) => {}
+                            Err(_) => {
+                                missed.store(true, Ordering::SeqCst);
+                                break;
+                            }
+                        }
+                    }
+                }
+                Document {
+                    id: format!("d{i}"),
+                    content: Ok("Экспорт угля составил 3 млн тонн.".as_bytes().to_vec()),
+                }
+            })
+        };
+        let log = Log {
+            events: Arc::clone(&events),
+            taken: 0,
+            idle: idle_tx,
+        };
+        run_with(&ex, docs, BatchOptions::new(2), log).expect("run");
+        assert!(
+            !missed.load(Ordering::SeqCst),
+            "a document waited for records"
+        );
+        let events = events.lock().expect("log");
+        assert_eq!(events.iter().filter(|&&e| e == "take").count(), 4);
+        assert!(
+            events.windows(2).all(|w| w != ["idle", "idle"]),
+            "{events:?}"
+        );
+    }
+
+    fn result(index: usize) -> DocResult {
+        DocResult {
+            index,
+            id: format!("d{index}"),
+            records: Vec::new(),
+            error: None,
+            bytes: 0,
+        }
+    }
+
+    /// Blocks until the hand-on thread waits for results.
+    fn until_waiting(hub: &Hub) {
+        loop {
+            if hub.lock().want != 0 {
+                return;
+            }
+            std::thread::yield_now();
+        }
+    }
+
+    /// A result that comes before the one it must follow is not handed on, and the sink is
+    /// not told idle for it (nothing new was handed on); once both are, it is.
+    #[test]
+    fn idle_is_told_only_after_something_was_handed_on() {
+        let hub = Hub::default();
+        let events = Arc::new(Mutex::new(Vec::new()));
+        let (idle, _idle_rx) = mpsc::channel();
+        let log = Log {
+            events: Arc::clone(&events),
+            taken: 0,
+            idle,
+        };
+        let mut opts = BatchOptions::new(1);
+        opts.ordered = true;
+        assert_eq!((hub.reserve(8), hub.reserve(8)), (Some(0), Some(1)));
+        hub.push(result(1));
+        std::thread::scope(|threads| {
+            let hub = &hub;
+            threads.spawn(move || hand_on(hub, opts, log));
+            until_waiting(hub);
+            hub.push(result(0));
+            // Both handed on, then told idle: the hand-on thread waits for more.
+            while events.lock().expect("log").last() != Some(&"idle") {
+                std::thread::yield_now();
+            }
+            hub.end_input(false);
+        });
+        assert_eq!(*events.lock().expect("log"), ["take", "take", "idle"]);
     }
 }

@@ -60,7 +60,9 @@ impl OutputError {
 
 struct Sink {
     path: String,
-    out: Box<dyn Write + Send>,
+    /// Buffered here, around the boxed writer, so that the many small writes of a record's
+    /// serialisation are copies into the buffer, not calls through the box.
+    out: BufWriter<Box<dyn Write + Send>>,
     first: bool,
     csv: Option<csv::Writer<Box<dyn Write + Send>>>,
 }
@@ -114,56 +116,17 @@ impl Output {
         })
     }
 
-    fn sink(&mut self, kind: &str) -> Result<&mut Sink, OutputError> {
-        let key = if self.folder.is_some() {
-            kind.to_string()
-        } else {
-            STDOUT.to_string()
-        };
-        if !self.sinks.contains_key(&key) {
-            let (path, out): (String, Box<dyn Write + Send>) = match &self.folder {
-                Some(dir) => {
-                    let p = dir.join(format!("{kind}.{}", self.format.extension()));
-                    let f = std::fs::File::create(&p).map_err(|source| OutputError::Io {
-                        path: p.display().to_string(),
-                        source,
-                    })?;
-                    (p.display().to_string(), Box::new(BufWriter::new(f)))
-                }
-                None => (STDOUT.to_string(), Box::new(BufWriter::new(io::stdout()))),
-            };
-            let sink = if self.format == Format::Csv {
-                Sink {
-                    path,
-                    out: Box::new(io::sink()),
-                    first: true,
-                    csv: Some(csv::Writer::from_writer(out)),
-                }
-            } else {
-                Sink {
-                    path,
-                    out,
-                    first: true,
-                    csv: None,
-                }
-            };
-            self.sinks.insert(key.clone(), sink);
-        }
-        self.sinks.get_mut(&key).ok_or(OutputError::CsvNeedsFolder)
-    }
-
-    /// Writes the records of one document.
+    /// Writes the records of one document. Standard output is not flushed here: see
+    /// [`Output::flush`].
     pub fn write(&mut self, records: &[Record]) -> Result<(), OutputError> {
         for r in records {
             if self.types.as_ref().is_some_and(|t| !t.contains(&r.kind)) {
                 continue;
             }
             let format = self.format;
-            let columns = self.columns.get(&r.kind).cloned().unwrap_or_default();
-            let sink = self.sink(&r.kind)?;
-            let path = sink.path.clone();
+            let sink = sink(&mut self.sinks, self.folder.as_deref(), format, &r.kind)?;
             let io_err = |source: io::Error| OutputError::Io {
-                path: path.clone(),
+                path: sink.path.clone(),
                 source,
             };
             match format {
@@ -183,24 +146,37 @@ impl Output {
                     sink.out.write_all(text.as_bytes()).map_err(io_err)?;
                 }
                 Format::Csv => {
+                    let columns = self.columns.get(&r.kind).map_or(&[][..], Vec::as_slice);
                     if let Some(w) = &mut sink.csv {
                         if sink.first {
-                            w.write_record(header(&columns))
+                            w.write_record(header(columns))
                                 .map_err(|e| io_err(e.into()))?;
                         }
-                        w.write_record(row(r, &columns))
+                        w.write_record(row(r, columns))
                             .map_err(|e| io_err(e.into()))?;
                     }
                 }
             }
             sink.first = false;
         }
-        // A pipe that writes one article and waits for its records must get them now;
-        // files are flushed when they are closed.
+        Ok(())
+    }
+
+    /// Passes on what is buffered for standard output. A pipe that writes one article and
+    /// waits for its records must get them before nedra waits for the next article, so
+    /// this is called whenever the writing thread is about to wait; between documents that
+    /// are already done it would only cost a system call each. Files are flushed when they
+    /// are closed.
+    pub fn flush(&mut self) -> Result<(), OutputError> {
         if let Some(sink) = self.sinks.get_mut(STDOUT) {
-            let path = &sink.path;
+            if let Some(w) = &mut sink.csv {
+                w.flush().map_err(|source| OutputError::Io {
+                    path: sink.path.clone(),
+                    source,
+                })?;
+            }
             sink.out.flush().map_err(|source| OutputError::Io {
-                path: path.clone(),
+                path: sink.path.clone(),
                 source,
             })?;
         }
@@ -234,6 +210,47 @@ impl Output {
         }
         Ok(())
     }
+}
+
+/// The sink of records of type `kind`: standard output, or with a `folder` the type's
+/// file there, opened on first use. A name is allocated only then.
+fn sink<'s>(
+    sinks: &'s mut BTreeMap<String, Sink>,
+    folder: Option<&Path>,
+    format: Format,
+    kind: &str,
+) -> Result<&'s mut Sink, OutputError> {
+    let key = if folder.is_some() { kind } else { STDOUT };
+    if !sinks.contains_key(key) {
+        let (path, out): (String, Box<dyn Write + Send>) = match folder {
+            Some(dir) => {
+                let p = dir.join(format!("{kind}.{}", format.extension()));
+                let f = std::fs::File::create(&p).map_err(|source| OutputError::Io {
+                    path: p.display().to_string(),
+                    source,
+                })?;
+                (p.display().to_string(), Box::new(f))
+            }
+            None => (STDOUT.to_string(), Box::new(io::stdout())),
+        };
+        let sink = if format == Format::Csv {
+            Sink {
+                path,
+                out: BufWriter::new(Box::new(io::sink())),
+                first: true,
+                csv: Some(csv::Writer::from_writer(out)),
+            }
+        } else {
+            Sink {
+                path,
+                out: BufWriter::new(out),
+                first: true,
+                csv: None,
+            }
+        };
+        sinks.insert(key.to_string(), sink);
+    }
+    sinks.get_mut(key).ok_or(OutputError::CsvNeedsFolder)
 }
 
 fn header(columns: &[String]) -> Vec<String> {

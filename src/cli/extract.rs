@@ -6,10 +6,12 @@ use anyhow::{Context, Result};
 use clap::{Args, ValueEnum};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use nedra::Extractor;
-use nedra::batch::{self, BatchOptions};
+use nedra::batch::{self, BatchOptions, DocResult};
+use nedra::extract::DOCUMENT;
 use nedra::extract::ExtractLimits;
 use nedra::input::Inputs;
 use nedra::output::{self, Output};
+use nedra::record::Record;
 use std::collections::{BTreeMap, HashSet};
 use std::io::IsTerminal;
 use std::path::PathBuf;
@@ -92,6 +94,78 @@ fn progress(show: bool) -> ProgressBar {
     bar
 }
 
+/// The writing side of a run: the output, the progress shown, and the counts for the
+/// summary.
+struct Run {
+    out: Output,
+    bar: ProgressBar,
+    started: Instant,
+    docs: usize,
+    failed: usize,
+    bytes: usize,
+    by_type: BTreeMap<String, usize>,
+    /// Why writing stopped, if it did.
+    write_error: Option<output::OutputError>,
+}
+
+impl Run {
+    /// Counts the records of each type but `document`; a type's name is copied once.
+    fn count(&mut self, records: &[Record]) {
+        for rec in records.iter().filter(|rec| rec.kind != DOCUMENT) {
+            match self.by_type.get_mut(&rec.kind) {
+                Some(n) => *n += 1,
+                None => {
+                    self.by_type.insert(rec.kind.clone(), 1);
+                }
+            }
+        }
+    }
+
+    /// The progress line, when it is shown.
+    fn show_progress(&self) {
+        if self.bar.is_hidden() {
+            return;
+        }
+        let secs = self.started.elapsed().as_secs_f64().max(1e-9);
+        let records: usize = self.by_type.values().sum();
+        let (docs, failed, bytes) = (self.docs, self.failed, self.bytes);
+        self.bar.set_message(format!(
+            "{docs} documents, {:.1} MB, {records} records, {failed} errors, {:.2} MB/s",
+            bytes as f64 / 1e6,
+            bytes as f64 / 1e6 / secs
+        ));
+        self.bar.tick();
+    }
+}
+
+impl batch::ResultSink for &mut Run {
+    fn take(&mut self, r: DocResult) -> bool {
+        self.docs += 1;
+        self.bytes += r.bytes;
+        if let Some(e) = &r.error {
+            self.failed += 1;
+            self.bar.suspend(|| eprintln!("nedra: {}: {e}", r.id));
+        }
+        self.count(&r.records);
+        if let Err(e) = self.out.write(&r.records) {
+            self.write_error = Some(e);
+            return false;
+        }
+        self.show_progress();
+        true
+    }
+
+    fn idle(&mut self) -> bool {
+        match self.out.flush() {
+            Ok(()) => true,
+            Err(e) => {
+                self.write_error = Some(e);
+                false
+            }
+        }
+    }
+}
+
 /// Runs `extract`: exit 0, 1 when a document failed, 2 when the rules do not load.
 pub fn run(inputs: &[String], rules: &RuleArgs, args: &ExtractArgs) -> Result<ExitCode> {
     let Some(set) = load(rules) else {
@@ -117,44 +191,33 @@ pub fn run(inputs: &[String], rules: &RuleArgs, args: &ExtractArgs) -> Result<Ex
     };
     let types: Option<HashSet<String>> =
         (!args.types.is_empty()).then(|| args.types.iter().cloned().collect());
-    let mut out = Output::new(args.format.into(), args.out.as_deref(), types, ex.rules())
+    let out = Output::new(args.format.into(), args.out.as_deref(), types, ex.rules())
         .context("opening the output")?;
     let terminal = std::io::stderr().is_terminal();
     let bar = progress(terminal && !args.quiet);
     let mut opts = BatchOptions::new(args.jobs);
     opts.ordered = !args.unordered;
-    let started = Instant::now();
-    let (mut docs, mut failed, mut bytes) = (0usize, 0usize, 0usize);
-    let mut by_type: BTreeMap<String, usize> = BTreeMap::new();
-    let mut write_error = None;
-    batch::run(&ex, Inputs::new(inputs), opts, |r| {
-        docs += 1;
-        bytes += r.bytes;
-        if let Some(e) = &r.error {
-            failed += 1;
-            bar.suspend(|| eprintln!("nedra: {}: {e}", r.id));
-        }
-        for rec in r
-            .records
-            .iter()
-            .filter(|rec| rec.kind != nedra::extract::DOCUMENT)
-        {
-            *by_type.entry(rec.kind.clone()).or_default() += 1;
-        }
-        if let Err(e) = out.write(&r.records) {
-            write_error = Some(e);
-            return false;
-        }
-        let secs = started.elapsed().as_secs_f64().max(1e-9);
-        let records: usize = by_type.values().sum();
-        bar.set_message(format!(
-            "{docs} documents, {:.1} MB, {records} records, {failed} errors, {:.2} MB/s",
-            bytes as f64 / 1e6,
-            bytes as f64 / 1e6 / secs
-        ));
-        bar.tick();
-        true
-    })?;
+    let mut run = Run {
+        out,
+        bar,
+        started: Instant::now(),
+        docs: 0,
+        failed: 0,
+        bytes: 0,
+        by_type: BTreeMap::new(),
+        write_error: None,
+    };
+    batch::run_with(&ex, Inputs::new(inputs), opts, &mut run)?;
+    let Run {
+        out,
+        bar,
+        started,
+        docs,
+        failed,
+        bytes,
+        by_type,
+        write_error,
+    } = run;
     bar.finish_and_clear();
     if let Some(e) = write_error {
         if e.is_broken_pipe() {
