@@ -276,6 +276,23 @@ fn body_is(body: &Expr, wanted: &std::collections::BTreeSet<&str>) -> bool {
     }
 }
 
+/// Turns every sequence that opens with a call whose result is a memoised rule's into a
+/// [`super::run::MemoSeq`] (first sets are computed already, and stay those of the
+/// sequence).
+fn mark_memo_seqs(
+    exprs: &mut [Expr],
+    calls: &[super::run::RuleRun],
+    starts: &[super::starts::Starts],
+) {
+    for e in 0..exprs.len() {
+        if let Expr::Seq(items) = &exprs[e]
+            && let Some(s) = super::run::MemoSeq::of(items, exprs, calls, starts)
+        {
+            exprs[e] = Expr::SeqAfterMemo(Box::new(s));
+        }
+    }
+}
+
 /// Compiles optimised pest rules into a [`Program`]; reports every unsupported construct.
 /// `lexicons` are the generated lexicon rules, run as automata instead of literal chains
 /// (their semantics is longest match, which is what the generated pest text does too).
@@ -347,10 +364,13 @@ pub fn compile(
     super::optimize::optimize(&mut compiled, &mut c.exprs, trivia);
     mark_exact_entries(&compiled, &mut c.exprs);
     let starts = super::starts::compute(&c.exprs, &compiled, &lexicon_firsts, trivia);
-    let calls = compiled
+    let calls: Vec<super::run::RuleRun> = compiled
         .iter()
         .map(|r| super::run::RuleRun::of(r, &starts))
         .collect();
+    if !trivia {
+        mark_memo_seqs(&mut c.exprs, &calls, &starts);
+    }
     Ok(Program {
         calls,
         whitespace,

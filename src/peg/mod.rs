@@ -86,6 +86,11 @@ pub(crate) enum Expr {
     /// a grammar without implicit whitespace: the longest run, as one step (see
     /// `charset::Piece`).
     RunOf(Box<[Box<[charset::Piece]>]>),
+    /// A sequence that opens with a call whose result a [`Memo`] may already hold, in a
+    /// grammar without implicit whitespace: when it does, and the rest of the sequence
+    /// cannot begin where that result ends, the sequence fails without running anything
+    /// (see [`run::MemoSeq`]).
+    SeqAfterMemo(Box<run::MemoSeq>),
 }
 
 #[derive(Debug, Clone)]

@@ -259,6 +259,71 @@ impl RuleRun {
     }
 }
 
+/// A sequence whose first item is a call of a memoised rule, or of a rule whose body is
+/// only a call of one (`amount_value = { number }`), possibly through several such rules:
+/// the call's result is then the memoised rule's at the same place. Most attempts at a
+/// number find it already read by another rule tried there (the memo holds it), and what
+/// follows it is not what the sequence wants (no unit after the number, no dash of a range,
+/// no ISO code): looking up the number's end and the first byte of the rest there decides
+/// that without the calls, the copy of the number's nodes and the items between.
+///
+/// Why this keeps every result: a memo entry is the result the call would return, the
+/// calls in between add nodes only to a sequence that then fails (and drops them), and the
+/// rest's first set is a superset of where it can begin (see `starts.rs`).
+#[derive(Debug, Clone)]
+pub(crate) struct MemoSeq {
+    /// The sequence's items.
+    pub(crate) items: Box<[usize]>,
+    /// The memoised rule whose result the first item's is.
+    pub(crate) rule: RuleId,
+    /// The atomicity the memoised rule is called in, by the sequence's.
+    pub(crate) atomicity: [Atomicity; 3],
+    /// The first bytes of the matches of the items after the first.
+    pub(crate) rest: super::starts::Starts,
+}
+
+impl MemoSeq {
+    /// The sequence of `items` as a [`MemoSeq`], when its first item is a call whose result
+    /// is a memoised rule's, and the rest cannot match empty (a first set that rules
+    /// nothing out would only cost the lookup). Without implicit whitespace only: the rest
+    /// would begin after it.
+    pub(crate) fn of(
+        items: &[usize],
+        exprs: &[Expr],
+        calls: &[RuleRun],
+        starts: &[super::starts::Starts],
+    ) -> Option<MemoSeq> {
+        let (&first, rest) = items.split_first()?;
+        let Expr::Call(mut rule) = exprs[first] else {
+            return None;
+        };
+        let mut atomicity = [
+            Atomicity::Atomic,
+            Atomicity::CompoundAtomic,
+            Atomicity::NonAtomic,
+        ];
+        // A chain of rules that only call the next: a few at most (and never a cycle).
+        for _ in 0..8 {
+            let run = &calls[rule as usize];
+            if run.memo {
+                let rest = super::starts::of_items(rest, exprs, starts, false);
+                return (!rest.is_nullable()).then(|| MemoSeq {
+                    items: items.into(),
+                    rule,
+                    atomicity,
+                    rest,
+                });
+            }
+            let Expr::Call(next) = exprs[run.expr] else {
+                return None;
+            };
+            atomicity = atomicity.map(|a| run.modes[a as usize].inner);
+            rule = next;
+        }
+        None
+    }
+}
+
 /// Rule calls nest this many levels between two checks of the stack left (most matches
 /// never nest this deep, so they pay for no check).
 const STACK_CHECK_EVERY: u32 = 8;
@@ -633,6 +698,7 @@ impl<'p, 'i, 'm> Run<'p, 'i, 'm> {
             Expr::RunOf(alternatives) => Some(self.run_of(alternatives, pos)),
             Expr::Call(id) => self.call(*id, pos),
             Expr::Seq(items) => self.seq(items, pos),
+            Expr::SeqAfterMemo(s) => self.seq_after_memo(s, pos),
             Expr::Choice(items) => self.choice(items, pos),
             Expr::Opt(x) => self.opt(*x, pos),
             Expr::Rep(x) => Some(self.repeat(*x, pos)),
@@ -670,6 +736,33 @@ impl<'p, 'i, 'm> Run<'p, 'i, 'm> {
             }
         }
         Some(p)
+    }
+
+    /// A [`MemoSeq`]: failed at once when the memo holds its first item's result and the
+    /// rest cannot begin where it ends; otherwise run as the sequence it is. Explanations
+    /// run it as it is, to see the furthest failure.
+    #[inline(never)]
+    fn seq_after_memo(&mut self, s: &MemoSeq, pos: usize) -> Option<usize> {
+        if !self.explain
+            && let Some(memo) = self.memo.as_deref()
+        {
+            // As `call` looks it up (see there).
+            let context =
+                s.atomicity[self.atomicity as usize] as u8 * 2 + u8::from(self.lookahead > 0);
+            let found = memo.get(s.rule, pos, context).or_else(|| {
+                (self.lookahead > 0)
+                    .then(|| memo.get(s.rule, pos, context & !1))
+                    .flatten()
+            });
+            match found.map(|f| f.end) {
+                Some(None) => return None,
+                Some(Some(end)) if !s.rest.may_match_at(self.input.as_bytes(), end) => {
+                    return None;
+                }
+                _ => {}
+            }
+        }
+        self.seq(&s.items, pos)
     }
 
     #[inline(never)]
@@ -793,7 +886,8 @@ impl<'p, 'i, 'm> Run<'p, 'i, 'm> {
             | Expr::NotSet(_)
             | Expr::Span(..)
             | Expr::SpanUnless(..)
-            | Expr::RunOf(_) => unreachable!("handled by eval"),
+            | Expr::RunOf(_)
+            | Expr::SeqAfterMemo(_) => unreachable!("handled by eval"),
         }
     }
 
@@ -1008,6 +1102,59 @@ mod tests {
             reused.steps,
             fresh.steps
         );
+    }
+
+    /// A sequence that opens with a memoised rule (here through a rule that only calls it)
+    /// fails at once when the memo holds that rule's result and the rest cannot begin where
+    /// it ends, and otherwise matches as before.
+    #[test]
+    fn a_sequence_after_a_memoised_result_fails_by_what_follows_it() {
+        // `n` is recursive and called twice: memoised. `v` only calls it.
+        let grammar =
+            "n = { ASCII_DIGIT ~ n? } \n v = { n } \n kg = { v ~ \" kg\" } \n pct = { v ~ \"%\" }";
+        let (rules, program) = compiled(grammar);
+        assert_eq!(folded(&program, |e| matches!(e, Expr::SeqAfterMemo(_))), 2);
+        let id = |name: &str| program.rule_id(name).expect("rule");
+        let vm = pest_vm::Vm::new(rules);
+        for input in ["12345% x", "123 kg", "7 kgs", "x"] {
+            let mut memo = Memo::default();
+            for name in ["pct", "kg"] {
+                let ours = program.matches_at(id(name), input, 0, Limits::default(), &mut memo);
+                let theirs = vm
+                    .parse(name, input)
+                    .ok()
+                    .and_then(|pairs| pairs.map(|p| p.as_span().end()).max());
+                assert_eq!(
+                    ours.as_ref().ok().map(|m| m.end),
+                    theirs,
+                    "{name} at {input:?}"
+                );
+            }
+        }
+        // After `pct` read the number, `kg` sees no space after it: one step, the sequence's.
+        let input = "12345% x";
+        let mut memo = Memo::default();
+        assert!(
+            program
+                .matches_at(id("pct"), input, 0, Limits::default(), &mut memo)
+                .is_ok()
+        );
+        match program.matches_at(id("kg"), input, 0, Limits::default(), &mut memo) {
+            Err(MatchError::NoMatch(f)) => assert_eq!(f.steps, 1),
+            other => panic!("{other:?}"),
+        }
+        // Where the rest can begin, the sequence runs as written, the number's node included.
+        let input = "123 kg";
+        let mut memo = Memo::default();
+        assert!(
+            program
+                .matches_at(id("pct"), input, 0, Limits::default(), &mut memo)
+                .is_err()
+        );
+        let m = program.matches_at(id("kg"), input, 0, Limits::default(), &mut memo);
+        let m = m.expect("kg matches");
+        assert_eq!(m.end, input.len());
+        assert!(m.nodes.contains(&(id("v"), 0, 3, 1)), "{:?}", m.nodes);
     }
 
     /// A run of a set up to a lookahead's stop (`(!stop ~ set)*`) is folded into one step,

@@ -337,6 +337,7 @@ fn one(
         Expr::Call(id) => starts[rules[*id as usize].expr],
         Expr::PosPred(x) => starts[*x],
         Expr::Seq(items) => seq(items, exprs, starts, trivia),
+        Expr::SeqAfterMemo(s) => seq(&s.items, exprs, starts, trivia),
         Expr::Choice(items) => {
             let mut set = Starts::default();
             for &item in items.iter() {
@@ -345,6 +346,19 @@ fn one(
             }
             set
         }
+    }
+}
+
+/// The set of a sequence of `items` (the items after the first of a sequence, for
+/// [`super::run::MemoSeq`]).
+pub(crate) fn of_items(items: &[usize], exprs: &[Expr], starts: &[Starts], trivia: bool) -> Starts {
+    seq(items, exprs, starts, trivia)
+}
+
+impl Starts {
+    /// Whether a match may consume nothing (then the set rules nothing out).
+    pub(crate) fn is_nullable(&self) -> bool {
+        self.nullable
     }
 }
 
