@@ -280,6 +280,10 @@ pub(crate) struct MemoSeq {
     pub(crate) atomicity: [Atomicity; 3],
     /// The first bytes of the matches of the items after the first.
     pub(crate) rest: super::starts::Starts,
+    /// The first item is a lookahead on such a sequence (`&(amount_value ~ ws ~ iso) ~ …`),
+    /// which fails where that sequence fails: the call is in a lookahead, and `rest` is
+    /// that sequence's.
+    pub(crate) in_lookahead: bool,
 }
 
 impl MemoSeq {
@@ -294,6 +298,18 @@ impl MemoSeq {
         starts: &[super::starts::Starts],
     ) -> Option<MemoSeq> {
         let (&first, rest) = items.split_first()?;
+        if let Expr::PosPred(x) = exprs[first] {
+            let inner = match &exprs[x] {
+                Expr::Seq(inner) => MemoSeq::of(inner, exprs, calls, starts),
+                Expr::SeqAfterMemo(s) => Some((**s).clone()),
+                _ => None,
+            }?;
+            return Some(MemoSeq {
+                items: items.into(),
+                in_lookahead: true,
+                ..inner
+            });
+        }
         let Expr::Call(mut rule) = exprs[first] else {
             return None;
         };
@@ -312,6 +328,7 @@ impl MemoSeq {
                     rule,
                     atomicity,
                     rest,
+                    in_lookahead: false,
                 });
             }
             let Expr::Call(next) = exprs[run.expr] else {
@@ -747,10 +764,10 @@ impl<'p, 'i, 'm> Run<'p, 'i, 'm> {
             && let Some(memo) = self.memo.as_deref()
         {
             // As `call` looks it up (see there).
-            let context =
-                s.atomicity[self.atomicity as usize] as u8 * 2 + u8::from(self.lookahead > 0);
+            let lookahead = self.lookahead > 0 || s.in_lookahead;
+            let context = s.atomicity[self.atomicity as usize] as u8 * 2 + u8::from(lookahead);
             let found = memo.get(s.rule, pos, context).or_else(|| {
-                (self.lookahead > 0)
+                lookahead
                     .then(|| memo.get(s.rule, pos, context & !1))
                     .flatten()
             });
@@ -1109,16 +1126,16 @@ mod tests {
     /// it ends, and otherwise matches as before.
     #[test]
     fn a_sequence_after_a_memoised_result_fails_by_what_follows_it() {
-        // `n` is recursive and called twice: memoised. `v` only calls it.
-        let grammar =
-            "n = { ASCII_DIGIT ~ n? } \n v = { n } \n kg = { v ~ \" kg\" } \n pct = { v ~ \"%\" }";
+        // `n` is recursive and called twice: memoised. `v` only calls it. `look` opens with
+        // a lookahead on such a sequence, which fails where that sequence fails.
+        let grammar = "n = { ASCII_DIGIT ~ n? } \n v = { n } \n kg = { v ~ \" kg\" } \n pct = { v ~ \"%\" } \n look = { &(v ~ \" kg\") ~ v }";
         let (rules, program) = compiled(grammar);
-        assert_eq!(folded(&program, |e| matches!(e, Expr::SeqAfterMemo(_))), 2);
+        assert_eq!(folded(&program, |e| matches!(e, Expr::SeqAfterMemo(_))), 4);
         let id = |name: &str| program.rule_id(name).expect("rule");
         let vm = pest_vm::Vm::new(rules);
         for input in ["12345% x", "123 kg", "7 kgs", "x"] {
             let mut memo = Memo::default();
-            for name in ["pct", "kg"] {
+            for name in ["pct", "kg", "look"] {
                 let ours = program.matches_at(id(name), input, 0, Limits::default(), &mut memo);
                 let theirs = vm
                     .parse(name, input)
@@ -1139,9 +1156,11 @@ mod tests {
                 .matches_at(id("pct"), input, 0, Limits::default(), &mut memo)
                 .is_ok()
         );
-        match program.matches_at(id("kg"), input, 0, Limits::default(), &mut memo) {
-            Err(MatchError::NoMatch(f)) => assert_eq!(f.steps, 1),
-            other => panic!("{other:?}"),
+        for name in ["kg", "look"] {
+            match program.matches_at(id(name), input, 0, Limits::default(), &mut memo) {
+                Err(MatchError::NoMatch(f)) => assert_eq!(f.steps, 1, "{name}"),
+                other => panic!("{name}: {other:?}"),
+            }
         }
         // Where the rest can begin, the sequence runs as written, the number's node included.
         let input = "123 kg";
@@ -1155,6 +1174,8 @@ mod tests {
         let m = m.expect("kg matches");
         assert_eq!(m.end, input.len());
         assert!(m.nodes.contains(&(id("v"), 0, 3, 1)), "{:?}", m.nodes);
+        let m = program.matches_at(id("look"), input, 0, Limits::default(), &mut memo);
+        assert_eq!(m.map(|m| m.end), Ok(3));
     }
 
     /// A run of a set up to a lookahead's stop (`(!stop ~ set)*`) is folded into one step,

@@ -367,6 +367,15 @@ fn seq(items: &[usize], exprs: &[Expr], starts: &[Starts], trivia: bool) -> Star
     if let [first, rest @ ..] = items
         && !trivia
         && !rest.is_empty()
+        && matches!(exprs[*first], Expr::NegPred(_) | Expr::NotSet(_))
+    {
+        // A negative lookahead consumes nothing and lets any character through: the
+        // sequence begins as the items after it begin (`!keyword ~ word`: as a word).
+        return seq(rest, exprs, starts, trivia);
+    }
+    if let [first, rest @ ..] = items
+        && !trivia
+        && !rest.is_empty()
     {
         // Nothing is skipped between items: the rest begins where the spaces end.
         let after = match spaces(&exprs[*first], exprs) {
@@ -387,6 +396,10 @@ fn seq(items: &[usize], exprs: &[Expr], starts: &[Starts], trivia: bool) -> Star
         if i > 0 && trivia {
             // Whitespace may come before this item.
             return Starts::ANY;
+        }
+        if !trivia && matches!(exprs[item], Expr::NegPred(_) | Expr::NotSet(_)) {
+            // Consumes nothing, lets anything through (see above).
+            continue;
         }
         set.union(&starts[item]);
         if !starts[item].nullable {
@@ -471,6 +484,44 @@ mod tests {
         // What may be absent after the spaces does not narrow the set.
         assert!(may_match(&p, "opt", " года", 0));
         assert!(!may_match(&p, "opt", "года", 0));
+    }
+
+    /// A negative lookahead lets any character through and consumes nothing: a sequence
+    /// that opens with one (or has one where it may still begin) begins as what follows.
+    #[test]
+    fn a_negative_lookahead_does_not_hide_what_follows_it() {
+        let p = program(
+            r#"
+            wb    = _{ !LETTER }
+            word  = { !("и" ~ wb) ~ LETTER+ }
+            gap   = { " "+ ~ !"и" ~ ASCII_DIGIT }
+            mid   = { "-"? ~ !"x" ~ ASCII_DIGIT }
+            "#,
+        );
+        let cases = [
+            ("word", "и ", true, false),
+            ("word", "или", true, true),
+            ("word", "5", false, false),
+            ("word", ",", false, false),
+            ("gap", "  7", true, true),
+            ("gap", "  x", false, false),
+            ("mid", "-5", true, true),
+            ("mid", "5", true, true),
+            ("mid", "x", false, false),
+        ];
+        for (name, input, through, matches) in cases {
+            assert_eq!(
+                may_match(&p, name, input, 0),
+                through,
+                "{name} at {input:?}"
+            );
+            let id = p.rule_id(name).expect("rule");
+            assert_eq!(
+                p.matches(id, input, Limits::default()).is_ok(),
+                matches,
+                "{name} at {input:?}"
+            );
+        }
     }
 
     /// After `" "?` or `" "*`, what follows the spaces decides too; after `" "?` only when
