@@ -417,15 +417,10 @@ impl Extractor {
             );
             anywhere.clear();
             anywhere.extend(
-                self.prefilter
-                    .any_start
-                    .iter()
-                    .copied()
-                    .filter(|&g| eligible.allows(i, g) && runs_here(g))
-                    .map(|g| {
-                        let until = eligible.until(i, g) as usize;
-                        (g, s.start.saturating_add(until))
-                    }),
+                eligible
+                    .anywhere(i, s.lang)
+                    .filter(|&(g, _)| runs_here(g))
+                    .map(|(g, until)| (g, s.start.saturating_add(until as usize))),
             );
             matcher::candidates(
                 &self.rules,

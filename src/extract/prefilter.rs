@@ -22,6 +22,7 @@
 
 use crate::rules::RuleSet;
 use crate::rules::grammar::AnyOf;
+use crate::text::Lang;
 use crate::text::class::is_alphanumeric;
 use crate::text::literals::LiteralSet;
 use crate::text::sentences::Sentence;
@@ -60,8 +61,10 @@ pub struct Prefilter {
     clause_count: usize,
     /// Rules that can begin with a digit.
     digit_start: Vec<usize>,
-    /// Rules that can begin anywhere.
-    pub any_start: Vec<usize>,
+    /// Rules that can begin anywhere, with their clauses, by language ([`lang_index`]):
+    /// they are asked about in every sentence, and only those of its language can run
+    /// there, so the others are not asked about at all.
+    any_start: [Vec<(usize, Deciding)>; 2],
     /// Where a word can begin after a character (see [`Breaks`]).
     breaks: Breaks,
 }
@@ -95,6 +98,8 @@ impl Deciding {
 /// What the prefilter needs of one rule.
 #[derive(Debug, Clone)]
 struct Keys {
+    /// The language of the sentences it runs in.
+    lang: Lang,
     /// Its anchors' clauses, all of which hold in a sentence it can match; none when it
     /// is eligible everywhere.
     anchors: Vec<Literals>,
@@ -219,6 +224,8 @@ pub struct Eligible<'p> {
     /// sentence * clauses + clause -> the last place in the sentence (see [`after`]; 0:
     /// none) where a literal of the clause begins, digits included.
     last: Vec<u32>,
+    /// The prefilter's rules that can begin anywhere (see `Prefilter::any_start`).
+    any_start: &'p [Vec<(usize, Deciding)>; 2],
     /// The prefilter's clauses of each rule (see `Prefilter::clauses`).
     clauses: &'p [Deciding],
     rule_clauses: &'p [u32],
@@ -251,6 +258,29 @@ impl Eligible<'_> {
             }
             _ => u32::MAX,
         }
+    }
+
+    /// The rules of language `lang` that can begin anywhere and may match in sentence
+    /// `s`, each with its [`Eligible::until`] there.
+    pub fn anywhere(&self, s: usize, lang: Lang) -> impl Iterator<Item = (usize, u32)> + '_ {
+        let m = self.clause_count;
+        // Past the sentences (none are asked about), every rule may begin anywhere.
+        let row = self.last.get(s * m..(s + 1) * m);
+        self.any_start[lang_index(lang)]
+            .iter()
+            .map(move |&(r, clauses)| match row {
+                Some(row) => (r, until(row, self.rule_clauses, clauses)),
+                None => (r, u32::MAX),
+            })
+            .filter(|&(_, until)| until > 0)
+    }
+}
+
+/// The index of `lang` in per-language tables.
+fn lang_index(lang: Lang) -> usize {
+    match lang {
+        Lang::Ru => 0,
+        Lang::Kk => 1,
     }
 }
 
@@ -324,7 +354,8 @@ impl Prefilter {
     /// eligible or tried: the others add nothing to the automaton. Their indices stay, so
     /// the prefilter's rule indices are still positions in `rules`.
     pub fn only(set: &RuleSet, rules: &[usize], keep: &[bool]) -> Prefilter {
-        let never = || Keys {
+        let never = |lang| Keys {
+            lang,
             // A clause without literals or digits never holds, and no place starts a match.
             anchors: vec![Literals::default()],
             starts: Some(Literals::default()),
@@ -336,7 +367,7 @@ impl Prefilter {
                 if keep.get(r).copied().unwrap_or(false) {
                     k
                 } else {
-                    never()
+                    never(k.lang)
                 }
             })
             .collect();
@@ -361,7 +392,7 @@ impl Prefilter {
         let mut clauses = Vec::new();
         let mut rule_clauses: Vec<u32> = Vec::new();
         let mut digit_start = Vec::new();
-        let mut any_start = Vec::new();
+        let mut any_start = [Vec::new(), Vec::new()];
         for (r, k) in keys.into_iter().enumerate() {
             let first = rule_clauses.len();
             for clause in deciding(k.anchors) {
@@ -380,10 +411,11 @@ impl Prefilter {
                 };
                 rule_clauses.push(id as u32);
             }
-            clauses.push(Deciding::new(&rule_clauses, first));
+            let deciding = Deciding::new(&rule_clauses, first);
+            clauses.push(deciding);
             let mut start_ids = Vec::new();
             match k.starts {
-                None => any_start.push(r),
+                None => any_start[lang_index(k.lang)].push((r, deciding)),
                 Some(st) => {
                     if st.digit {
                         digit_start.push(r);
@@ -516,6 +548,7 @@ impl Prefilter {
         let tries = self.expand(hits, &last, sentences);
         let eligible = Eligible {
             last,
+            any_start: &self.any_start,
             clauses: &self.clauses,
             rule_clauses: &self.rule_clauses,
             clause_count: m,
@@ -632,7 +665,11 @@ fn rule_keys(set: &RuleSet, rules: &[usize]) -> Vec<Keys> {
                 literals: st.literals,
                 digit: st.digit,
             });
-            Keys { anchors, starts }
+            Keys {
+                lang: rule.lang,
+                anchors,
+                starts,
+            }
         })
         .collect()
 }
@@ -948,6 +985,19 @@ mod tests {
             .map(|i| got.until(i / n, i % n))
             .collect();
         assert_eq!(got_until, until, "until of {text:?} in {sents:?}");
+        // The rules that can begin anywhere, of the language asked about only, where they
+        // may match.
+        for s in 0..sents.len() {
+            for lang in [Lang::Ru, Lang::Kk] {
+                let anywhere: Vec<(usize, u32)> = got.anywhere(s, lang).collect();
+                let want: Vec<(usize, u32)> = (0..n)
+                    .filter(|&r| keys[r].starts.is_none() && keys[r].lang == lang)
+                    .map(|r| (r, until[s * n + r]))
+                    .filter(|&(_, u)| u > 0)
+                    .collect();
+                assert_eq!(anywhere, want, "anywhere in {s} of {text:?} in {sents:?}");
+            }
+        }
         // A try outside a sentence, after the last place of an anchor of its rule in its
         // sentence, or inside a word, cannot match.
         let useful: Vec<(usize, usize)> = tries
@@ -1103,6 +1153,7 @@ mod tests {
             digit: false,
         };
         let keys = vec![Keys {
+            lang: Lang::Ru,
             anchors: vec![of(&["та", "тан"])],
             starts: Some(of(&["в", "во"])),
         }];
@@ -1177,7 +1228,11 @@ mod tests {
         fn single_pass_matches_the_reference_on_random_rules(
             rules in proptest::collection::vec(
                 // Up to six clauses: more than four take another path (see `Deciding`).
-                (proptest::collection::vec(literals(), 0..7), proptest::option::of(literals())),
+                (
+                    proptest::collection::vec(literals(), 0..7),
+                    proptest::option::of(literals()),
+                    any::<bool>(),
+                ),
                 1..6,
             ),
             text in "[ab1. ]{0,40}",
@@ -1185,7 +1240,11 @@ mod tests {
         ) {
             let keys: Vec<Keys> = rules
                 .into_iter()
-                .map(|(anchors, starts)| Keys { anchors, starts })
+                .map(|(anchors, starts, kazakh)| Keys {
+                    lang: if kazakh { Lang::Kk } else { Lang::Ru },
+                    anchors,
+                    starts,
+                })
                 .collect();
             let prefilter = Prefilter::from_keys(keys.clone());
             // Sentences from sorted cuts: every other stretch is a sentence, the rest gaps.
