@@ -280,7 +280,7 @@ impl Extractor {
     pub fn stage_times(&self, raw: &str) -> [std::time::Duration; 3] {
         let mut laps = [std::time::Instant::now(); 4];
         let mut done = 0;
-        let read = self.read(raw, || {
+        let read = self.read(raw, None, || {
             done += 1;
             laps[done] = std::time::Instant::now();
         });
@@ -288,13 +288,19 @@ impl Extractor {
         [laps[1] - laps[0], laps[2] - laps[1], laps[3] - laps[2]]
     }
 
-    /// A document up to matching: normalised, split into sentences, and passed through the
-    /// prefilter. `lap` is called after each of the three stages (the benchmark times them;
-    /// extraction passes a closure that does nothing).
-    fn read(&self, raw: &str, mut lap: impl FnMut()) -> Read<'_> {
+    /// A document up to matching: normalised, split into sentences (all of language `lang`
+    /// when given), and passed through the prefilter. `lap` is called after each of the
+    /// three stages (the benchmark times them; extraction passes a closure that does
+    /// nothing).
+    fn read(&self, raw: &str, lang: Option<Lang>, mut lap: impl FnMut()) -> Read<'_> {
         let norm = normalize(raw);
         lap();
-        let (sents, main_lang) = sentences::split(&norm, raw, &self.rules.abbreviations);
+        let (mut sents, mut main_lang) = sentences::split(&norm, raw, &self.rules.abbreviations);
+        if let Some(l) = lang {
+            // Before the prefilter, which scans each sentence for its language's rules.
+            main_lang = l;
+            sents.iter_mut().for_each(|s| s.lang = l);
+        }
         lap();
         let eligible = self.prefilter.eligible(&norm.text, &sents);
         lap();
@@ -362,18 +368,12 @@ impl Extractor {
         lang: Option<Lang>,
         detail: Detail,
     ) -> (Vec<Record>, Trace<'_>) {
-        // The prefilter reads where sentences are, not their language: forcing the language
-        // after it changes nothing it found.
         let Read {
             norm,
-            mut sents,
-            mut main_lang,
+            sents,
+            main_lang,
             eligible,
-        } = self.read(raw, || {});
-        if let Some(l) = lang {
-            main_lang = l;
-            sents.iter_mut().for_each(|s| s.lang = l);
-        }
+        } = self.read(raw, lang, || {});
         let cx = FieldContext {
             raw,
             norm: &norm,

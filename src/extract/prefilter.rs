@@ -13,8 +13,9 @@
 //! tried only there; rules that can open with anything (a letter class) are tried at every
 //! word start whose character is in their first set.
 //!
-//! The text is scanned once (by a [`LiteralSet`]), and the ten ASCII digits are patterns
-//! too, so digits need no scan of their own. The automaton reports about one match per
+//! Each sentence is scanned once, by the [`LiteralSet`] of its language's rules (the other
+//! language's rules never run there), and the ten ASCII digits are patterns too, so digits
+//! need no scan of their own. The automaton reports about one match per
 //! eight bytes of news, so what a match costs is most of what the prefilter costs: a match
 //! of an anchor only notes its place for its clauses (patterns with the same clauses share
 //! a note), and the clauses are brought up to date once per note and sentence; whether a start literal opens a word is read from
@@ -31,9 +32,12 @@ use std::collections::BTreeMap;
 /// The combined anchors and starts of a rule set.
 #[derive(Debug)]
 pub struct Prefilter {
-    /// Every anchor and start literal, and the ten digits, by pattern index; `None` when
-    /// there are none or the automaton could not be built.
-    automaton: Option<LiteralSet>,
+    /// Per language ([`lang_index`]): the anchor and start literals of its rules, and the
+    /// ten digits, by pattern index; `None` when there are none or the automaton could not
+    /// be built. A sentence is scanned with its language's only: rules run only in
+    /// sentences of their language, and the other language's literals (Russian
+    /// prepositions inside Kazakh words, Kazakh endings) were most of the matches.
+    automata: [Option<LiteralSet>; 2],
     /// The pattern of the empty literal, if a rule has one (`^""`): the literal set does not
     /// take it, and it begins at every character.
     empty: Option<usize>,
@@ -65,6 +69,8 @@ pub struct Prefilter {
     /// they are asked about in every sentence, and only those of its language can run
     /// there, so the others are not asked about at all.
     any_start: [Vec<(usize, Deciding)>; 2],
+    /// Per rule: the language of the sentences it runs in.
+    rule_lang: Vec<Lang>,
     /// Where a word can begin after a character (see [`Breaks`]).
     breaks: Breaks,
 }
@@ -393,7 +399,9 @@ impl Prefilter {
         let mut rule_clauses: Vec<u32> = Vec::new();
         let mut digit_start = Vec::new();
         let mut any_start = [Vec::new(), Vec::new()];
+        let mut rule_lang = Vec::new();
         for (r, k) in keys.into_iter().enumerate() {
+            rule_lang.push(k.lang);
             let first = rule_clauses.len();
             for clause in deciding(k.anchors) {
                 let id = match clause_ids.get(&clause) {
@@ -441,7 +449,22 @@ impl Prefilter {
         }
         // A literal set finds no empty literal; its matches are placed by hand.
         let empty = literals.iter().position(String::is_empty);
-        let automaton = LiteralSet::new(&literals);
+        let used = pattern_langs(&patterns, &rule_clauses, &clauses, &rule_lang);
+        let automata = [Lang::Ru, Lang::Kk].map(|lang| {
+            // A literal set skips empty literals and keeps the others' indices.
+            let own: Vec<&str> = literals
+                .iter()
+                .zip(&used)
+                .map(|(l, used)| {
+                    if used[lang_index(lang)] {
+                        l.as_str()
+                    } else {
+                        ""
+                    }
+                })
+                .collect();
+            LiteralSet::new(&own)
+        });
         let (mut pattern_clauses, mut pattern_starts) = (Vec::new(), Vec::new());
         let extend = |list: &mut Vec<u32>, items: &[usize]| {
             let from = list.len() as u32;
@@ -468,7 +491,7 @@ impl Prefilter {
             })
             .collect();
         Prefilter {
-            automaton,
+            automata,
             empty,
             patterns,
             pattern_clauses,
@@ -480,6 +503,7 @@ impl Prefilter {
             clause_count: clause_ids.len(),
             digit_start,
             any_start,
+            rule_lang,
             breaks: Breaks::new(),
         }
     }
@@ -511,8 +535,17 @@ impl Prefilter {
         stamp: u32,
     ) -> (Eligible<'_>, u32) {
         let mut scan = Scan::new(self, text, sentences, staged, stamp);
-        if let Some(automaton) = &self.automaton {
-            automaton.for_each(text, |pid, start, _| scan.on_match(pid, start));
+        for sentence in sentences {
+            // A literal that crosses a sentence's end is in no match (matches never cross
+            // their sentence), nor is one between sentences: each sentence is scanned alone.
+            let automaton = &self.automata[lang_index(sentence.lang)];
+            if let (Some(automaton), Some(here)) =
+                (automaton, text.get(sentence.start..sentence.end))
+            {
+                automaton.for_each(here, |pid, start, _| {
+                    scan.on_match(pid, sentence.start + start)
+                });
+            }
         }
         scan.flush();
         if let Some(pid) = self.empty {
@@ -587,7 +620,12 @@ impl Prefilter {
             let here = after(pos, sentences[k].start);
             let tag = k + 1;
             let row = &last[k * m..(k + 1) * m];
+            let lang = sentences[k].lang;
             let mut allows = |r: usize| {
+                if self.rule_lang[r] != lang {
+                    // It never runs here, and its clauses are not kept up to date here.
+                    return false;
+                }
                 let entry = &mut known[r];
                 if entry.0 != tag {
                     *entry = (tag, until(row, &self.rule_clauses, self.clauses[r]));
@@ -627,6 +665,45 @@ impl Prefilter {
         }
         tries
     }
+}
+
+/// Per pattern: whether the automaton of each language ([`lang_index`]) looks for it: it
+/// satisfies a clause of a rule of the language, opens one, or is a digit.
+fn pattern_langs(
+    patterns: &[PatternRules],
+    rule_clauses: &[u32],
+    clauses: &[Deciding],
+    rule_lang: &[Lang],
+) -> Vec<[bool; 2]> {
+    let mut clause_langs: Vec<[bool; 2]> = Vec::new();
+    for (r, &deciding) in clauses.iter().enumerate() {
+        let ids: &[u32] = match &deciding {
+            Deciding::Any => &[],
+            Deciding::Four(ids) => ids,
+            Deciding::Many(from, to) => &rule_clauses[*from..*to],
+        };
+        for &c in ids {
+            let c = c as usize;
+            if clause_langs.len() <= c {
+                clause_langs.resize(c + 1, [false; 2]);
+            }
+            clause_langs[c][lang_index(rule_lang[r])] = true;
+        }
+    }
+    patterns
+        .iter()
+        .map(|p| {
+            let mut used = [p.digit; 2];
+            let langs = p.anchor.iter().map(|&c| clause_langs.get(c).copied());
+            for l in langs.flatten() {
+                used = [used[0] || l[0], used[1] || l[1]];
+            }
+            for &r in &p.start {
+                used[lang_index(rule_lang[r])] = true;
+            }
+            used
+        })
+        .collect()
 }
 
 /// The [`Pattern::flags`] of a pattern whose literal is `literal`.
@@ -912,8 +989,9 @@ mod tests {
     }
 
     /// The straightforward prefilter the single pass must agree with: one overlapping
-    /// search for anchors, one for starts, a digit scan per sentence, a sort. Returns
-    /// [`Eligible::until`] of every sentence and rule, and every try.
+    /// search for anchors, one for starts, a digit scan per sentence, a sort; literals
+    /// count where they lie within a sentence. Returns [`Eligible::until`] of every
+    /// sentence and rule, and every try.
     fn reference(keys: &[Keys], text: &str, sents: &[Sentence]) -> (Vec<u32>, Vec<(usize, usize)>) {
         let n = keys.len();
         let mut until = vec![0; sents.len() * n];
@@ -957,7 +1035,7 @@ mod tests {
         let ac = AhoCorasick::new(anchors.iter().map(|(l, _, _)| l)).expect("anchors");
         for m in ac.find_overlapping_iter(text) {
             let s = sentence_at(m.start());
-            if s < sents.len() && m.start() >= sents[s].start {
+            if s < sents.len() && m.start() >= sents[s].start && m.end() <= sents[s].end {
                 let (_, r, c) = anchors[m.pattern().as_usize()];
                 let at = &mut last[r][c][s];
                 *at = (*at).max((m.start() - sents[s].start) as u32 + 1);
@@ -970,7 +1048,10 @@ mod tests {
         }
         let ac = AhoCorasick::new(starts.iter().map(|(l, _)| l)).expect("starts");
         for m in ac.find_overlapping_iter(text) {
-            tries.push((m.start(), starts[m.pattern().as_usize()].1));
+            let s = sentence_at(m.start());
+            if s < sents.len() && m.end() <= sents[s].end {
+                tries.push((m.start(), starts[m.pattern().as_usize()].1));
+            }
         }
         tries.sort_unstable();
         tries.dedup();
@@ -981,22 +1062,25 @@ mod tests {
         let got = prefilter.eligible(text, sents);
         let (until, tries) = reference(keys, text, sents);
         let n = keys.len();
+        // Only rules of a sentence's language are asked about there.
+        let asked = |i: usize| keys[i % n].lang == sents[i / n].lang;
         let got_until: Vec<u32> = (0..sents.len() * n)
-            .map(|i| got.until(i / n, i % n))
+            .map(|i| if asked(i) { got.until(i / n, i % n) } else { 0 })
+            .collect();
+        let until: Vec<u32> = (0..sents.len() * n)
+            .map(|i| if asked(i) { until[i] } else { 0 })
             .collect();
         assert_eq!(got_until, until, "until of {text:?} in {sents:?}");
-        // The rules that can begin anywhere, of the language asked about only, where they
+        // The rules that can begin anywhere, of the sentence's language only, where they
         // may match.
-        for s in 0..sents.len() {
-            for lang in [Lang::Ru, Lang::Kk] {
-                let anywhere: Vec<(usize, u32)> = got.anywhere(s, lang).collect();
-                let want: Vec<(usize, u32)> = (0..n)
-                    .filter(|&r| keys[r].starts.is_none() && keys[r].lang == lang)
-                    .map(|r| (r, until[s * n + r]))
-                    .filter(|&(_, u)| u > 0)
-                    .collect();
-                assert_eq!(anywhere, want, "anywhere in {s} of {text:?} in {sents:?}");
-            }
+        for (s, sentence) in sents.iter().enumerate() {
+            let anywhere: Vec<(usize, u32)> = got.anywhere(s, sentence.lang).collect();
+            let want: Vec<(usize, u32)> = (0..n)
+                .filter(|&r| keys[r].starts.is_none() && keys[r].lang == sentence.lang)
+                .map(|r| (r, until[s * n + r]))
+                .filter(|&(_, u)| u > 0)
+                .collect();
+            assert_eq!(anywhere, want, "anywhere in {s} of {text:?} in {sents:?}");
         }
         // A try outside a sentence, after the last place of an anchor of its rule in its
         // sentence, or inside a word, cannot match.
@@ -1006,6 +1090,7 @@ mod tests {
                 let s = sents.partition_point(|s| s.end <= p);
                 s < sents.len()
                     && p >= sents[s].start
+                    && keys[r].lang == sents[s].lang
                     && ((p - sents[s].start) as u32) < until[s * n + r]
                     && word_start(text, p, sents[s].start)
             })
@@ -1168,6 +1253,46 @@ mod tests {
         check(&prefilter, &keys, text, &sents);
     }
 
+    /// A sentence is scanned for the literals of its language's rules only, and gets tries
+    /// of those rules only; a literal across a sentence's end is no try.
+    #[test]
+    fn sentences_are_scanned_for_their_languages_rules() {
+        let of = |l: &[&str]| Literals {
+            literals: l.iter().map(|s| s.to_string()).collect(),
+            digit: false,
+        };
+        let rule = |lang, starts: &[&str]| Keys {
+            lang,
+            anchors: vec![],
+            starts: Some(of(starts)),
+        };
+        let keys = vec![rule(Lang::Ru, &["ab", "cd"]), rule(Lang::Kk, &["ab", "ef"])];
+        let prefilter = Prefilter::from_keys(keys.clone());
+        let found = |lang, text: &str| {
+            let mut found = 0;
+            if let Some(automaton) = &prefilter.automata[lang_index(lang)] {
+                automaton.for_each(text, |_, _, _| found += 1);
+            }
+            found
+        };
+        assert_eq!(found(Lang::Kk, "cd ab"), 1);
+        assert_eq!(found(Lang::Ru, "ef ab"), 1);
+        let text = "ab ab cd ef a";
+        let sentence = |start, end, lang| Sentence { start, end, lang };
+        let sents = [
+            sentence(0, 2, Lang::Ru),
+            sentence(3, 5, Lang::Kk),
+            sentence(6, 11, Lang::Ru),
+            sentence(12, 13, Lang::Kk),
+        ];
+        let got = prefilter.eligible(text, &sents);
+        assert_eq!(got.tries, [(0, 0), (3, 1), (6, 0)]);
+        check(&prefilter, &keys, text, &sents);
+        // "ab" across the end of "a": no try.
+        let sents = [sentence(0, 1, Lang::Ru), sentence(1, 2, Lang::Ru)];
+        assert!(prefilter.eligible("ab", &sents).tries.is_empty());
+    }
+
     /// Places count from one, and saturate at `u32::MAX` rather than wrap in a sentence of
     /// 4 GB or more (where they then rule nothing out).
     #[test]
@@ -1257,7 +1382,11 @@ mod tests {
                 .windows(2)
                 .enumerate()
                 .filter(|(i, w)| i % 3 != 2 && w[0] < w[1])
-                .map(|(_, w)| Sentence { start: w[0], end: w[1], lang: Lang::Ru })
+                .map(|(i, w)| Sentence {
+                    start: w[0],
+                    end: w[1],
+                    lang: if i % 2 == 0 { Lang::Ru } else { Lang::Kk },
+                })
                 .collect();
             check(&prefilter, &keys, &text, &sents);
         }
