@@ -56,6 +56,8 @@ pub struct Extractor {
     prefilter: prefilter::Prefilter,
     /// Which groups make only helper records, and run only where those are read.
     demand: demand::Demand,
+    /// The links' lexicon scanners, tried at word starts.
+    word_scanners: links::WordScanners,
     /// The record types asked for, when not all (see [`Extractor::with_types`]).
     selection: Option<selection::Selection>,
     limits: ExtractLimits,
@@ -218,6 +220,7 @@ impl Extractor {
         let groups = matcher::Groups::new(&rules);
         let prefilter = prefilter::Prefilter::new(&rules, &groups.representatives());
         let demand = demand::Demand::new(&rules, &groups);
+        let word_scanners = links::WordScanners::new(&rules);
         Extractor {
             rules,
             type_order,
@@ -228,6 +231,7 @@ impl Extractor {
             groups,
             prefilter,
             demand,
+            word_scanners,
             selection: None,
             limits: ExtractLimits::default(),
         }
@@ -474,7 +478,7 @@ impl Extractor {
         // Room for every type: growing the table as types come rehashed it three times.
         let mut placed =
             PlacedByType::with_capacity_and_hasher(self.type_order.len(), Default::default());
-        let scans = links::ScanCache::default();
+        let scans = links::ScanCache::new(&self.word_scanners);
         // Counted first: rule sets with many rules of one grammar give long lists, which
         // would otherwise grow by copies.
         let mut counts = vec![0; self.type_order.len()];
