@@ -10,7 +10,12 @@ use crate::text::literals::LiteralSet;
 /// Finds the forms of some lexicons anywhere in a text, at word starts.
 #[derive(Debug, Clone)]
 pub struct Scanner {
-    automaton: LiteralSet,
+    /// The forms, in pattern order.
+    forms: Vec<String>,
+    /// An automaton over `forms`, built by the first [`Scanner::find`]. Extraction scans
+    /// with word-start walks built from the signature (`extract::links::WordScanner`) and
+    /// never calls `find`: building it with the rule set was a tenth of loading them.
+    automaton: std::sync::OnceLock<Option<LiteralSet>>,
     /// Pattern index → (lexicon, entry id).
     patterns: Vec<(String, String)>,
     /// Per pattern: any letters may follow the form (a stem); otherwise it must end at a
@@ -55,9 +60,13 @@ impl Scanner {
                 }
             }
         }
-        let automaton = LiteralSet::new(&forms)?;
+        // An empty form is no hit: without another form there is nothing to find.
+        if forms.iter().all(String::is_empty) {
+            return None;
+        }
         Some(Scanner {
-            automaton,
+            forms,
+            automaton: std::sync::OnceLock::new(),
             patterns,
             stems,
             signature: format!("{prefix}:{}", names.join(",")).into(),
@@ -73,7 +82,11 @@ impl Scanner {
     pub fn find(&self, text: &str, range: std::ops::Range<usize>) -> Vec<Hit> {
         let hay = &text[range.clone()];
         let mut hits: Vec<Hit> = Vec::new();
-        self.automaton.for_each(hay, |pattern, start, end| {
+        let automaton = self.automaton.get_or_init(|| LiteralSet::new(&self.forms));
+        let Some(automaton) = automaton else {
+            return hits;
+        };
+        automaton.for_each(hay, |pattern, start, end| {
             let start = range.start + start;
             let mut end = range.start + end;
             let before = text[..start].chars().next_back();
@@ -234,6 +247,24 @@ mod tests {
         assert_eq!(ids, ["KZ", "CN", "CN"]);
         let stems = Scanner::new(&l, &["country".into()], true).unwrap();
         assert_eq!(stems.find(text, 0..text.len()).len(), 4);
+    }
+
+    /// Loading a rule set builds no automaton: only a scan does.
+    #[test]
+    fn builds_its_automaton_on_the_first_scan() {
+        let l = lexicons();
+        let s = Scanner::new(&l, &["country".into()], false).unwrap();
+        assert!(s.automaton.get().is_none());
+        assert_eq!(s.find("китай", 0..10).len(), 1);
+        assert!(s.automaton.get().is_some_and(Option::is_some));
+    }
+
+    /// Nothing to find, no scanner (as when the automaton was built with the scanner).
+    #[test]
+    fn lexicons_without_forms_make_no_scanner() {
+        let l = lexicons();
+        assert!(Scanner::new(&l, &["missing".into()], false).is_none());
+        assert!(Scanner::new(&l, &[], true).is_none());
     }
 
     #[test]
