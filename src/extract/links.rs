@@ -101,12 +101,11 @@ pub struct WordHit {
 }
 
 impl WordScanner {
-    /// The word scanner finding what `scanner` finds: the forms of the lexicons its
-    /// signature names (`prefix:name,name…`, see [`Scanner::new`]), in the same order.
+    /// The word scanner finding what `scanner` finds: the forms of its lexicons, in the
+    /// same order.
     fn of(scanner: &Scanner, lexicons: &Lexicons) -> Option<WordScanner> {
-        let (prefix, names) = scanner.signature().split_once(':')?;
-        let names: Vec<&str> = names.split(',').collect();
-        WordScanner::new(lexicons, &names, prefix == "true")
+        let names: Vec<&str> = scanner.lexicon_names().iter().map(String::as_str).collect();
+        WordScanner::new(lexicons, &names, scanner.prefix())
     }
 
     /// The forms of the lexicons `names`; with `prefix`, every form is a stem. `None`

@@ -13,7 +13,7 @@ pub struct Scanner {
     /// The forms, in pattern order.
     forms: Vec<String>,
     /// An automaton over `forms`, built by the first [`Scanner::find`]. Extraction scans
-    /// with word-start walks built from the signature (`extract::links::WordScanner`) and
+    /// with word-start walks built from the same lexicons (`extract::links::WordScanner`) and
     /// never calls `find`: building it with the rule set was a tenth of loading them.
     automaton: std::sync::OnceLock<Option<LiteralSet>>,
     /// Pattern index → (lexicon, entry id).
@@ -24,6 +24,10 @@ pub struct Scanner {
     /// What it was built from (lexicon names, prefix or not): scanners with the same
     /// signature find the same hits, so their scans can be shared.
     signature: std::sync::Arc<str>,
+    /// The lexicons it scans for, in order.
+    names: Vec<String>,
+    /// Every form is a stem (a `prefix` link).
+    prefix: bool,
 }
 
 /// Scanners are equal when they find the same hits: when their signatures are.
@@ -70,7 +74,20 @@ impl Scanner {
             patterns,
             stems,
             signature: format!("{prefix}:{}", names.join(",")).into(),
+            names: names.to_vec(),
+            prefix,
         })
+    }
+
+    /// The lexicons the scanner finds the forms of, in order (other scanners of the same
+    /// forms, such as extraction's word-start walks, are built from them).
+    pub fn lexicon_names(&self) -> &[String] {
+        &self.names
+    }
+
+    /// Whether every form is a stem, which any letters may follow.
+    pub fn prefix(&self) -> bool {
+        self.prefix
     }
 
     /// What the scanner was built from; equal signatures find equal hits.
