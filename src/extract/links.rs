@@ -5,7 +5,7 @@ use super::fields::FieldContext;
 use crate::record::FieldValue;
 use crate::rules::RuleSet;
 use crate::rules::lexicon::Lexicons;
-use crate::rules::link::{Link, Scanner};
+use crate::rules::link::{Link, Scanner, scanned_entries};
 use crate::text::class::{
     SHORT_INDEXED, is_alphanumeric, lower_case_russian, short_chars, short_index,
 };
@@ -101,34 +101,25 @@ pub struct WordHit {
 }
 
 impl WordScanner {
-    /// The word scanner finding what `scanner` finds: the forms of its lexicons, in the
-    /// same order.
+    /// The word scanner finding what `scanner` finds: the forms of its lexicons (read by
+    /// [`scanned_entries`], as the scanner read them), in the same order; `None` when they
+    /// hold no forms.
     fn of(scanner: &Scanner, lexicons: &Lexicons) -> Option<WordScanner> {
-        let names: Vec<&str> = scanner.lexicon_names().iter().map(String::as_str).collect();
-        WordScanner::new(lexicons, &names, scanner.prefix())
-    }
-
-    /// The forms of the lexicons `names`; with `prefix`, every form is a stem. `None`
-    /// when they hold no forms.
-    pub fn new(lexicons: &Lexicons, names: &[&str], prefix: bool) -> Option<WordScanner> {
         let mut forms: Vec<&str> = Vec::new();
         let mut stems = Vec::new();
         let mut entry_of = Vec::new();
         let mut entries = Vec::new();
-        for name in names {
-            for e in lexicons.entries(name) {
-                let stem = prefix || e.flag("stem");
-                // An empty form is no hit (as in `Scanner::find`).
-                for f in e.forms.iter().filter(|f| !f.is_empty()) {
-                    forms.push(f);
-                    stems.push(stem);
-                    entry_of.push(u32::try_from(entries.len()).ok()?);
-                }
-                entries.push(LinkedEntry {
-                    id: e.id.clone(),
-                    attrs: e.attrs.clone(),
-                });
+        for (e, stem) in scanned_entries(lexicons, scanner.lexicon_names(), scanner.prefix()) {
+            // An empty form is no hit (as in `Scanner::find`).
+            for f in e.forms.iter().filter(|f| !f.is_empty()) {
+                forms.push(f);
+                stems.push(stem);
+                entry_of.push(u32::try_from(entries.len()).ok()?);
             }
+            entries.push(LinkedEntry {
+                id: e.id.clone(),
+                attrs: e.attrs.clone(),
+            });
         }
         if forms.is_empty() {
             return None;

@@ -48,20 +48,32 @@ pub struct Hit {
     pattern: usize,
 }
 
+/// The entries a scanner over the lexicons `names` finds the forms of, in pattern order,
+/// each with whether its forms are stems (every form of a `prefix` scan, and the forms of
+/// entries with `stem = true`): the one reading of a scan's lexicons, shared by
+/// [`Scanner`] and extraction's word-start walks, so that both find the same forms.
+pub fn scanned_entries<'l>(
+    lexicons: &'l Lexicons,
+    names: &'l [String],
+    prefix: bool,
+) -> impl Iterator<Item = (&'l Entry, bool)> + 'l {
+    names
+        .iter()
+        .flat_map(|name| lexicons.entries(name))
+        .map(move |e| (e, prefix || e.flag("stem")))
+}
+
 impl Scanner {
     /// A scanner over the forms of `names`; `None` when they hold no forms.
     pub fn new(lexicons: &Lexicons, names: &[String], prefix: bool) -> Option<Scanner> {
         let mut forms = Vec::new();
         let mut patterns = Vec::new();
         let mut stems = Vec::new();
-        for name in names {
-            for e in lexicons.entries(name) {
-                let stem = prefix || e.flag("stem");
-                for f in &e.forms {
-                    forms.push(f.clone());
-                    patterns.push((e.lexicon.clone(), e.id.clone()));
-                    stems.push(stem);
-                }
+        for (e, stem) in scanned_entries(lexicons, names, prefix) {
+            for f in &e.forms {
+                forms.push(f.clone());
+                patterns.push((e.lexicon.clone(), e.id.clone()));
+                stems.push(stem);
             }
         }
         // An empty form is no hit: without another form there is nothing to find.
