@@ -11,6 +11,7 @@
 
 use super::class::{SHORT_INDEXED, lower_case_russian, short_chars, short_index};
 use super::offsets::OffsetMap;
+use super::sentences::{ALNUM, LangVotes, RUSSIAN, STOP, WordScan, class_of};
 use unicode_normalization::{UnicodeNormalization, char::canonical_combining_class};
 
 /// Text ready for matching, plus the way back to the raw input.
@@ -20,6 +21,9 @@ pub struct Normalized {
     pub text: String,
     /// Normalised byte offset → raw byte offset.
     pub map: OffsetMap,
+    /// The language votes and the places a sentence may end, counted while normalising
+    /// (see [`WordScan`]): the sentence splitter reads them.
+    pub(crate) scan: WordScan,
 }
 
 /// Normalises `raw` for matching; see the module documentation for what changes.
@@ -27,6 +31,7 @@ pub fn normalize(raw: &str) -> Normalized {
     let bytes = raw.as_bytes();
     let mut text = String::with_capacity(raw.len());
     let mut map = OffsetMap::default();
+    let mut scan = WordScan::default();
     let table = &*TABLE;
     // Bytes copied one for one since the last run of another kind; consecutive linear units
     // merge into one run anyway, so they are recorded once, when something else comes.
@@ -36,7 +41,7 @@ pub fn normalize(raw: &str) -> Normalized {
         // A run of characters that map one for one (see [`copy_one_for_one`]: most of a
         // text) is found first and copied a stretch of kept characters at a time.
         let run = i;
-        i = copy_one_for_one(raw, i, table, &mut text, &mut map, &mut linear);
+        i = copy_one_for_one(raw, i, table, &mut text, &mut map, &mut linear, &mut scan);
         let Some(&b) = bytes.get(i) else {
             break;
         };
@@ -58,6 +63,7 @@ pub fn normalize(raw: &str) -> Normalized {
         let unit_start = if nonstarter && i > run {
             let back = if bytes[i - 1] < 0x80 { 1 } else { 2 };
             text.truncate(text.len() - back);
+            scan.cut(text.len());
             linear -= back;
             i - back
         } else {
@@ -67,18 +73,21 @@ pub fn normalize(raw: &str) -> Normalized {
         let Some(first) = rest.chars().next() else {
             break;
         };
+        let before = text.len();
         i = unit_start + normalize_unit(rest, first, &mut text, &mut map, &mut linear);
+        scan.feed(&text, before);
     }
     flush(&mut map, &mut linear);
-    Normalized { text, map }
+    scan.finish(text.as_bytes(), text.len());
+    Normalized { text, map, scan }
 }
 
 /// Appends the normalised form of the run of one-for-one characters that starts at byte `i`
 /// of `raw`, and returns where the run ends. They are the kept ones (see [`KEPT`]) and those
 /// that map to one character of the same UTF-8 length and start a unit (upper-case letters,
 /// tab): an upper-case letter every few words would otherwise end the run, and every run
-/// costs a call and a look at the character that ended it. Not inlined: on its own the
-/// loop keeps everything in registers.
+/// costs a call and a look at the character that ended it. Every character written is
+/// given to `scan`. Not inlined: on its own the loop keeps everything in registers.
 #[inline(never)]
 fn copy_one_for_one(
     raw: &str,
@@ -87,13 +96,14 @@ fn copy_one_for_one(
     text: &mut String,
     map: &mut OffsetMap,
     linear: &mut usize,
+    scan: &mut WordScan,
 ) -> usize {
     let bytes = raw.as_bytes();
     // Where the one-for-one stretch the run is in started (see `linear` in [`normalize`]).
     let mut linear_from = i;
     loop {
         let run = i;
-        i = kept_run_end(bytes, i, table);
+        i = kept_run_end(bytes, i, table, text.as_bytes(), scan);
         if i > run {
             text.push_str(&raw[run..i]);
         }
@@ -104,36 +114,79 @@ fn copy_one_for_one(
             [b, b1, ..] => table[short_index(b, b1)],
             _ => SLOW,
         };
+        // What follows starts a unit of its own: ASCII and the first two rows of Cyrillic
+        // always do.
+        let next_starts = |len: usize| {
+            bytes
+                .get(i + len)
+                .is_none_or(|&n| n < 0x80 || n & 0xFE == 0xD0)
+        };
         if entry & (SLOW | NONSTARTER) != 0 {
             // NBSP and guillemets (one ASCII character for two bytes) are taken here too,
-            // as the general path would, when what follows starts a unit of its own (ASCII
-            // and the first two rows of Cyrillic always do): a map entry of their own.
-            let next_starts = bytes
-                .get(i + 2)
-                .is_none_or(|&n| n < 0x80 || n & 0xFE == 0xD0);
-            if entry & SHRINK == 0 || !next_starts {
+            // as the general path would, when what follows starts a unit of its own: a map
+            // entry of their own.
+            if entry & SHRINK == 0 || !next_starts(2) {
                 *linear += i - linear_from;
                 return i;
             }
             *linear += i - linear_from;
             flush(map, linear);
             text.push(char::from(entry.to_le_bytes()[0]));
+            scan.step(text.as_bytes(), text.len() - 1, 1, class_bits(entry));
             map.push(2, 1, false);
             i += 2;
             linear_from = i;
             continue;
         }
-        let c = char::from_u32(u32::from(entry & CODE)).unwrap_or(char::REPLACEMENT_CHARACTER);
+        let c = char::from_u32(entry & CODE).unwrap_or(char::REPLACEMENT_CHARACTER);
+        // See [`RISKY`]: before what may be a combining mark, the general path takes it.
+        if entry & RISKY != 0 && !next_starts(c.len_utf8()) {
+            *linear += i - linear_from;
+            return i;
+        }
         text.push(c);
         // As long as the character it replaces.
-        i += c.len_utf8();
+        let len = c.len_utf8();
+        scan.step(text.as_bytes(), text.len() - len, len, class_bits(entry));
+        i += len;
     }
 }
 
-/// Where the run of kept characters (see [`KEPT`]) that starts at byte `i` of `bytes` ends.
+/// The classes (see [`class_of`]) of the character a table entry maps to.
 #[inline(always)]
-fn kept_run_end(bytes: &[u8], i: usize, table: &Table) -> usize {
+fn class_bits(entry: u32) -> u8 {
+    (entry >> CLASS_SHIFT) as u8
+}
+
+/// Where the run of kept characters (see [`KEPT`]) that starts at byte `i` of `bytes` ends.
+/// They are given to `scan` as they are found (`done` is the normalised text written before
+/// them): the language votes are counted and the stops found on this pass.
+#[inline(always)]
+fn kept_run_end(bytes: &[u8], i: usize, table: &Table, done: &[u8], scan: &mut WordScan) -> usize {
     let mut rest = bytes.get(i..).unwrap_or_default();
+    // The normalised offset of a raw one in the run is `at - i + done.len()`.
+    let base = done.len();
+    // The state in locals (registers) while the loop runs, written back when it returns.
+    let mut classes = scan.classes;
+    let mut votes = scan.votes;
+    let mut word_start = scan.word_start;
+    // Counts the word that ends at raw offset `at`, whose bytes are in `done` (up to the
+    // run) and `bytes` (from the run on).
+    let count = |votes: &mut LangVotes, word_start: usize, at: usize, classes| {
+        votes.count_word((at - i + base).saturating_sub(word_start), classes, || {
+            if word_start >= base {
+                (
+                    &[][..],
+                    bytes.get(word_start - base + i..at).unwrap_or_default(),
+                )
+            } else {
+                (
+                    done.get(word_start..).unwrap_or_default(),
+                    bytes.get(i..at).unwrap_or_default(),
+                )
+            }
+        });
+    };
     while let Some(&b) = rest.first() {
         // Lower-case Russian letters, most of a text, four at a time.
         if b & 0xFE == 0xD0
@@ -141,8 +194,21 @@ fn kept_run_end(bytes: &[u8], i: usize, table: &Table) -> usize {
         {
             let len = lower_case_russian(u64::from_le_bytes(*chunk));
             rest = &rest[len..];
-            if len == 8 {
-                continue;
+            if len > 0 {
+                classes |= RUSSIAN;
+                if len == 8 {
+                    continue;
+                }
+                // Most words end at a space before the next one: the word is counted here,
+                // as the code below would.
+                if chunk.get(len) == Some(&b' ') {
+                    let at = bytes.len() - rest.len();
+                    count(&mut votes, word_start, at, classes);
+                    classes = 0;
+                    word_start = at - i + base + 1;
+                    rest = &rest[1..];
+                    continue;
+                }
             }
         }
         // One character the table way: one the above does not take, as the loop would find
@@ -150,43 +216,90 @@ fn kept_run_end(bytes: &[u8], i: usize, table: &Table) -> usize {
         let [b, b1, ..] = *rest else {
             break;
         };
-        if table[short_index(b, b1)] & KEPT == 0 {
-            return bytes.len() - rest.len();
+        let entry = table[short_index(b, b1)];
+        if entry & KEPT == 0 {
+            break;
         }
-        rest = &rest[if b < 0x80 { 1 } else { 2 }..];
+        let len = if b < 0x80 { 1 } else { 2 };
+        let class = class_bits(entry);
+        if class & ALNUM != 0 {
+            classes |= class;
+        } else {
+            let at = bytes.len() - rest.len();
+            count(&mut votes, word_start, at, classes);
+            classes = 0;
+            word_start = at - i + base + len;
+            if class & STOP != 0 {
+                scan.votes = votes;
+                scan.push_stop(at - i + base, len);
+            }
+        }
+        rest = &rest[len..];
     }
     // A character in the last byte alone is ASCII.
     if let [b] = *rest
         && table[short_index(b, 0)] & KEPT != 0
     {
+        let entry = table[short_index(b, 0)];
+        let class = class_bits(entry);
+        let at = bytes.len() - 1;
+        if class & ALNUM != 0 {
+            classes |= class;
+        } else {
+            count(&mut votes, word_start, at, classes);
+            classes = 0;
+            word_start = at - i + base + 1;
+            if class & STOP != 0 {
+                scan.votes = votes;
+                scan.push_stop(at - i + base, 1);
+            }
+        }
         rest = &[];
     }
+    scan.classes = classes;
+    scan.votes = votes;
+    scan.word_start = word_start;
     bytes.len() - rest.len()
 }
 
 /// Table entry bit: the character is not a plain one-for-one mapping, take the general path.
-const SLOW: u16 = 1 << 15;
+const SLOW: u32 = 1 << 15;
 /// Table entry bit: the character has a non-zero canonical combining class.
-const NONSTARTER: u16 = 1 << 14;
+const NONSTARTER: u32 = 1 << 14;
 /// Table entry bit: the character is copied as it is and starts a unit: a one- or two-byte
 /// character that maps to itself and combines with nothing before it, except `&` (an entity
-/// may start there).
-const KEPT: u16 = 1 << 13;
+/// may start there) and the [`RISKY`] ones.
+const KEPT: u32 = 1 << 13;
 /// Table entry bit (with [`SLOW`]): a two-byte character that starts a unit and maps to one
 /// ASCII character, whose code is in the low byte.
-const SHRINK: u16 = 1 << 12;
+const SHRINK: u32 = 1 << 12;
+/// Table entry bit: a one-for-one character that, composed with a combining mark after it,
+/// may give one of other classes (see [`class_of`]), or a stop: see [`RISKY_CHARS`].
+const RISKY: u32 = 1 << 11;
 /// Table entry bits: the code point a one-for-one character maps to.
-const CODE: u16 = 0x7FF;
+const CODE: u32 = 0x7FF;
+/// Where the classes (see [`class_of`]) of the character an entry maps to are, in the entry.
+const CLASS_SHIFT: u32 = 16;
+
+/// The characters after which a combining mark may change what the language votes and
+/// the stops saw of them. The fast paths give each character to the [`WordScan`] as they
+/// copy it, and a combining mark after one makes the general path take the character again
+/// with its marks: what the scan took of the character must then be what it would have
+/// taken of the composed one, which holds for every one-for-one character but these (a
+/// Kazakh letter that loses its Kazakh-ness with a diaeresis: `і` + `◌̈` is `ї`). They are
+/// not [`KEPT`], and before anything that may be a combining mark the general path takes
+/// them. `tests::risky_chars_are_all_that_composition_can_change` checks the list.
+const RISKY_CHARS: &[char] = &['і', 'І', 'ә', 'Ә', 'ө', 'Ө'];
 
 /// [`TABLE`], indexed by [`short_index`]; the indexes no character of one or two UTF-8 bytes
 /// has are [`SLOW`].
-type Table = [u16; SHORT_INDEXED];
+type Table = [u32; SHORT_INDEXED];
 
 /// For every character below U+0800 (one and two UTF-8 bytes): whether it combines with
-/// the character before it, whether it is kept as it is, and what it maps to when that is one
-/// character of the same UTF-8 length. Computed from [`push_mapped`] and
-/// `canonical_combining_class` themselves, so the fast path cannot disagree with the general
-/// one.
+/// the character before it, whether it is kept as it is, what it maps to when that is one
+/// character of the same UTF-8 length, and that character's classes for the language votes.
+/// Computed from [`push_mapped`], `canonical_combining_class` and [`class_of`] themselves,
+/// so the fast path cannot disagree with the general one.
 static TABLE: std::sync::LazyLock<Box<Table>> = std::sync::LazyLock::new(|| {
     let mut table = Box::new([SLOW; SHORT_INDEXED]);
     let mut out = String::new();
@@ -196,21 +309,28 @@ static TABLE: std::sync::LazyLock<Box<Table>> = std::sync::LazyLock::new(|| {
         push_mapped(c, &mut out);
         let mut chars = out.chars();
         *entry = match (chars.next(), chars.next()) {
-            (Some(m), None) if m.len_utf8() == c.len_utf8() => m as u16,
+            (Some(m), None) if m.len_utf8() == c.len_utf8() => {
+                u32::from(m) | u32::from(class_of(m)) << CLASS_SHIFT
+            }
             _ => SLOW,
         };
         let starter = canonical_combining_class(c) == 0;
         if !starter {
             *entry |= NONSTARTER;
         }
-        let kept = *entry & SLOW == 0 && u32::from(*entry & CODE) == u32::from(c);
-        if kept && starter && c != '&' {
+        let risky = RISKY_CHARS.contains(&c);
+        if risky {
+            *entry |= RISKY;
+        }
+        let kept = *entry & SLOW == 0 && *entry & CODE == u32::from(c);
+        if kept && starter && c != '&' && !risky {
             *entry |= KEPT;
         }
         if let (Ok(m), 2, true) = (u8::try_from(chars_of(&out)), c.len_utf8(), starter)
             && m.is_ascii()
         {
-            *entry = SLOW | SHRINK | u16::from(m);
+            *entry =
+                SLOW | SHRINK | u32::from(m) | u32::from(class_of(char::from(m))) << CLASS_SHIFT;
         }
     }
     table
@@ -394,13 +514,18 @@ mod tests {
             }
             rest = &rest[unit_len..];
         }
-        Normalized { text, map }
+        // The votes and stops, from the finished text, a character at a time.
+        let mut scan = WordScan::default();
+        scan.feed(&text, 0);
+        scan.finish(text.as_bytes(), text.len());
+        Normalized { text, map, scan }
     }
 
     fn assert_same_as_reference(raw: &str) {
         let (fast, slow) = (normalize(raw), reference(raw));
         assert_eq!(fast.text, slow.text, "text of {raw:?}");
         assert_eq!(fast.map, slow.map, "map of {raw:?}");
+        assert_eq!(fast.scan, slow.scan, "scan of {raw:?}");
     }
 
     /// Pieces that exercise every path: ASCII (upper case, tab, `&`), Russian and Kazakh
@@ -478,6 +603,11 @@ mod tests {
         "\u{0415}\u{0308}",
         "\u{0438}\u{0306}",
         "\u{0406}\u{0308}",
+        "\u{0456}\u{0308}",
+        "\u{04D9}\u{0308}",
+        ".\u{0301}",
+        "\u{0338}",
+        "=",
         "\u{1100}\u{1161}",
         "ﬁ",
         "Ⅻ",
@@ -493,6 +623,55 @@ mod tests {
                 assert_same_as_reference(&format!("{a}{b}"));
             }
         }
+    }
+
+    /// The classes of what a character is normalised to, for the language votes.
+    fn mapped_class(c: char) -> Option<u8> {
+        let mut out = String::new();
+        push_mapped(c, &mut out);
+        out.chars().next().map(class_of)
+    }
+
+    /// A one-for-one character not in [`RISKY_CHARS`] is taken again with a combining mark
+    /// after it, without undoing what the scan took of it (but a stop), so any character it
+    /// composes into must leave the scan as it was: a word character whose classes hold its
+    /// own, or a character that is none.
+    #[test]
+    fn risky_chars_are_all_that_composition_can_change() {
+        let table = &*TABLE;
+        let bases: Vec<(char, String)> = short_chars()
+            .filter(|&(index, _)| table[index] & (SLOW | NONSTARTER) == 0)
+            .map(|(_, c)| (c, c.nfd().collect()))
+            .collect();
+        let mut risky = Vec::new();
+        for composed in (0..0x11_0000u32).filter_map(char::from_u32) {
+            let mut nfd = String::new();
+            unicode_normalization::char::decompose_canonical(composed, |d| nfd.push(d));
+            if nfd.chars().nth(1).is_none() {
+                continue;
+            }
+            for (base, base_nfd) in &bases {
+                if *base == composed || !nfd.starts_with(base_nfd.as_str()) {
+                    continue;
+                }
+                let (Some(before), Some(after)) = (mapped_class(*base), mapped_class(composed))
+                else {
+                    continue;
+                };
+                let safe = if before & ALNUM != 0 {
+                    after & ALNUM != 0 && after & before == before
+                } else {
+                    after & ALNUM == 0
+                };
+                if !safe && !risky.contains(base) {
+                    risky.push(*base);
+                }
+            }
+        }
+        risky.sort();
+        let mut listed = RISKY_CHARS.to_vec();
+        listed.sort();
+        assert_eq!(risky, listed);
     }
 
     #[test]
@@ -521,7 +700,8 @@ mod tests {
     /// Where the one-for-one run from the start of `src` ends, and the text it wrote.
     fn run_from_start(src: &str) -> (usize, String) {
         let (mut text, mut map, mut linear) = (String::new(), OffsetMap::default(), 0);
-        let end = copy_one_for_one(src, 0, &TABLE, &mut text, &mut map, &mut linear);
+        let mut scan = WordScan::default();
+        let end = copy_one_for_one(src, 0, &TABLE, &mut text, &mut map, &mut linear, &mut scan);
         (end, text)
     }
 
@@ -566,6 +746,7 @@ mod tests {
             let (fast, slow) = (normalize(&raw), reference(&raw));
             prop_assert_eq!(&fast.text, &slow.text);
             prop_assert_eq!(&fast.map, &slow.map);
+            prop_assert_eq!(&fast.scan, &slow.scan);
         }
     }
 

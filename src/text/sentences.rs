@@ -5,6 +5,9 @@
 //! sentence; inside a line a sentence ends at `.`, `!`, `?` or `…` followed by a space and a
 //! character that is upper-case in the raw text (the normalised text has no case left), unless
 //! the word before the stop is a known abbreviation (`тыс.`, `млн.`, `г.`).
+//!
+//! The places a sentence may end and the language votes are found while normalising (see
+//! [`WordScan`]): the normaliser classifies every character anyway.
 
 use super::Lang;
 use super::normalize::Normalized;
@@ -52,41 +55,53 @@ const PLAIN_WORD_LENGTHS: u64 = {
     mask
 };
 
-/// Counts of evidence for each language in a stretch of text.
-#[derive(Debug, Default, Clone, Copy)]
-struct LangVotes {
+/// Counts of evidence for each language in a stretch of text; a [`WordScan`] keeps them
+/// from the start of the text, and a sentence's are the difference of two.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct LangVotes {
     cyrillic_words: usize,
     kazakh_words: usize,
 }
 
 impl LangVotes {
-    /// The votes of a stretch of text on its own (the splitter counts them while it scans).
+    /// The votes of a stretch of text on its own.
     #[cfg(test)]
     fn of(text: &str) -> LangVotes {
-        let mut scan = Scan::default();
-        let mut i = 0;
-        while let Some(stop) = scan.next_stop(text, i) {
-            i = stop.end;
-        }
-        scan.end_word(text.as_bytes(), text.len());
+        let mut scan = WordScan::default();
+        scan.feed(text, 0);
+        scan.finish(text.as_bytes(), text.len());
         scan.votes
     }
 
-    /// Counts one word, `bytes[start..end]`; `classes` is the union of its characters' classes
-    /// (see [`CLASSES`]): whether it has a Cyrillic and a Kazakh-only letter.
+    /// Counts one word of `len` bytes, whose bytes are `word()`'s two slices, one after the
+    /// other (a word the normaliser finds may have begun in text it wrote before; asked only
+    /// of the few words as long as a plain Kazakh word); `classes` is the union of its
+    /// characters' classes (see [`CLASSES`]): whether it has a Cyrillic and a Kazakh-only
+    /// letter.
     #[inline(always)]
-    fn count_word(&mut self, bytes: &[u8], start: usize, end: usize, classes: u8) {
+    pub(crate) fn count_word<'w>(
+        &mut self,
+        len: usize,
+        classes: u8,
+        word: impl FnOnce() -> (&'w [u8], &'w [u8]),
+    ) {
         if classes & CYRILLIC != 0 {
             self.cyrillic_words += 1;
-            let len = end - start;
-            let plain = len < 64
-                && PLAIN_WORD_LENGTHS & (1 << len) != 0
-                && KAZAKH_PLAIN_WORDS
-                    .iter()
-                    .any(|w| w.as_bytes() == &bytes[start..end]);
+            let plain = len < 64 && PLAIN_WORD_LENGTHS & (1 << len) != 0 && {
+                let (head, tail) = word();
+                is_plain_kazakh_word(head, tail)
+            };
             if classes & KAZAKH != 0 || plain {
                 self.kazakh_words += 1;
             }
+        }
+    }
+
+    /// The votes counted since `before` was taken.
+    fn since(self, before: LangVotes) -> LangVotes {
+        LangVotes {
+            cyrillic_words: self.cyrillic_words - before.cyrillic_words,
+            kazakh_words: self.kazakh_words - before.kazakh_words,
         }
     }
 
@@ -107,177 +122,175 @@ impl LangVotes {
     }
 }
 
+/// Whether `head` then `tail` spell one of [`KAZAKH_PLAIN_WORDS`]. A word is most often
+/// all in `tail`, compared with each plain word in place (the comparisons of constant
+/// lengths unrolled); one that is not is put together first.
+#[inline(always)]
+fn is_plain_kazakh_word(head: &[u8], tail: &[u8]) -> bool {
+    if head.is_empty() {
+        KAZAKH_PLAIN_WORDS.iter().any(|w| w.as_bytes() == tail)
+    } else {
+        is_plain_kazakh_word_in_two(head, tail)
+    }
+}
+
+/// [`is_plain_kazakh_word`] of a word in two pieces. Not inlined: rare.
+#[inline(never)]
+fn is_plain_kazakh_word_in_two(head: &[u8], tail: &[u8]) -> bool {
+    let mut buf = [0; 64];
+    let len = head.len() + tail.len();
+    let Some(word) = buf.get_mut(..len) else {
+        return false;
+    };
+    word[..head.len()].copy_from_slice(head);
+    word[head.len()..].copy_from_slice(tail);
+    KAZAKH_PLAIN_WORDS.iter().any(|w| w.as_bytes() == word)
+}
+
 fn is_cyrillic(c: char) -> bool {
     ('\u{0400}'..='\u{04FF}').contains(&c)
 }
 
 /// Class bit: `char::is_alphanumeric`.
-const ALNUM: u8 = 1;
+pub(crate) const ALNUM: u8 = 1;
 /// Class bit: [`is_cyrillic`].
 const CYRILLIC: u8 = 2;
 /// Class bit: one of [`KAZAKH_LETTERS`].
 const KAZAKH: u8 = 4;
 /// The classes of a lower-case Russian letter (checked by
 /// `tests::russian_letters_are_cyrillic_letters`).
-const RUSSIAN: u8 = ALNUM | CYRILLIC;
-/// Class bit: a sentence may end here (`\n`, `.`, `!`, `?`; `…` is three bytes long and
-/// checked apart).
-const STOP: u8 = 8;
+pub(crate) const RUSSIAN: u8 = ALNUM | CYRILLIC;
+/// Class bit: a sentence may end here (`\n`, `.`, `!`, `?`, `…`).
+pub(crate) const STOP: u8 = 8;
 
 /// [`CLASSES`], indexed by [`short_index`].
 type Classes = [u8; SHORT_INDEXED];
 
 /// The classes of every character below U+0800 (one and two UTF-8 bytes), which is all of
 /// Cyrillic: the Unicode lookups behind `is_alphanumeric` are slow outside ASCII, and the
-/// language votes make one per character. Computed from the predicates themselves. The
-/// indexes of longer characters are 0, so the fast path leaves them to the general one.
+/// language votes make one per character. Computed from [`class_of`]. The indexes of longer
+/// characters are 0, so the fast path leaves them to the general one.
 static CLASSES: std::sync::LazyLock<Box<Classes>> = std::sync::LazyLock::new(|| {
     let mut table = Box::new([0; SHORT_INDEXED]);
     for (index, c) in short_chars() {
-        let class = &mut table[index];
-        if c.is_alphanumeric() {
-            *class |= ALNUM;
-        }
-        if is_cyrillic(c) {
-            *class |= CYRILLIC;
-        }
-        if KAZAKH_LETTERS.contains(&c) {
-            *class |= KAZAKH;
-        }
-        if matches!(c, '\n' | '.' | '!' | '?') {
-            *class |= STOP;
-        }
+        table[index] = class_of(c);
     }
     table
 });
 
-use super::class::{SHORT_INDEXED, is_alphanumeric, lower_case_russian, short_chars, short_index};
+/// The classes of a character of normalised text (see [`ALNUM`] and the bits after it).
+pub(crate) fn class_of(c: char) -> u8 {
+    let mut class = 0;
+    if is_alphanumeric(c) {
+        class |= ALNUM;
+    }
+    if is_cyrillic(c) {
+        class |= CYRILLIC;
+    }
+    if KAZAKH_LETTERS.contains(&c) {
+        class |= KAZAKH;
+    }
+    if matches!(c, '\n' | '.' | '!' | '?' | '…') {
+        class |= STOP;
+    }
+    class
+}
 
-/// A character where a sentence may end (a line break, `.`, `!`, `?` or `…`), where
-/// [`Scan::next_stop`] stopped.
-#[derive(Debug, Clone, Copy)]
-struct Stop {
+use super::class::{SHORT_INDEXED, is_alphanumeric, short_chars, short_index};
+
+/// A character where a sentence may end (a line break, `.`, `!`, `?` or `…`) in normalised
+/// text, found by the normaliser (see [`WordScan`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Stop {
     /// Its byte offset.
-    at: usize,
+    pub(crate) at: usize,
     /// The byte offset just past it.
-    end: usize,
-}
-
-/// One pass over a text that counts the language votes word by word and stops where a
-/// sentence may end, so that the splitter looks for sentence ends on the same pass.
-#[derive(Debug, Default)]
-struct Scan {
+    pub(crate) end: usize,
+    /// The votes of the text before it, from the start of the text.
     votes: LangVotes,
-    /// Where the current word starts.
-    word_start: usize,
-    /// The union of the classes of the current word's characters so far.
-    classes: u8,
 }
 
-impl Scan {
-    /// Counts the words from byte `i` on up to the next [`Stop`] and returns it (`None` at the
-    /// end of the text; the last word is left to [`Scan::end_word`]). Not inlined: on its own
-    /// the loop over every character keeps everything in registers.
-    #[inline(never)]
-    fn next_stop(&mut self, text: &str, i: usize) -> Option<Stop> {
-        let bytes = text.as_bytes();
-        let table = &*CLASSES;
-        let mut rest = bytes.get(i..).unwrap_or_default();
-        // The state in locals (registers) while the loop runs, written back when it returns.
-        let mut classes = self.classes;
-        let mut votes = self.votes;
-        let mut word_start = self.word_start;
-        loop {
-            // The alphanumeric characters of a word.
-            while let Some(&b) = rest.first() {
-                if b & 0xFE == 0xD0
-                    && let Some(chunk) = rest.first_chunk::<8>()
-                {
-                    // Russian letters come by the dozen: up to four at once.
-                    let len = lower_case_russian(u64::from_le_bytes(*chunk));
-                    rest = &rest[len..];
-                    if len > 0 {
-                        classes |= RUSSIAN;
-                        if len == 8 {
-                            continue;
-                        }
-                        // Most words end at a space before the next one: the word is
-                        // counted here, as the code below would.
-                        if chunk.get(len) == Some(&b' ') {
-                            let at = bytes.len() - rest.len();
-                            votes.count_word(bytes, word_start, at, classes);
-                            classes = 0;
-                            word_start = at + 1;
-                            rest = &rest[1..];
-                            continue;
-                        }
-                    }
-                }
-                // One character the table way: one the above does not take, as the loop
-                // would find it again. While two bytes are left, a character's first byte
-                // has one after it; a last byte alone is left to the code below.
-                let [b, b1, ..] = *rest else {
-                    break;
-                };
-                let class = table[short_index(b, b1)];
-                if class & ALNUM == 0 {
-                    break;
-                }
-                classes |= class;
-                rest = &rest[if b < 0x80 { 1 } else { 2 }..];
-            }
-            let at = bytes.len() - rest.len();
-            let Some(&b) = rest.first() else {
-                self.classes = classes;
-                self.votes = votes;
-                self.word_start = word_start;
-                return None;
-            };
-            let (len, stop) = if b < 0x80 {
-                let class = table[usize::from(b)];
-                if class & ALNUM != 0 {
-                    // The last byte, which the loop above leaves.
-                    classes |= class;
-                    rest = &rest[1..];
-                    continue;
-                }
-                (1, class & STOP != 0)
-            } else if b < 0xE0 {
-                (2, false)
-            } else {
-                // Three- and four-byte characters: neither Cyrillic nor Kazakh.
-                let c = text[at..].chars().next().unwrap_or(' ');
-                if is_alphanumeric(c) {
-                    classes |= ALNUM;
-                    rest = &rest[c.len_utf8()..];
-                    continue;
-                }
-                (c.len_utf8(), c == '…')
-            };
-            votes.count_word(bytes, word_start, at, classes);
-            classes = 0;
-            word_start = at + len;
-            rest = &rest[len..];
-            if stop {
-                self.classes = 0;
-                self.votes = votes;
-                self.word_start = word_start;
-                return Some(Stop { at, end: at + len });
-            }
+/// The language votes and the [`Stop`]s of a normalised text, counted word by word while
+/// the normaliser writes it: the letters it classifies for normalising are the ones the
+/// votes need, so the text is not walked a second time to split it into sentences. Words are
+/// runs of alphanumeric characters of the normalised text; every other character ends one.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub(crate) struct WordScan {
+    /// The votes of the words ended so far.
+    pub(crate) votes: LangVotes,
+    /// Where the current word starts (normalised byte offset).
+    pub(crate) word_start: usize,
+    /// The union of the classes of the current word's characters so far.
+    pub(crate) classes: u8,
+    /// The stops so far.
+    pub(crate) stops: Vec<Stop>,
+}
+
+impl WordScan {
+    /// Takes one character of class `class`, `len` bytes at normalised offset `at`;
+    /// `text` is the normalised text up to `at` at least (for the word it may end).
+    #[inline(always)]
+    pub(crate) fn step(&mut self, text: &[u8], at: usize, len: usize, class: u8) {
+        if class & ALNUM != 0 {
+            self.classes |= class;
+            return;
+        }
+        self.end_word(text, at);
+        self.word_start = at + len;
+        if class & STOP != 0 {
+            self.push_stop(at, len);
         }
     }
 
-    /// Counts the current word, which ends at byte `end`.
-    fn end_word(&mut self, bytes: &[u8], end: usize) {
-        self.votes
-            .count_word(bytes, self.word_start, end, self.classes);
-        self.classes = 0;
+    /// Counts the current word, which ends at `end`, and starts none.
+    #[inline(always)]
+    pub(crate) fn end_word(&mut self, text: &[u8], end: usize) {
+        let (start, classes) = (self.word_start, std::mem::take(&mut self.classes));
+        if classes != 0 {
+            self.votes.count_word(end - start, classes, || {
+                (text.get(start..end).unwrap_or_default(), &[])
+            });
+        }
     }
 
-    /// Starts the votes of a new sentence at byte `start`, just past a stop.
-    fn restart(&mut self, start: usize) {
-        self.votes = LangVotes::default();
-        self.word_start = start;
+    /// Notes a stop of `len` bytes at `at`. Not inlined: a few per sentence.
+    #[inline(never)]
+    pub(crate) fn push_stop(&mut self, at: usize, len: usize) {
+        self.stops.push(Stop {
+            at,
+            end: at + len,
+            votes: self.votes,
+        });
+    }
+
+    /// Takes every character of `text[from..]`, the general way.
+    pub(crate) fn feed(&mut self, text: &str, from: usize) {
+        let table = &*CLASSES;
+        let bytes = text.as_bytes();
+        for (i, c) in text.get(from..).unwrap_or_default().char_indices() {
+            let at = from + i;
+            let len = c.len_utf8();
+            let class = match bytes[at..] {
+                [b] | [b, ..] if b < 0x80 => table[usize::from(b)],
+                [b, b1, ..] if len == 2 => table[short_index(b, b1)],
+                _ => class_of(c),
+            };
+            self.step(bytes, at, len, class);
+        }
+    }
+
+    /// The text was cut back to `len` bytes, the character just before which is taken
+    /// again with what follows it (see `normalize`): a stop it was is forgotten. Nothing else
+    /// needs undoing for the characters this is asked for (see `normalize::RISKY`).
+    pub(crate) fn cut(&mut self, len: usize) {
+        while self.stops.last().is_some_and(|s| s.at >= len) {
+            self.stops.pop();
+        }
+    }
+
+    /// Counts the last word, which ends the text at `end`.
+    pub(crate) fn finish(&mut self, text: &[u8], end: usize) {
+        self.end_word(text, end);
     }
 }
 
@@ -317,7 +330,9 @@ pub fn split(
     (sentences, main)
 }
 
-/// Splits the text into sentences and counts each one's language votes, on one pass.
+/// Splits the text into sentences, each with the language its votes show: both from the
+/// stops and votes the normaliser counted as it wrote the text (see [`WordScan`]), so the
+/// text is not walked again here.
 fn split_undecided(
     norm: &Normalized,
     raw: &str,
@@ -344,11 +359,9 @@ fn split_undecided(
         }
         out.push((start, end, votes.decide()));
     };
-    let mut scan = Scan::default();
     let mut start = 0;
-    let mut i = 0;
-    while let Some(stop) = scan.next_stop(text, i) {
-        i = stop.end;
+    let mut before = LangVotes::default();
+    for stop in &norm.scan.stops {
         let end = if text.as_bytes()[stop.at] == b'\n' {
             stop.at
         } else if ends_sentence(text, raw, norm, start, stop.at, stop.end, &abbreviations) {
@@ -356,12 +369,11 @@ fn split_undecided(
         } else {
             continue;
         };
-        push(start, end, scan.votes);
+        push(start, end, stop.votes.since(before));
         start = stop.end;
-        scan.restart(start);
+        before = stop.votes;
     }
-    scan.end_word(text.as_bytes(), text.len());
-    push(start, text.len(), scan.votes);
+    push(start, text.len(), norm.scan.votes.since(before));
     out
 }
 
@@ -434,6 +446,8 @@ mod tests {
         v
     }
 
+    /// Checks the votes of `text` counted a character at a time and, when `text` is
+    /// already normalised, by the normaliser's fast paths, and its stops.
     fn assert_votes_as_reference(text: &str) {
         let v = LangVotes::of(text);
         assert_eq!(
@@ -441,6 +455,59 @@ mod tests {
             reference_votes(text),
             "votes of {text:?}"
         );
+        assert_stops_as_reference(text, &WordScan::of(text).stops);
+        let norm = normalize(text);
+        if norm.text == text {
+            let v = norm.scan.votes;
+            assert_eq!(
+                (v.cyrillic_words, v.kazakh_words),
+                reference_votes(text),
+                "votes of {text:?} while normalising"
+            );
+            assert_stops_as_reference(text, &norm.scan.stops);
+        }
+    }
+
+    /// Every `\n`, `.`, `!`, `?` and `…` of `text` is a stop, with the votes of the text
+    /// before it.
+    fn assert_stops_as_reference(text: &str, stops: &[Stop]) {
+        let expected: Vec<(usize, usize, (usize, usize))> = text
+            .char_indices()
+            .filter(|&(_, c)| matches!(c, '\n' | '.' | '!' | '?' | '…'))
+            .map(|(at, c)| (at, at + c.len_utf8(), reference_votes(&text[..at])))
+            .collect();
+        let found: Vec<(usize, usize, (usize, usize))> = stops
+            .iter()
+            .map(|s| (s.at, s.end, (s.votes.cyrillic_words, s.votes.kazakh_words)))
+            .collect();
+        assert_eq!(found, expected, "stops of {text:?}");
+    }
+
+    impl WordScan {
+        /// The scan of `text`, a character at a time.
+        fn of(text: &str) -> WordScan {
+            let mut scan = WordScan::default();
+            scan.feed(text, 0);
+            scan.finish(text.as_bytes(), text.len());
+            scan
+        }
+    }
+
+    proptest! {
+        /// The normaliser's fast paths find the stops and votes of the text it writes.
+        #[test]
+        fn stops_and_votes_while_normalising_match_the_reference(parts in proptest::collection::vec(
+            prop_oneof![
+                proptest::sample::select(KAZAKH_PLAIN_WORDS).prop_map(str::to_string),
+                "[a-z0-9а-яёәғқңөұүһі .,!?…\n\"'-]{0,12}",
+                any::<String>(),
+            ],
+            0..12,
+        )) {
+            let raw: String = parts.concat();
+            let norm = normalize(&raw);
+            prop_assert_eq!(&norm.scan, &WordScan::of(&norm.text));
+        }
     }
 
     #[test]
