@@ -168,12 +168,19 @@ pub fn candidates<'t, 's>(
         attempt(g, pos, &mut out);
     }
     if !anywhere.is_empty() {
-        // Every character is looked at: the one before is at hand, not decoded again.
-        let mut prev = None;
+        // Every character is looked at, up to the last place any of the groups may begin:
+        // what the one before is (a word character, a glue) is at hand, not classified
+        // again.
+        let last = anywhere.iter().map(|&(_, until)| until).max().unwrap_or(0);
+        let (mut prev_word, mut prev_glues) = (false, false);
         for (offset, c) in text[sentence.start..sentence.end].char_indices() {
             let pos = sentence.start + offset;
-            let starts = starts_word(c, prev);
-            prev = Some(c);
+            if pos >= last {
+                break;
+            }
+            let word = is_word_char(c);
+            let starts = c != ' ' && !(word && (prev_word || prev_glues));
+            (prev_word, prev_glues) = (word, glues(c));
             if !starts {
                 continue;
             }
@@ -269,4 +276,57 @@ pub fn try_at<'t, 's>(
         end,
         tree: std::sync::Arc::new(tree),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rules::RuleSources;
+
+    /// A group tried at every word start (as a group that can begin with anything is) is
+    /// tried up to, and not at or past, the place its matches must begin before, and only
+    /// at word starts: not inside a word, nor after a character that glues.
+    #[test]
+    fn a_group_tried_anywhere_is_tried_at_word_starts_before_its_last_place() {
+        let set = RuleSet::load(&RuleSources {
+            defaults: true,
+            dirs: vec![],
+        })
+        .expect("default rules");
+        let groups = Groups::new(&set);
+        let g = groups
+            .groups
+            .iter()
+            .position(|g| {
+                g.lang == Lang::Ru && g.members.iter().any(|&r| set.rules[r].id == "amount.ru")
+            })
+            .expect("the group of amount.ru");
+        let text = "5 тонн, a5 тонн, %5 тонн, 7 тонн и 9 тонн";
+        let sentence = Sentence {
+            start: 0,
+            end: text.len(),
+            lang: Lang::Ru,
+        };
+        let seven = text.find('7').expect("a 7");
+        let starts = |until: usize| {
+            let mut memo = Memo::default();
+            let found = candidates(
+                &set,
+                &groups,
+                text,
+                &sentence,
+                &[],
+                &[(g, until)],
+                &Budget::unlimited(),
+                &mut memo,
+            );
+            let mut starts: Vec<&str> = found.iter().map(|c| &text[c.start..c.end]).collect();
+            starts.dedup();
+            starts
+        };
+        assert_eq!(starts(text.len()), ["5 тонн", "7 тонн", "9 тонн"]);
+        assert_eq!(starts(seven + 1), ["5 тонн", "7 тонн"]);
+        assert_eq!(starts(seven), ["5 тонн"]);
+        assert!(starts(0).is_empty());
+    }
 }
