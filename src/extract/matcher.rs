@@ -270,6 +270,7 @@ pub fn try_at<'t, 's>(
         return None;
     }
     let tree = Tree::from_match(&m, program, entry, pos, end);
+    m.recycle();
     Some(Candidate {
         rule: r,
         start: pos,

@@ -69,9 +69,16 @@ impl<'r> Tree<'r> {
         let top_level = m.nodes.iter().filter(|n| n.3 == 0).count();
         let own_root = top_level == 1 && m.nodes.first().is_some_and(|n| n.0 == entry);
         let mut nodes = Vec::with_capacity(m.nodes.len() + 1);
-        // (depth, index) of the nodes whose descendants may still come.
-        let mut open: Vec<(u32, usize)> = Vec::new();
         let shift = u32::from(!own_root);
+        // The nodes whose descendants may still come (the ancestors of the next node) form
+        // a chain through their `after` fields, innermost first, each holding the index of
+        // the one outside it plus one (0 ends the chain): a stack without an allocation of
+        // its own. `innermost` is the chain's first index plus one.
+        let depth_of = |i: usize| match i.checked_sub(shift as usize) {
+            Some(k) => m.nodes[k].3 + shift,
+            None => 0,
+        };
+        let mut innermost = 0;
         if !own_root {
             nodes.push(Flat {
                 rule: program.rule_name(entry),
@@ -80,28 +87,29 @@ impl<'r> Tree<'r> {
                 end,
                 after: 0,
             });
-            open.push((0, 0));
+            innermost = 1;
         }
-        for &(rule, s, e, depth) in &m.nodes {
+        for (k, &(rule, s, e, depth)) in m.nodes.iter().enumerate() {
             let depth = depth + shift;
-            while let Some(&(d, i)) = open.last() {
-                if d < depth {
-                    break;
-                }
-                nodes[i].after = nodes.len();
-                open.pop();
+            while innermost > 0 && depth_of(innermost - 1) >= depth {
+                let closed = innermost - 1;
+                innermost = nodes[closed].after;
+                nodes[closed].after = nodes.len();
             }
-            open.push((depth, nodes.len()));
+            debug_assert_eq!(nodes.len(), k + shift as usize);
             nodes.push(Flat {
                 rule: program.rule_name(rule),
                 id: rule,
                 start: s,
                 end: e,
-                after: 0,
+                after: innermost,
             });
+            innermost = nodes.len();
         }
-        for (_, i) in open {
-            nodes[i].after = nodes.len();
+        while innermost > 0 {
+            let closed = innermost - 1;
+            innermost = nodes[closed].after;
+            nodes[closed].after = nodes.len();
         }
         Tree { nodes }
     }

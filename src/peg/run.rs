@@ -150,6 +150,22 @@ pub struct Match {
     pub nodes: Vec<(RuleId, usize, usize, u32)>,
 }
 
+impl Match {
+    /// Gives the match's node buffer back to this thread's attempts, which reuse it. A
+    /// successful attempt hands its buffer over instead of a copy of it (an allocation and
+    /// a copy per match); a caller done with the nodes returns it here, or the next attempt
+    /// grows a new one.
+    pub fn recycle(self) {
+        let nodes = self.nodes;
+        NODES.with(|n| {
+            let mut held = n.borrow_mut();
+            if nodes.capacity() > held.capacity() {
+                *held = nodes;
+            }
+        });
+    }
+}
+
 /// How far an attempt that did not match got.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Failure {
@@ -453,10 +469,11 @@ impl<'p, 'i, 'm> Run<'p, 'i, 'm> {
         let end = run.call(rule, run.start);
         let result = match (run.stopped, end) {
             (Some(why), _) => Err(MatchError::Limit(why)),
+            // The buffer itself, not a copy: [`Match::recycle`] gives it back.
             (None, Some(end)) => Ok(Match {
                 end,
                 steps: run.steps,
-                nodes: run.nodes.clone(),
+                nodes: std::mem::take(&mut run.nodes),
             }),
             (None, None) => {
                 let mut expected = std::mem::take(&mut run.expected);
@@ -1260,6 +1277,30 @@ mod tests {
             Err(MatchError::NoMatch(f)) => assert_eq!((f.furthest, f.expected), (4, vec![dots])),
             other => panic!("{other:?}"),
         }
+    }
+
+    /// A successful attempt hands over its node buffer, not a copy, and a recycled match's
+    /// buffer is the one the next attempt on the thread fills.
+    #[test]
+    fn a_recycled_match_buffer_is_the_next_attempts() {
+        let (_, program) = compiled("n = { d ~ d* } \n d = { ASCII_DIGIT }");
+        let (n, d) = (
+            program.rule_id("n").expect("rule"),
+            program.rule_id("d").expect("rule"),
+        );
+        let first = program
+            .matches(n, "1234", Limits::default())
+            .expect("n matches");
+        assert_eq!(first.nodes.len(), 5);
+        let buffer = first.nodes.as_ptr();
+        first.recycle();
+        // A failed attempt in between keeps the buffer too.
+        assert!(program.matches(n, "x", Limits::default()).is_err());
+        let second = program
+            .matches(n, "56", Limits::default())
+            .expect("n matches");
+        assert_eq!(second.nodes, vec![(n, 0, 2, 0), (d, 0, 1, 1), (d, 1, 2, 1)]);
+        assert_eq!(second.nodes.as_ptr(), buffer, "the recycled buffer");
     }
 
     #[test]
