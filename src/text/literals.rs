@@ -1,11 +1,16 @@
 //! Every occurrence of many literals in a text, in one pass: the prefilter's anchors and
 //! starts, and the lexicon forms that links look for in a sentence.
 //!
-//! The automaton is `daachorse`'s character-wise double array: one step per character
-//! rather than per byte (most text is two-byte Cyrillic), and small enough to stay in cache
-//! beside the matcher's tables (the default rules' 1,426 prefilter literals take 150 KB,
-//! where `aho-corasick`'s contiguous NFA took 1 MB and its DFA 10 MB). On 5 MB of normalised
-//! news the prefilter's walk alone took 8.7 ms against the NFA's 18.7 and the DFA's 26.3.
+//! A set of literals is walked by a deterministic automaton over character classes
+//! ([`Dense`]): one table read per character, with no failure links to follow, and the
+//! character's class read from a table by its UTF-8 bytes without decoding it (most text is
+//! two-byte Cyrillic). The prefilter's walk over every character of every sentence was a
+//! seventh of all extraction instructions with `daachorse`'s character-wise double array
+//! (about 57 instructions per character: decoding, a code table, the double array's check,
+//! failure links); the dense table takes about a fifth of that. A set whose table would be
+//! too big (more than [`DENSE_LIMIT`] entries: large lexicons) keeps the double array, which
+//! is small (the default rules' 1,426 prefilter literals take 150 KB, where
+//! `aho-corasick`'s contiguous NFA took 1 MB and its DFA 10 MB).
 
 use daachorse::CharwiseDoubleArrayAhoCorasick;
 
@@ -17,7 +22,7 @@ pub struct LiteralSet {
     /// given several times, [`SHARED`] and an index into `shared`. Most literals are given
     /// once, and reporting them then reads no memory beyond the automaton's (a vector per
     /// literal cost a pointer chase, a cache miss, per occurrence).
-    automaton: CharwiseDoubleArrayAhoCorasick<u32>,
+    automaton: Automaton,
     /// Per literal given several times: the indices of the given literals equal to it,
     /// ascending.
     shared: Vec<Vec<usize>>,
@@ -25,17 +30,30 @@ pub struct LiteralSet {
     distinct: usize,
 }
 
+/// The automaton of a [`LiteralSet`]: a dense table where it is small enough, else the
+/// double array.
+#[derive(Clone)]
+enum Automaton {
+    Dense(Dense),
+    Double(CharwiseDoubleArrayAhoCorasick<u32>),
+}
+
 /// The bit of an automaton value that says it indexes [`LiteralSet::shared`].
 const SHARED: u32 = 1 << 31;
 
+/// The most entries (states times classes, the classes rounded up to a power of two) a
+/// [`Dense`] table may have: 2 Mi entries of two bytes, 4 MB. The default rules' Russian
+/// prefilter literals take 0.56 Mi (4,393 states, 119 classes); a set that needs more keeps
+/// the double array.
+const DENSE_LIMIT: usize = 1 << 21;
+
 impl std::fmt::Debug for LiteralSet {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(
-            f,
-            "LiteralSet({} literals, {} bytes)",
-            self.distinct,
-            self.automaton.heap_bytes()
-        )
+        let bytes = match &self.automaton {
+            Automaton::Dense(d) => d.heap_bytes(),
+            Automaton::Double(a) => a.heap_bytes(),
+        };
+        write!(f, "LiteralSet({} literals, {bytes} bytes)", self.distinct)
     }
 }
 
@@ -44,6 +62,12 @@ impl LiteralSet {
     /// accepts them places them itself). `None` when none is left or the automaton cannot be
     /// built (more than it can address).
     pub fn new<S: AsRef<str>>(literals: &[S]) -> Option<LiteralSet> {
+        LiteralSet::with_limit(literals, DENSE_LIMIT)
+    }
+
+    /// [`LiteralSet::new`] with a dense table of at most `limit` entries (0: always the
+    /// double array, which tests compare the dense table with).
+    fn with_limit<S: AsRef<str>>(literals: &[S], limit: usize) -> Option<LiteralSet> {
         let mut index = std::collections::HashMap::new();
         let mut distinct: Vec<&str> = Vec::new();
         let mut same: Vec<Vec<usize>> = Vec::new();
@@ -60,7 +84,7 @@ impl LiteralSet {
             same[d].push(i);
         }
         // Values below `SHARED` are indices of given literals.
-        if literals.len() >= SHARED as usize {
+        if literals.len() >= SHARED as usize || distinct.is_empty() {
             return None;
         }
         let mut shared = Vec::new();
@@ -73,8 +97,11 @@ impl LiteralSet {
         });
         let values: Vec<u32> = values.collect();
         let count = distinct.len();
-        let automaton =
-            CharwiseDoubleArrayAhoCorasick::with_values(distinct.into_iter().zip(values)).ok()?;
+        let pairs: Vec<(&str, u32)> = distinct.into_iter().zip(values).collect();
+        let automaton = match Dense::new(&pairs, limit) {
+            Some(dense) => Automaton::Dense(dense),
+            None => Automaton::Double(CharwiseDoubleArrayAhoCorasick::with_values(pairs).ok()?),
+        };
         Some(LiteralSet {
             automaton,
             shared,
@@ -86,15 +113,314 @@ impl LiteralSet {
     /// (its index as given; byte offsets), in order of the occurrence's end.
     #[inline]
     pub fn for_each(&self, text: &str, mut found: impl FnMut(usize, usize, usize)) {
-        for m in self.automaton.find_overlapping_iter(text) {
-            let value = m.value();
+        let mut report = |value: u32, start: usize, end: usize| {
             if value & SHARED == 0 {
-                found(value as usize, m.start(), m.end());
+                found(value as usize, start, end);
             } else {
                 for &i in &self.shared[(value & !SHARED) as usize] {
-                    found(i, m.start(), m.end());
+                    found(i, start, end);
                 }
             }
+        };
+        match &self.automaton {
+            Automaton::Dense(dense) => dense.walk(text, report),
+            Automaton::Double(automaton) => {
+                for m in automaton.find_overlapping_iter(text) {
+                    report(m.value(), m.start(), m.end());
+                }
+            }
+        }
+    }
+}
+
+/// A deterministic Aho–Corasick automaton over character classes, as one dense table: a
+/// character costs one table read for its class and one for the next state, where the
+/// double array also decodes it, maps it, checks the transition and follows failure links.
+#[derive(Clone)]
+struct Dense {
+    /// Per ASCII character: its class (0: in no literal; from any state, back to the root).
+    ascii: [u8; 128],
+    /// Per character of two UTF-8 bytes, at [`two_index`] of its bytes: its class, read
+    /// without decoding the character.
+    two: Box<[u8; TWO]>,
+    /// The classes of the literals' characters of three and four bytes, sorted.
+    wide: Vec<(char, u8)>,
+    /// The base-2 log of a row's length: the classes, rounded up to a power of two.
+    shift: u32,
+    /// `state << shift | class` -> the state after a character of the class.
+    next: Vec<u16>,
+    /// The states from this one on have outputs (some literal ends there); the root, 0,
+    /// has none.
+    first_output: usize,
+    /// Per state from `first_output` on: its outputs, a range of `outputs`.
+    output_ranges: Vec<(u32, u32)>,
+    /// (value, length in bytes) of each literal that ends at a state, longest first.
+    outputs: Vec<(u32, u32)>,
+}
+
+/// Where [`Dense::to_stop`] stopped.
+enum Stop {
+    /// At the text's end.
+    End,
+    /// After a character that led to a state with outputs.
+    Output,
+    /// Before a character of three or four bytes, which it leaves to its caller.
+    Wide,
+}
+
+/// The length of [`Dense::two`]: [`two_index`] of every pair of bytes that can begin a
+/// character of two (a lead byte below 0xE0) is below it.
+const TWO: usize = 0x4000;
+
+/// Where the class of the character of two UTF-8 bytes `lead`, `second` is in
+/// [`Dense::two`]: the lead's bits above the second's, whose top two bits (`10`) flip two
+/// of the lead's: distinct for distinct characters, and two instructions. (Masked to
+/// [`TWO`], which changes nothing below 0xE0, so that the table read needs no bounds check.)
+#[inline(always)]
+fn two_index(lead: u8, second: u8) -> usize {
+    ((usize::from(lead) << 6) ^ usize::from(second)) & (TWO - 1)
+}
+
+impl Dense {
+    /// The automaton of the distinct, non-empty `literals` with their values; `None` when
+    /// its table would have more than `limit` entries, or it needs more than 255 classes
+    /// or 65,536 states.
+    fn new(literals: &[(&str, u32)], limit: usize) -> Option<Dense> {
+        let mut chars: Vec<char> = literals.iter().flat_map(|(l, _)| l.chars()).collect();
+        chars.sort_unstable();
+        chars.dedup();
+        if chars.len() > 254 {
+            return None;
+        }
+        let shift = (chars.len() + 1).next_power_of_two().trailing_zeros();
+        let width = 1usize << shift;
+        let class_of = |c: char| chars.binary_search(&c).map_or(0, |i| i + 1) as u8;
+        // The trie, sparse (a dense one cost more to build than the table itself): per
+        // state, its children by class, and the literal that ends there.
+        let mut children: Vec<Vec<(u8, u32)>> = vec![Vec::new()];
+        let mut own: Vec<Option<(u32, u32)>> = vec![None];
+        for &(literal, value) in literals {
+            let mut s = 0;
+            for c in literal.chars() {
+                let class = class_of(c);
+                s = match children[s].iter().find(|&&(k, _)| k == class) {
+                    Some(&(_, t)) => t as usize,
+                    None => {
+                        let n = own.len();
+                        if (n + 1) * width > limit || n >= 1 << 16 {
+                            return None;
+                        }
+                        children[s].push((class, n as u32));
+                        children.push(Vec::new());
+                        own.push(None);
+                        n
+                    }
+                };
+            }
+            own[s] = Some((value, literal.len() as u32));
+        }
+        let states = own.len();
+        // The root's children by class (0: none; no child is the root).
+        let mut root = vec![0usize; width];
+        for &(class, t) in &children[0] {
+            root[usize::from(class)] = t as usize;
+        }
+        let child = |f: usize, class: u8| -> Option<usize> {
+            if f == 0 {
+                Some(root[usize::from(class)]).filter(|&t| t != 0)
+            } else {
+                let found = children[f].iter().find(|&&(k, _)| k == class);
+                found.map(|&(_, t)| t as usize)
+            }
+        };
+        // Breadth first: failure links (to shallower states), and outputs (a state's own
+        // literal, then its failure's, longest first).
+        let mut order: Vec<usize> = vec![0];
+        let mut fail = vec![0usize; states];
+        let mut outs: Vec<Vec<(u32, u32)>> = vec![Vec::new(); states];
+        let mut i = 0;
+        while let Some(&u) = order.get(i) {
+            i += 1;
+            for &(class, v) in &children[u] {
+                let v = v as usize;
+                if u != 0 {
+                    let mut f = fail[u];
+                    fail[v] = loop {
+                        if let Some(t) = child(f, class) {
+                            break t;
+                        }
+                        if f == 0 {
+                            break 0;
+                        }
+                        f = fail[f];
+                    };
+                }
+                let mut list: Vec<(u32, u32)> = own[v].into_iter().collect();
+                list.extend_from_slice(&outs[fail[v]]);
+                outs[v] = list;
+                order.push(v);
+            }
+        }
+        // States without outputs first (the root, 0, among them), so that one comparison
+        // tells a state with outputs.
+        let mut renumber = vec![0u16; states];
+        let mut old_of = Vec::with_capacity(states);
+        for pass in [false, true] {
+            for (s, list) in outs.iter().enumerate() {
+                if list.is_empty() != pass {
+                    renumber[s] = old_of.len() as u16;
+                    old_of.push(s);
+                }
+            }
+        }
+        let first_output = outs.iter().filter(|l| l.is_empty()).count();
+        // Rows breadth first: a state's row is its failure's (done before, being
+        // shallower), but where it has children. The root's: its children, else itself.
+        let mut table = vec![0u16; states * width];
+        for &u in &order {
+            let row = usize::from(renumber[u]) * width;
+            if u != 0 {
+                let from = usize::from(renumber[fail[u]]) * width;
+                table.copy_within(from..from + width, row);
+            }
+            for &(class, v) in &children[u] {
+                table[row + usize::from(class)] = renumber[v as usize];
+            }
+        }
+        let mut outputs = Vec::new();
+        let mut output_ranges = Vec::new();
+        for &old in &old_of[first_output..] {
+            let from = outputs.len() as u32;
+            outputs.extend_from_slice(&outs[old]);
+            output_ranges.push((from, outputs.len() as u32));
+        }
+        let mut ascii = [0u8; 128];
+        let mut two = Box::new([0u8; TWO]);
+        let mut wide = Vec::new();
+        for (i, &c) in chars.iter().enumerate() {
+            let class = (i + 1) as u8;
+            match c as usize {
+                cp @ 0..0x80 => ascii[cp] = class,
+                0x80..0x800 => {
+                    let mut utf8 = [0; 2];
+                    let bytes = c.encode_utf8(&mut utf8).as_bytes();
+                    two[two_index(bytes[0], bytes[1])] = class;
+                }
+                _ => wide.push((c, class)),
+            }
+        }
+        Some(Dense {
+            ascii,
+            two,
+            wide,
+            shift,
+            next: table,
+            first_output,
+            output_ranges,
+            outputs,
+        })
+    }
+
+    /// The memory it takes besides its own size.
+    fn heap_bytes(&self) -> usize {
+        self.two.len()
+            + self.wide.len() * std::mem::size_of::<(char, u8)>()
+            + self.next.len() * 2
+            + self.output_ranges.len() * 8
+            + self.outputs.len() * 8
+    }
+
+    /// Calls `found(value, start, end)` for every occurrence of every literal in `text`, in
+    /// order of end (at one end, longest first).
+    #[inline]
+    fn walk(&self, text: &str, mut found: impl FnMut(u32, usize, usize)) {
+        let mut at = (0, 0);
+        loop {
+            match self.to_stop(text, &mut at) {
+                Stop::End => return,
+                Stop::Output => {}
+                Stop::Wide => {
+                    let (state, i) = at;
+                    let (class, len) = self.wide_class(text, i);
+                    let state = self.step(state, class);
+                    at = (state, i + len);
+                    if state < self.first_output {
+                        continue;
+                    }
+                }
+            }
+            let (state, end) = at;
+            let (from, to) = self.output_ranges[state - self.first_output];
+            for &(value, len) in &self.outputs[from as usize..to as usize] {
+                found(value, end - len as usize, end);
+            }
+        }
+    }
+
+    /// The state after a character of class `class` in state `state`.
+    #[inline(always)]
+    fn step(&self, state: usize, class: u8) -> usize {
+        usize::from(self.next[(state << self.shift) | usize::from(class)])
+    }
+
+    /// Walks `text` from `at` (a state, and the byte where it stands) to the next state with
+    /// outputs (`at` then the state and the byte after the character that led there), or to
+    /// a character of three or four bytes (`at` there, before it), or to the end. Not
+    /// inlined, and with no call in its loop: with few live values, the state, the place
+    /// and the tables stay in registers (inlined into the prefilter's scan, they were kept
+    /// on the stack, and a character cost half as much again).
+    #[inline(never)]
+    fn to_stop(&self, text: &str, at: &mut (usize, usize)) -> Stop {
+        let bytes = text.as_bytes();
+        let (mut state, mut i) = *at;
+        let (next, shift, first) = (&self.next[..], self.shift, self.first_output);
+        let (ascii, two) = (&self.ascii, &*self.two);
+        // While two bytes are left, a character of two bytes needs no check of its second.
+        let before_last = bytes.len().saturating_sub(1);
+        while i < before_last {
+            let b = bytes[i];
+            let class = if b < 0x80 {
+                i += 1;
+                ascii[usize::from(b)]
+            } else if b < 0xE0 {
+                let second = bytes[i + 1];
+                i += 2;
+                two[two_index(b, second)]
+            } else {
+                *at = (state, i);
+                return Stop::Wide;
+            };
+            state = usize::from(next[(state << shift) | usize::from(class)]);
+            if state >= first {
+                *at = (state, i);
+                return Stop::Output;
+            }
+        }
+        // The last character, if one byte is left: ASCII (`text` is UTF-8).
+        if let Some(&b) = bytes.get(i) {
+            i += 1;
+            let class = ascii.get(usize::from(b)).copied().unwrap_or(0);
+            state = usize::from(next[(state << shift) | usize::from(class)]);
+            if state >= first {
+                *at = (state, i);
+                return Stop::Output;
+            }
+        }
+        *at = (state, i);
+        Stop::End
+    }
+
+    /// The class of the character of three or four bytes at byte `i` of `text`, and its
+    /// length. (Taking `i` by reference kept it in memory in the walk's loop.)
+    #[inline(never)]
+    fn wide_class(&self, text: &str, i: usize) -> (u8, usize) {
+        let Some(c) = text.get(i..).and_then(|rest| rest.chars().next()) else {
+            // Not at a character boundary: cannot be, the walk moves by whole characters.
+            return (0, text.len().saturating_sub(i).max(1));
+        };
+        match self.wide.binary_search_by_key(&c, |&(w, _)| w) {
+            Ok(k) => (self.wide[k].1, c.len_utf8()),
+            Err(_) => (0, c.len_utf8()),
         }
     }
 }
@@ -106,33 +432,70 @@ mod tests {
 
     proptest! {
         /// Every occurrence of every literal, as the naive search finds them, duplicates
-        /// and literals inside others included, over Cyrillic, Latin and digits.
+        /// and literals inside others included, over Cyrillic, Latin, digits and characters
+        /// of three and four bytes, by the dense table and by the double array.
         #[test]
         fn finds_what_a_naive_search_finds(
-            literals in proptest::collection::vec("[аәб1 .a]{0,3}", 1..8),
-            text in "[аәб1 .a]{0,30}",
+            literals in proptest::collection::vec("[аәб1 .a—😀]{0,3}", 1..8),
+            text in "[аәб1 .a—😀№Ғ]{0,30}",
         ) {
-            let mut got = Vec::new();
-            if let Some(set) = LiteralSet::new(&literals) {
-                set.for_each(&text, |i, s, e| got.push((s, e, i)));
-            } else {
-                prop_assert!(literals.iter().all(String::is_empty));
-            }
-            let mut want = Vec::new();
-            for (i, l) in literals.iter().enumerate().filter(|(_, l)| !l.is_empty()) {
-                // Overlapping occurrences too: search again one character on.
-                let mut at = 0;
-                while let Some(p) = text[at..].find(l.as_str()) {
-                    let s = at + p;
-                    want.push((s, s + l.len(), i));
-                    at = s + text[s..].chars().next().map_or(1, char::len_utf8);
+            for limit in [DENSE_LIMIT, 0] {
+                let mut got = Vec::new();
+                if let Some(set) = LiteralSet::with_limit(&literals, limit) {
+                    let dense = matches!(set.automaton, Automaton::Dense(_));
+                    prop_assert_eq!(dense, limit > 0);
+                    set.for_each(&text, |i, s, e| got.push((s, e, i)));
+                } else {
+                    prop_assert!(literals.iter().all(String::is_empty));
                 }
+                let mut want = Vec::new();
+                for (i, l) in literals.iter().enumerate().filter(|(_, l)| !l.is_empty()) {
+                    // Overlapping occurrences too: search again one character on.
+                    let mut at = 0;
+                    while let Some(p) = text[at..].find(l.as_str()) {
+                        let s = at + p;
+                        want.push((s, s + l.len(), i));
+                        at = s + text[s..].chars().next().map_or(1, char::len_utf8);
+                    }
+                }
+                // Reported in order of end.
+                prop_assert!(got.windows(2).all(|w| w[0].1 <= w[1].1));
+                got.sort_unstable();
+                want.sort_unstable();
+                prop_assert_eq!(got, want);
             }
-            // Reported in order of end.
-            prop_assert!(got.windows(2).all(|w| w[0].1 <= w[1].1));
-            got.sort_unstable();
-            want.sort_unstable();
-            prop_assert_eq!(got, want);
         }
+    }
+
+    /// Every character of two bytes has its own place in the dense table's class index.
+    #[test]
+    fn two_byte_characters_have_distinct_places() {
+        let mut seen = vec![false; TWO];
+        for c in (0x80..0x800).filter_map(char::from_u32) {
+            let mut utf8 = [0; 2];
+            let b = c.encode_utf8(&mut utf8).as_bytes();
+            let at = two_index(b[0], b[1]);
+            assert!(!seen[at], "{c:?}");
+            seen[at] = true;
+        }
+    }
+
+    /// The default rules' literals are small enough for the dense table; a set too big for
+    /// it keeps the double array and finds the same.
+    #[test]
+    fn big_sets_keep_the_double_array() {
+        let literals: Vec<String> = (0..200).map(|i| format!("слово{i}")).collect();
+        let dense = LiteralSet::new(&literals).expect("set");
+        assert!(matches!(dense.automaton, Automaton::Dense(_)));
+        let double = LiteralSet::with_limit(&literals, 1000).expect("set");
+        assert!(matches!(double.automaton, Automaton::Double(_)));
+        let text = "слово1 слово150 слово199слово7";
+        let (mut a, mut b) = (Vec::new(), Vec::new());
+        dense.for_each(text, |i, s, e| a.push((i, s, e)));
+        double.for_each(text, |i, s, e| b.push((i, s, e)));
+        a.sort_unstable();
+        b.sort_unstable();
+        assert_eq!(a, b);
+        assert_eq!(a.len(), 8);
     }
 }
