@@ -474,7 +474,10 @@ impl Extractor {
                 }
             }
         }
-        let mut outcomes: Vec<Outcome> = Vec::new();
+        // Most candidates make one outcome: room for all of them at once, since a record
+        // is large and growing the list type by type copied it (rule sets with many rules
+        // of one grammar make many candidates).
+        let mut outcomes: Vec<Outcome> = Vec::with_capacity(candidates.len());
         // Room for every type: growing the table as types come rehashed it three times.
         let mut placed =
             PlacedByType::with_capacity_and_hasher(self.type_order.len(), Default::default());
