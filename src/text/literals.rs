@@ -4,7 +4,10 @@
 //! A set of literals is walked by a deterministic automaton over character classes
 //! ([`Dense`]): one table read per character, with no failure links to follow, and the
 //! character's class read from a table by its UTF-8 bytes without decoding it (most text is
-//! two-byte Cyrillic). The prefilter's walk over every character of every sentence was a
+//! two-byte Cyrillic). The automaton is the `aho-corasick` crate's (its contiguous NFA); the
+//! table only lays out its transitions by character class, which costs loading the default
+//! rules about 127 M instructions (456 M to 583 M; a hand-built trie with failure links did it
+//! for nothing, but the project keeps its Aho–Corasick in a well-kept crate). The prefilter's walk over every character of every sentence was a
 //! seventh of all extraction instructions with `daachorse`'s character-wise double array
 //! (about 57 instructions per character: decoding, a code table, the double array's check,
 //! failure links); the dense table takes about a fifth of that. A set whose table would be
@@ -194,73 +197,76 @@ impl Dense {
         }
         let shift = (chars.len() + 1).next_power_of_two().trailing_zeros();
         let width = 1usize << shift;
-        let class_of = |c: char| chars.binary_search(&c).map_or(0, |i| i + 1) as u8;
-        // The trie, sparse (a dense one cost more to build than the table itself): per
-        // state, its children by class, and the literal that ends there.
-        let mut children: Vec<Vec<(u8, u32)>> = vec![Vec::new()];
-        let mut own: Vec<Option<(u32, u32)>> = vec![None];
-        for &(literal, value) in literals {
-            let mut s = 0;
-            for c in literal.chars() {
-                let class = class_of(c);
-                s = match children[s].iter().find(|&&(k, _)| k == class) {
-                    Some(&(_, t)) => t as usize,
-                    None => {
-                        let n = own.len();
-                        if (n + 1) * width > limit || n >= 1 << 16 {
-                            return None;
-                        }
-                        children[s].push((class, n as u32));
-                        children.push(Vec::new());
-                        own.push(None);
-                        n
+        // The Aho–Corasick automaton itself is the `aho-corasick` crate's (its contiguous
+        // NFA, over bytes); this table only re-indexes its transitions by character class,
+        // at character boundaries, found breadth first from its start state. A character in
+        // no literal leads back to the start from every state (no literal can continue
+        // through it), which is what class 0 does.
+        use aho_corasick::automaton::Automaton as _;
+        use aho_corasick::automaton::StateID;
+        use aho_corasick::{Anchored, MatchKind, nfa::contiguous::NFA};
+        let nfa = NFA::builder()
+            .match_kind(MatchKind::Standard)
+            .build(literals.iter().map(|(l, _)| l))
+            .ok()?;
+        let start = nfa.start_state(Anchored::No).ok()?;
+        // Our number of each NFA state met, by its id (an offset into the NFA's own table,
+        // so below the NFA's size in four-byte words): a hash map here was most of the cost.
+        const UNSEEN: u32 = u32::MAX;
+        let mut id_of = vec![UNSEEN; nfa.memory_usage() / 4 + 1];
+        *id_of.get_mut(start.as_usize())? = 0;
+        let mut nfa_state = vec![start];
+        let mut rows: Vec<usize> = Vec::new();
+        let mut i = 0;
+        while let Some(&u) = nfa_state.get(i) {
+            i += 1;
+            rows.push(0);
+            // The characters are sorted, so those that share a lead byte are neighbours:
+            // the state after the lead byte is asked once for all of them (most literals
+            // are Cyrillic, on two lead bytes), which halves the questions.
+            let mut after_lead: Option<(u8, StateID)> = None;
+            for &c in &chars {
+                let mut utf8 = [0; 4];
+                let bytes = c.encode_utf8(&mut utf8).as_bytes();
+                let mid = match after_lead {
+                    Some((lead, mid)) if lead == bytes[0] => mid,
+                    _ => {
+                        let mid = nfa.next_state(Anchored::No, u, bytes[0]);
+                        after_lead = Some((bytes[0], mid));
+                        mid
                     }
                 };
-            }
-            own[s] = Some((value, literal.len() as u32));
-        }
-        let states = own.len();
-        // The root's children by class (0: none; no child is the root).
-        let mut root = vec![0usize; width];
-        for &(class, t) in &children[0] {
-            root[usize::from(class)] = t as usize;
-        }
-        let child = |f: usize, class: u8| -> Option<usize> {
-            if f == 0 {
-                Some(root[usize::from(class)]).filter(|&t| t != 0)
-            } else {
-                let found = children[f].iter().find(|&&(k, _)| k == class);
-                found.map(|&(_, t)| t as usize)
-            }
-        };
-        // Breadth first: failure links (to shallower states), and outputs (a state's own
-        // literal, then its failure's, longest first).
-        let mut order: Vec<usize> = vec![0];
-        let mut fail = vec![0usize; states];
-        let mut outs: Vec<Vec<(u32, u32)>> = vec![Vec::new(); states];
-        let mut i = 0;
-        while let Some(&u) = order.get(i) {
-            i += 1;
-            for &(class, v) in &children[u] {
-                let v = v as usize;
-                if u != 0 {
-                    let mut f = fail[u];
-                    fail[v] = loop {
-                        if let Some(t) = child(f, class) {
-                            break t;
-                        }
-                        if f == 0 {
-                            break 0;
-                        }
-                        f = fail[f];
-                    };
+                let v = bytes[1..]
+                    .iter()
+                    .fold(mid, |s, &byte| nfa.next_state(Anchored::No, s, byte));
+                let slot = id_of.get_mut(v.as_usize())?;
+                if *slot == UNSEEN {
+                    *slot = nfa_state.len() as u32;
+                    nfa_state.push(v);
                 }
-                let mut list: Vec<(u32, u32)> = own[v].into_iter().collect();
-                list.extend_from_slice(&outs[fail[v]]);
-                outs[v] = list;
-                order.push(v);
+                rows.push(*slot as usize);
+            }
+            if nfa_state.len() * width > limit || nfa_state.len() > 1 << 16 {
+                return None;
             }
         }
+        let states = nfa_state.len();
+        // Per state: (value, length) of the literals that end there, longest first.
+        let outs: Vec<Vec<(u32, u32)>> = nfa_state
+            .iter()
+            .map(|&s| {
+                // `match_len` answers only for match states.
+                let count = if nfa.is_match(s) { nfa.match_len(s) } else { 0 };
+                let mut list: Vec<(u32, u32)> = (0..count)
+                    .map(|k| {
+                        let pid = nfa.match_pattern(s, k);
+                        (literals[pid.as_usize()].1, nfa.pattern_len(pid) as u32)
+                    })
+                    .collect();
+                list.sort_unstable_by_key(|&(_, len)| std::cmp::Reverse(len));
+                list
+            })
+            .collect();
         // States without outputs first (the root, 0, among them), so that one comparison
         // tells a state with outputs.
         let mut renumber = vec![0u16; states];
@@ -274,17 +280,12 @@ impl Dense {
             }
         }
         let first_output = outs.iter().filter(|l| l.is_empty()).count();
-        // Rows breadth first: a state's row is its failure's (done before, being
-        // shallower), but where it has children. The root's: its children, else itself.
+        let row_len = chars.len() + 1;
         let mut table = vec![0u16; states * width];
-        for &u in &order {
+        for u in 0..states {
             let row = usize::from(renumber[u]) * width;
-            if u != 0 {
-                let from = usize::from(renumber[fail[u]]) * width;
-                table.copy_within(from..from + width, row);
-            }
-            for &(class, v) in &children[u] {
-                table[row + usize::from(class)] = renumber[v as usize];
+            for (class, &v) in rows[u * row_len..(u + 1) * row_len].iter().enumerate() {
+                table[row + class] = renumber[v];
             }
         }
         let mut outputs = Vec::new();
