@@ -98,9 +98,10 @@ pub fn throughput(ex: &Extractor, corpus: &Corpus, jobs: usize) -> (f64, usize) 
 /// are timed one document at a time, as extraction runs them.
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
 pub struct Stages {
-    /// Normalising the text (see `text::normalize`).
+    /// Normalising the text (see `text::normalize`), which also finds the places where a
+    /// sentence may end and counts the language votes on the way.
     pub normalize: f64,
-    /// Splitting it into sentences and telling their language.
+    /// Splitting it into sentences and telling their language, from what normalising found.
     pub split: f64,
     /// The prefilter's pass: which rules may match where.
     pub prefilter: f64,

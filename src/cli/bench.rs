@@ -160,8 +160,8 @@ fn print_stages(stages: &bench::Stages, one: f64) {
     println!("| --- | ---: | ---: |");
     let whole = 1.0 / one;
     let parts = [
-        ("normalising", stages.normalize),
-        ("sentences and their language", stages.split),
+        ("normalising (and finding sentence stops)", stages.normalize),
+        ("sentences and their language, from the stops", stages.split),
         ("prefilter", stages.prefilter),
     ];
     let mut rest = whole;
