@@ -55,9 +55,21 @@ pub(crate) fn word_start(text: &str, pos: usize, sentence_start: usize) -> bool 
 /// [`word_start`] of a character `c` after `prev` (`None` at the sentence start).
 #[inline]
 fn starts_word(c: char, prev: Option<char>) -> bool {
-    c != ' '
-        && (!is_word_char(c) || !prev.is_some_and(is_word_char))
-        && !(is_word_char(c) && prev.is_some_and(glues))
+    opens_word(
+        c,
+        is_word_char(c),
+        prev.is_some_and(is_word_char),
+        prev.is_some_and(glues),
+    )
+}
+
+/// [`starts_word`] of `c` (`word`: whether it is a word character) from what is known of
+/// the character before it: whether it is a word character, and whether it glues. A walk
+/// over a sentence keeps these two of each character for the next one, rather than the
+/// character to classify again.
+#[inline(always)]
+fn opens_word(c: char, word: bool, after_word: bool, after_glue: bool) -> bool {
+    c != ' ' && !(word && (after_word || after_glue))
 }
 
 /// Rules that are tried together: the same entry grammar rule, language and place
@@ -179,7 +191,7 @@ pub fn candidates<'t, 's>(
                 break;
             }
             let word = is_word_char(c);
-            let starts = c != ' ' && !(word && (prev_word || prev_glues));
+            let starts = opens_word(c, word, prev_word, prev_glues);
             (prev_word, prev_glues) = (word, glues(c));
             if !starts {
                 continue;
