@@ -52,6 +52,9 @@ pub struct Extractor {
     /// [`trims_span`]).
     trims_span: Vec<bool>,
     groups: matcher::Groups,
+    /// The groups without the members that never make a record of their own (see
+    /// [`settle::contending`]): what extraction runs; a trace runs every member.
+    contending: matcher::Groups,
     /// Over the groups' representatives: its rule indices are group indices.
     prefilter: prefilter::Prefilter,
     /// Which groups make only helper records, and run only where those are read.
@@ -218,6 +221,8 @@ impl Extractor {
         let recipe = recipes(&rules);
         let trims_span = rules.rules.iter().map(trims_span).collect();
         let groups = matcher::Groups::new(&rules);
+        let contending =
+            settle::contending(&groups, &recipe, &id_order, |r| rules.rules[r].priority);
         let prefilter = prefilter::Prefilter::new(&rules, &groups.representatives());
         let demand = demand::Demand::new(&rules, &groups);
         let word_scanners = links::WordScanners::new(&rules);
@@ -229,6 +234,7 @@ impl Extractor {
             recipe,
             trims_span,
             groups,
+            contending,
             prefilter,
             demand,
             word_scanners,
@@ -401,13 +407,17 @@ impl Extractor {
         // Helper records on demand (see `demand`): first every other group, then the
         // helpers' groups where what was found asks for them. A trace runs everything.
         let on_demand = detail == Detail::Records && self.demand.any();
+        let groups = match detail {
+            Detail::Records => &self.contending,
+            Detail::Trace => &self.groups,
+        };
         let mut match_sentence = |i: usize, in_pass: &dyn Fn(usize) -> bool| {
             let s = &sents[i];
             // A group runs in sentences of its language, datelines only in the header, and
             // where the prefilter allows it: its tries already hold only allowed sentences,
             // groups that can start anywhere are checked here.
             let runs_here = |g: usize| {
-                let group = &self.groups.groups[g];
+                let group = &groups.groups[g];
                 group.lang == s.lang && (i < HEADER_SENTENCES || !group.header_only) && in_pass(g)
             };
             let lo = eligible.tries.partition_point(|&(p, _)| p < s.start);
@@ -428,7 +438,7 @@ impl Extractor {
             );
             matcher::candidates(
                 &self.rules,
-                &self.groups,
+                groups,
                 &norm.text,
                 s,
                 &tries,
