@@ -212,7 +212,22 @@ fn number_starts(text: &str) -> Vec<usize> {
 
 /// The default rule files with every rule file repeated `times` times under new rule ids:
 /// the same work as the defaults, `times` over, to see how matching scales with rules.
+/// Exact copies cost little (see `extract::settle::contending`): a copy builds the same
+/// records as its original and loses every tie to it, so it makes no candidates.
 pub fn grown_rules(times: usize) -> Result<RuleSet, LoadErrors> {
+    grow(times, false)
+}
+
+/// [`grown_rules`] with each copy `k` ranked below its original: its priority is the
+/// original's less `k`. Copies then contend as rules of their own: each makes a candidate
+/// wherever its original matches and loses the overlap on priority. This is the cost of
+/// growing a rule set with rules that share grammars but differ.
+pub fn grown_rules_ranked(times: usize) -> Result<RuleSet, LoadErrors> {
+    grow(times, true)
+}
+
+/// The rule files of [`grown_rules`]; `ranked`: of [`grown_rules_ranked`].
+fn grow(times: usize, ranked: bool) -> Result<RuleSet, LoadErrors> {
     let base = source::defaults();
     let mut files: Vec<SourceFile> = base.clone();
     for k in 1..times {
@@ -220,24 +235,47 @@ pub fn grown_rules(times: usize) -> Result<RuleSet, LoadErrors> {
             .iter()
             .filter(|f| f.kind == FileKind::Rules && f.text.contains("[[rule]]"))
         {
-            let text: String = f
-                .text
-                .lines()
-                .map(|l| match l.strip_prefix("id = \"") {
-                    Some(rest) => format!("id = \"copy{k}.{rest}"),
-                    None => l.to_string(),
-                })
-                .collect::<Vec<_>>()
-                .join("\n");
             files.push(SourceFile::new(
                 format!("{}#copy{k}", f.name),
-                text,
+                copy_rules(&f.text, k, ranked),
                 FileKind::Rules,
                 0,
             ));
         }
     }
     RuleSet::from_files(files)
+}
+
+/// Rule file `text` with its rule ids prefixed `copy{k}.`; `ranked`: each rule's priority
+/// (0 when it sets none) lowered by `k`, set on the line after its id.
+fn copy_rules(text: &str, k: usize, ranked: bool) -> String {
+    let lines: Vec<&str> = text.lines().collect();
+    // The priority a rule's own table sets: from its `[[rule]]` line to the next header.
+    let priority_after = |at: usize| -> i64 {
+        lines[at..]
+            .iter()
+            .take_while(|l| !l.starts_with('['))
+            .find_map(|l| l.strip_prefix("priority = ")?.trim().parse().ok())
+            .unwrap_or(0)
+    };
+    let mut out = Vec::with_capacity(lines.len() + 1);
+    let mut priority = 0;
+    for (i, line) in lines.iter().enumerate() {
+        if *line == "[[rule]]" {
+            priority = priority_after(i + 1);
+        }
+        match line.strip_prefix("id = \"") {
+            Some(rest) => {
+                out.push(format!("id = \"copy{k}.{rest}"));
+                if ranked {
+                    out.push(format!("priority = {}", priority - k as i64));
+                }
+            }
+            None if ranked && line.starts_with("priority = ") => {}
+            None => out.push(line.to_string()),
+        }
+    }
+    out.join("\n")
 }
 
 /// Peak resident memory (KiB) of a finished child, read from /proc while it runs.

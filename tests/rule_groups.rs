@@ -67,6 +67,34 @@ fn copies_of_every_rule_change_nothing_but_which_copy_wins() {
 }
 
 #[test]
+fn copies_ranked_below_their_originals_lose_to_them_everywhere() {
+    // Copy k of a rule has its priority less k: a rule of its own for the engine (not
+    // collapsed into its original), which loses every overlap to the original on priority.
+    let plain = Extractor::new(defaults());
+    let ranked = Extractor::new(nedra::bench::grown_rules_ranked(3).expect("ranked rules load"));
+    let rules = &ranked.rules().rules;
+    assert_eq!(rules.len(), 3 * plain.rules().rules.len());
+    let priority = |id: &str| {
+        rules
+            .iter()
+            .find(|r| r.id == id)
+            .unwrap_or_else(|| panic!("rule {id}"))
+            .priority
+    };
+    assert_eq!(priority("amount.ru"), 0);
+    assert_eq!(priority("copy2.amount.ru"), -2);
+    assert_eq!(priority("agr.ru.agreement.orgs"), 1);
+    assert_eq!(priority("copy1.agr.ru.agreement.orgs"), 0);
+    let mut records = 0;
+    for (name, text) in articles() {
+        let want = plain.extract(&name, &text);
+        assert_eq!(ranked.extract(&name, &text), want, "{name}");
+        records += want.len();
+    }
+    assert!(records > 50, "the test corpus gives records ({records})");
+}
+
+#[test]
 fn rules_sharing_a_grammar_contend_with_their_own_priority() {
     let ex = defaults_with(
         r#"lang = "ru"

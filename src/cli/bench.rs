@@ -51,13 +51,16 @@ pub fn run(corpus_dir: &Path, mb: usize, big_mb: usize, jobs: usize) -> Result<E
     let amounts = Extractor::new(load_defaults()?).with_types(&["amount".to_string()])?;
     let rules = default.rules().rules.len();
     let grown = Extractor::new(bench::grown_rules(10).map_err(|e| anyhow::anyhow!("{e}"))?);
+    let ranked = Extractor::new(bench::grown_rules_ranked(10).map_err(|e| anyhow::anyhow!("{e}"))?);
     bench::warm_up(&default, &corpus);
     bench::warm_up(&grown, &corpus);
+    bench::warm_up(&ranked, &corpus);
     bench::warm_up(&amounts, &corpus);
     // The machine is shared: a pass can be slowed by whatever else runs, never sped up. So
     // every measure is taken in each of a few rounds, the measures taking turns, and the best
     // is kept; the ratios then compare passes that were equally lucky.
-    let (mut re, mut one, mut all, mut grown_one, mut amounts_one) = (0f64, 0f64, 0f64, 0f64, 0f64);
+    let (mut re, mut one, mut all) = (0f64, 0f64, 0f64);
+    let (mut grown_one, mut ranked_one, mut amounts_one) = (0f64, 0f64, 0f64);
     let (mut re_found, mut recs) = (0, 0);
     let mut stages = bench::Stages::default();
     for _ in 0..ROUNDS {
@@ -67,6 +70,7 @@ pub fn run(corpus_dir: &Path, mb: usize, big_mb: usize, jobs: usize) -> Result<E
         (one, recs) = (one.max(speed), records);
         all = all.max(bench::throughput(&default, &corpus, jobs).0);
         grown_one = grown_one.max(bench::throughput(&grown, &corpus, 1).0);
+        ranked_one = ranked_one.max(bench::throughput(&ranked, &corpus, 1).0);
         amounts_one = amounts_one.max(bench::throughput(&amounts, &corpus, 1).0);
         let st = bench::stages(&default, &corpus);
         stages.normalize = stages.normalize.max(st.normalize);
@@ -90,13 +94,18 @@ pub fn run(corpus_dir: &Path, mb: usize, big_mb: usize, jobs: usize) -> Result<E
         grown_one / re
     );
     println!(
+        "| rules grown 10x, copies ranked apart (priority less 1..9), 1 thread | {ranked_one:.2} | {:.3} |",
+        ranked_one / re
+    );
+    println!(
         "| amounts only (`--types amount`), 1 thread | {amounts_one:.2} | {:.3} |",
         amounts_one / re
     );
     println!();
     println!(
-        "slowdown with 10x rules: {:.2}x; speed-up on {jobs} threads: {:.2}x",
+        "slowdown with 10x rules: {:.2}x (copies ranked apart: {:.2}x); speed-up on {jobs} threads: {:.2}x",
         one / grown_one,
+        one / ranked_one,
         all / one
     );
     print_stages(&stages, one);
