@@ -221,8 +221,13 @@ impl Extractor {
         let recipe = recipes(&rules);
         let trims_span = rules.rules.iter().map(trims_span).collect();
         let groups = matcher::Groups::new(&rules);
-        let contending =
-            settle::contending(&groups, &recipe, &id_order, |r| rules.rules[r].priority);
+        let contending = settle::contending(
+            &groups,
+            &recipe,
+            &id_order,
+            |r| rules.rules[r].priority,
+            |r| record_span_can_be_empty(&rules, &rules.rules[r]),
+        );
         let prefilter = prefilter::Prefilter::new(&rules, &groups.representatives());
         let demand = demand::Demand::new(&rules, &groups);
         let word_scanners = links::WordScanners::new(&rules);
@@ -787,6 +792,16 @@ enum Links {
     /// another type absorbs them (see [`demand::Demand::read_only_by_absorption`]); the
     /// ones absorbed are made again with every link.
     Failable,
+}
+
+/// Whether a record of `rule` can have an empty span: the grammar rule its span is read
+/// from (its `each`, else its `span`, else its entry) may match nothing.
+fn record_span_can_be_empty(rules: &RuleSet, rule: &Rule) -> bool {
+    let from = rule.each.as_ref().or(rule.span.as_ref());
+    rules
+        .grammar
+        .first_set(from.unwrap_or(&rule.entry))
+        .nullable
 }
 
 /// Whether a record of `rule` ends where the capitalised words of its name end: a `text`
