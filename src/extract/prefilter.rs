@@ -18,8 +18,10 @@
 //! need no scan of their own. The automaton reports about one match per
 //! eight bytes of news, so what a match costs is most of what the prefilter costs: a match
 //! of an anchor only notes its place for its clauses (patterns with the same clauses share
-//! a note), and the clauses are brought up to date once per note and sentence; whether a start literal opens a word is read from
-//! its first character, known beforehand, and the byte before it.
+//! a note), and the clauses are brought up to date once per note and sentence. A literal that
+//! only opens rules, with a letter or a digit, is found by the automaton only where it begins
+//! a word (most of its matches were inside words); whether another start literal opens a word
+//! is read from its first character, known beforehand, and the byte before it.
 
 use crate::rules::RuleSet;
 use crate::rules::grammar::AnyOf;
@@ -145,7 +147,8 @@ struct Pattern {
 /// [`Pattern::flags`]: it satisfies clauses.
 const ANCHOR: u8 = 1;
 /// It has start rules and begins with a sign (neither a letter, a digit nor a space): a
-/// word start wherever it is.
+/// word start wherever it is; or the automaton finds it only at word starts (see
+/// [`only_at_word_starts`]).
 const OPENS: u8 = 2;
 /// It has start rules and begins with a letter or a digit: a word start at a sentence's
 /// start or after a character that breaks words (see [`Breaks`]).
@@ -452,18 +455,19 @@ impl Prefilter {
         let used = pattern_langs(&patterns, &rule_clauses, &clauses, &rule_lang);
         let automata = [Lang::Ru, Lang::Kk].map(|lang| {
             // A literal set skips empty literals and keeps the others' indices.
-            let own: Vec<&str> = literals
+            let own: Vec<(&str, bool)> = literals
                 .iter()
+                .zip(&patterns)
                 .zip(&used)
-                .map(|(l, used)| {
+                .map(|((l, p), used)| {
                     if used[lang_index(lang)] {
-                        l.as_str()
+                        (l.as_str(), only_at_word_starts(p, l))
                     } else {
-                        ""
+                        ("", false)
                     }
                 })
                 .collect();
-            LiteralSet::new(&own)
+            LiteralSet::with_word_starts(&own, breaks_words)
         });
         let (mut pattern_clauses, mut pattern_starts) = (Vec::new(), Vec::new());
         let extend = |list: &mut Vec<u32>, items: &[usize]| {
@@ -706,6 +710,23 @@ fn pattern_langs(
         .collect()
 }
 
+/// Whether a word can begin after `c`: it is neither a letter, a digit, nor a character
+/// that glues what follows into a token. What [`Breaks`] tells from a table.
+fn breaks_words(c: char) -> bool {
+    !is_alphanumeric(c) && !super::matcher::glues(c)
+}
+
+/// Whether only the matches of pattern `p`, whose literal is `literal`, that begin a word
+/// count: it only opens rules, with a letter or a digit. The automaton then finds no other
+/// (see [`LiteralSet::with_word_starts`]): most matches of short start words ("в", "по",
+/// "ао") are inside longer words, and each cost a stop of the walk to be dropped.
+fn only_at_word_starts(p: &PatternRules, literal: &str) -> bool {
+    p.anchor.is_empty()
+        && !p.digit
+        && !p.start.is_empty()
+        && literal.chars().next().is_some_and(is_alphanumeric)
+}
+
 /// The [`Pattern::flags`] of a pattern whose literal is `literal`.
 fn flags(p: &PatternRules, literal: &str) -> u8 {
     let mut flags = 0;
@@ -716,6 +737,8 @@ fn flags(p: &PatternRules, literal: &str) -> u8 {
         flags |= match literal.chars().next() {
             None => OPENS_IF_WORD_START,
             Some(' ') => 0,
+            // The automaton finds it only where it opens a word.
+            Some(_) if only_at_word_starts(p, literal) => OPENS,
             Some(c) if is_alphanumeric(c) => OPENS_AFTER_BREAK,
             Some(_) => OPENS,
         };

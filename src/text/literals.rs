@@ -31,7 +31,16 @@ pub struct LiteralSet {
     shared: Vec<Vec<usize>>,
     /// Distinct literals, for `Debug`.
     distinct: usize,
+    /// Per given literal: only its occurrences at a word's start count (see
+    /// [`LiteralSet::with_word_starts`]). Read only by the double array, which finds every
+    /// occurrence and drops the others when reporting; the dense table never finds them.
+    word_start: Vec<bool>,
+    /// Whether a word can begin after a character (see [`LiteralSet::with_word_starts`]).
+    breaks: Option<Breaks>,
 }
+
+/// Whether a word can begin after a character (see [`LiteralSet::with_word_starts`]).
+type Breaks = fn(char) -> bool;
 
 /// The automaton of a [`LiteralSet`]: a dense table where it is small enough, else the
 /// double array.
@@ -65,50 +74,67 @@ impl LiteralSet {
     /// accepts them places them itself). `None` when none is left or the automaton cannot be
     /// built (more than it can address).
     pub fn new<S: AsRef<str>>(literals: &[S]) -> Option<LiteralSet> {
-        LiteralSet::with_limit(literals, DENSE_LIMIT)
+        let literals: Vec<(&str, bool)> = literals.iter().map(|l| (l.as_ref(), false)).collect();
+        LiteralSet::with_limit(&literals, None, DENSE_LIMIT)
     }
 
-    /// [`LiteralSet::new`] with a dense table of at most `limit` entries (0: always the
-    /// double array, which tests compare the dense table with).
-    fn with_limit<S: AsRef<str>>(literals: &[S], limit: usize) -> Option<LiteralSet> {
-        let mut index = std::collections::HashMap::new();
-        let mut distinct: Vec<&str> = Vec::new();
-        let mut same: Vec<Vec<usize>> = Vec::new();
-        for (i, literal) in literals.iter().enumerate() {
-            let literal = literal.as_ref();
-            if literal.is_empty() {
-                continue;
-            }
-            let d = *index.entry(literal).or_insert_with(|| {
-                distinct.push(literal);
-                same.push(Vec::new());
-                same.len() - 1
-            });
-            same[d].push(i);
-        }
+    /// Like [`LiteralSet::new`], but a literal given with `true` is only reported where it
+    /// begins a word: at the text's start, or after a character for which `breaks` holds.
+    /// The dense table never even stops at its other occurrences (most hits of a short word
+    /// such as "в" or "по" are inside longer words): the walk reads the text as if a mark
+    /// followed every character that breaks words and stood at its start, and such a literal
+    /// is looked for with the mark before it (see [`MARK`]).
+    pub fn with_word_starts<S: AsRef<str>>(
+        literals: &[(S, bool)],
+        breaks: Breaks,
+    ) -> Option<LiteralSet> {
+        let literals: Vec<(&str, bool)> = literals.iter().map(|(l, w)| (l.as_ref(), *w)).collect();
+        LiteralSet::with_limit(&literals, Some(breaks), DENSE_LIMIT)
+    }
+
+    /// [`LiteralSet::with_word_starts`] (`breaks` `None`: [`LiteralSet::new`], and no
+    /// literal may be given with `true`) with a dense table of at most `limit` entries (0:
+    /// always the double array, which tests compare the dense table with).
+    fn with_limit(
+        literals: &[(&str, bool)],
+        breaks: Option<Breaks>,
+        limit: usize,
+    ) -> Option<LiteralSet> {
         // Values below `SHARED` are indices of given literals.
-        if literals.len() >= SHARED as usize || distinct.is_empty() {
+        if literals.len() >= SHARED as usize || literals.iter().all(|(l, _)| l.is_empty()) {
             return None;
         }
-        let mut shared = Vec::new();
-        let values = same.into_iter().map(|indices| match indices[..] {
-            [only] => only as u32,
-            _ => {
-                shared.push(indices);
-                SHARED | (shared.len() - 1) as u32
-            }
-        });
-        let values: Vec<u32> = values.collect();
+        let word_start: Vec<bool> = literals
+            .iter()
+            .map(|&(_, w)| w && breaks.is_some())
+            .collect();
+        // The dense table tells a literal that counts anywhere from the same one at word
+        // starts; the double array finds them as one.
+        let (distinct, values, shared) = group(literals, |&(l, w)| (l, w && breaks.is_some()));
         let count = distinct.len();
+        let triples: Vec<(&str, u32, bool)> = distinct
+            .iter()
+            .zip(&values)
+            .map(|(&(l, w), &v)| (l, v, w))
+            .collect();
+        if let Some(dense) = Dense::new(&triples, breaks, limit) {
+            return Some(LiteralSet {
+                automaton: Automaton::Dense(dense),
+                shared,
+                distinct: count,
+                word_start,
+                breaks,
+            });
+        }
+        let (distinct, values, shared) = group(literals, |&(l, _)| l);
         let pairs: Vec<(&str, u32)> = distinct.into_iter().zip(values).collect();
-        let automaton = match Dense::new(&pairs, limit) {
-            Some(dense) => Automaton::Dense(dense),
-            None => Automaton::Double(CharwiseDoubleArrayAhoCorasick::with_values(pairs).ok()?),
-        };
+        let automaton = CharwiseDoubleArrayAhoCorasick::with_values(pairs).ok()?;
         Some(LiteralSet {
-            automaton,
+            automaton: Automaton::Double(automaton),
             shared,
             distinct: count,
+            word_start,
+            breaks,
         })
     }
 
@@ -116,12 +142,28 @@ impl LiteralSet {
     /// (its index as given; byte offsets), in order of the occurrence's end.
     #[inline]
     pub fn for_each(&self, text: &str, mut found: impl FnMut(usize, usize, usize)) {
+        // The double array finds literals that count only at word starts everywhere: the
+        // others are dropped here (the dense table never finds them).
+        let double = matches!(self.automaton, Automaton::Double(_));
+        let counts = |i: usize, start: usize| {
+            !double
+                || !self.word_start[i]
+                || start == 0
+                || text[..start]
+                    .chars()
+                    .next_back()
+                    .is_some_and(|c| self.breaks.is_none_or(|breaks| breaks(c)))
+        };
         let mut report = |value: u32, start: usize, end: usize| {
             if value & SHARED == 0 {
-                found(value as usize, start, end);
+                if counts(value as usize, start) {
+                    found(value as usize, start, end);
+                }
             } else {
                 for &i in &self.shared[(value & !SHARED) as usize] {
-                    found(i, start, end);
+                    if counts(i, start) {
+                        found(i, start, end);
+                    }
                 }
             }
         };
@@ -136,6 +178,48 @@ impl LiteralSet {
     }
 }
 
+/// The distinct non-empty `literals` by `key`, each with its value (see
+/// [`LiteralSet::automaton`]), and the lists of given indices of those given several times.
+fn group<'l, K: std::hash::Hash + Eq + Copy>(
+    literals: &[(&'l str, bool)],
+    key: impl Fn(&(&'l str, bool)) -> K,
+) -> (Vec<K>, Vec<u32>, Vec<Vec<usize>>) {
+    let mut index = std::collections::HashMap::new();
+    let mut distinct: Vec<K> = Vec::new();
+    let mut same: Vec<Vec<usize>> = Vec::new();
+    for (i, literal) in literals.iter().enumerate() {
+        if literal.0.is_empty() {
+            continue;
+        }
+        let k = key(literal);
+        let d = *index.entry(k).or_insert_with(|| {
+            distinct.push(k);
+            same.push(Vec::new());
+            same.len() - 1
+        });
+        same[d].push(i);
+    }
+    let mut shared = Vec::new();
+    let values = same
+        .into_iter()
+        .map(|indices| match indices[..] {
+            [only] => only as u32,
+            _ => {
+                shared.push(indices);
+                SHARED | (shared.len() - 1) as u32
+            }
+        })
+        .collect();
+    (distinct, values, shared)
+}
+
+/// The byte that stands, in the literals of a [`Dense`] table with word starts, for the
+/// place after a character that breaks words (and a text's start): no UTF-8 text holds it,
+/// so it only ever comes from the table, which steps over it right after every such
+/// character. Each literal has it after each of its characters that breaks words, so it
+/// still matches the text; one that counts only at word starts has it before it too.
+const MARK: u8 = 0xFF;
+
 /// A deterministic Aho–Corasick automaton over character classes, as one dense table: a
 /// character costs one table read for its class and one for the next state, where the
 /// double array also decodes it, maps it, checks the transition and follows failure links.
@@ -148,6 +232,12 @@ struct Dense {
     two: Box<[u8; TWO]>,
     /// The classes of the literals' characters of three and four bytes, sorted.
     wide: Vec<(char, u8)>,
+    /// With word starts (see [`MARK`]): the class of the characters in no literal that
+    /// break words, and what tells them; else 0 and `None`.
+    other_break: (u8, Option<Breaks>),
+    /// The state a walk begins in: the root, or with word starts the one after a mark
+    /// (a text begins a word).
+    initial: usize,
     /// The base-2 log of a row's length: the classes, rounded up to a power of two.
     shift: u32,
     /// `state << shift | class` -> the state after a character of the class.
@@ -185,17 +275,23 @@ fn two_index(lead: u8, second: u8) -> usize {
 }
 
 impl Dense {
-    /// The automaton of the distinct, non-empty `literals` with their values; `None` when
+    /// The automaton of the distinct, non-empty `literals` with their values, and whether
+    /// each counts only at word starts, where a word can begin after a character for which
+    /// `breaks` holds (`None`: no word starts, and none may count only there); `None` when
     /// its table would have more than `limit` entries, or it needs more than 255 classes
     /// or 65,536 states.
-    fn new(literals: &[(&str, u32)], limit: usize) -> Option<Dense> {
-        let mut chars: Vec<char> = literals.iter().flat_map(|(l, _)| l.chars()).collect();
+    fn new(literals: &[(&str, u32, bool)], breaks: Option<Breaks>, limit: usize) -> Option<Dense> {
+        let mut chars: Vec<char> = literals.iter().flat_map(|(l, _, _)| l.chars()).collect();
         chars.sort_unstable();
         chars.dedup();
-        if chars.len() > 254 {
+        if chars.len() > 253 {
             return None;
         }
-        let shift = (chars.len() + 1).next_power_of_two().trailing_zeros();
+        let breaks_after = |c: char| breaks.is_some_and(|b| b(c));
+        // With word starts, one class more: characters in no literal that break words.
+        let other_break = if breaks.is_some() { chars.len() + 1 } else { 0 };
+        let classes = chars.len() + 1 + usize::from(breaks.is_some());
+        let shift = classes.next_power_of_two().trailing_zeros();
         let width = 1usize << shift;
         // The Aho–Corasick automaton itself is the `aho-corasick` crate's (its contiguous
         // NFA, over bytes); this table only re-indexes its transitions by character class,
@@ -205,11 +301,28 @@ impl Dense {
         use aho_corasick::automaton::Automaton as _;
         use aho_corasick::automaton::StateID;
         use aho_corasick::{Anchored, MatchKind, nfa::contiguous::NFA};
+        // Each literal as the walk reads the text (see [`MARK`]): a mark after each character
+        // that breaks words, and before one that counts only at word starts.
+        let patterns = literals.iter().map(|&(l, _, word_start)| {
+            let mut bytes = Vec::with_capacity(l.len() + 1);
+            if word_start {
+                bytes.push(MARK);
+            }
+            for c in l.chars() {
+                bytes.extend_from_slice(c.encode_utf8(&mut [0; 4]).as_bytes());
+                if breaks_after(c) {
+                    bytes.push(MARK);
+                }
+            }
+            bytes
+        });
         let nfa = NFA::builder()
             .match_kind(MatchKind::Standard)
-            .build(literals.iter().map(|(l, _)| l))
+            .build(patterns)
             .ok()?;
         let start = nfa.start_state(Anchored::No).ok()?;
+        // After a character that breaks words, the walk steps over a mark too.
+        let marked = |s: StateID| nfa.next_state(Anchored::No, s, MARK);
         // Our number of each NFA state met, by its id (an offset into the NFA's own table,
         // so below the NFA's size in four-byte words): a hash map here was most of the cost.
         const UNSEEN: u32 = u32::MAX;
@@ -236,9 +349,22 @@ impl Dense {
                         mid
                     }
                 };
-                let v = bytes[1..]
+                let mut v = bytes[1..]
                     .iter()
                     .fold(mid, |s, &byte| nfa.next_state(Anchored::No, s, byte));
+                if breaks_after(c) {
+                    v = marked(v);
+                }
+                let slot = id_of.get_mut(v.as_usize())?;
+                if *slot == UNSEEN {
+                    *slot = nfa_state.len() as u32;
+                    nfa_state.push(v);
+                }
+                rows.push(*slot as usize);
+            }
+            if other_break > 0 {
+                // A character in no literal leads to the root, and then over the mark.
+                let v = marked(start);
                 let slot = id_of.get_mut(v.as_usize())?;
                 if *slot == UNSEEN {
                     *slot = nfa_state.len() as u32;
@@ -259,8 +385,9 @@ impl Dense {
                 let count = if nfa.is_match(s) { nfa.match_len(s) } else { 0 };
                 let mut list: Vec<(u32, u32)> = (0..count)
                     .map(|k| {
-                        let pid = nfa.match_pattern(s, k);
-                        (literals[pid.as_usize()].1, nfa.pattern_len(pid) as u32)
+                        // The length in the text: marks take none.
+                        let (literal, value, _) = literals[nfa.match_pattern(s, k).as_usize()];
+                        (value, literal.len() as u32)
                     })
                     .collect();
                 list.sort_unstable_by_key(|&(_, len)| std::cmp::Reverse(len));
@@ -280,7 +407,7 @@ impl Dense {
             }
         }
         let first_output = outs.iter().filter(|l| l.is_empty()).count();
-        let row_len = chars.len() + 1;
+        let row_len = classes;
         let mut table = vec![0u16; states * width];
         for u in 0..states {
             let row = usize::from(renumber[u]) * width;
@@ -298,6 +425,22 @@ impl Dense {
         let mut ascii = [0u8; 128];
         let mut two = Box::new([0u8; TWO]);
         let mut wide = Vec::new();
+        if other_break > 0 {
+            // Every character that breaks words takes `other_break` unless it is in a literal
+            // (below): one that is not leads nowhere but over the mark.
+            for (b, slot) in ascii.iter_mut().enumerate() {
+                if breaks_after(char::from(b as u8)) {
+                    *slot = other_break as u8;
+                }
+            }
+            for c in (0x80..0x800).filter_map(char::from_u32) {
+                if breaks_after(c) {
+                    let mut utf8 = [0; 2];
+                    let bytes = c.encode_utf8(&mut utf8).as_bytes();
+                    two[two_index(bytes[0], bytes[1])] = other_break as u8;
+                }
+            }
+        }
         for (i, &c) in chars.iter().enumerate() {
             let class = (i + 1) as u8;
             match c as usize {
@@ -310,10 +453,18 @@ impl Dense {
                 _ => wide.push((c, class)),
             }
         }
+        let initial = if other_break > 0 {
+            let old = *id_of.get(marked(start).as_usize())?;
+            usize::from(*renumber.get(old as usize)?)
+        } else {
+            0
+        };
         Some(Dense {
             ascii,
             two,
             wide,
+            other_break: (other_break as u8, breaks),
+            initial,
             shift,
             next: table,
             first_output,
@@ -335,7 +486,7 @@ impl Dense {
     /// order of end (at one end, longest first).
     #[inline]
     fn walk(&self, text: &str, mut found: impl FnMut(u32, usize, usize)) {
-        let mut at = (0, 0);
+        let mut at = (self.initial, 0);
         loop {
             match self.to_stop(text, &mut at) {
                 Stop::End => return,
@@ -421,7 +572,10 @@ impl Dense {
         };
         match self.wide.binary_search_by_key(&c, |&(w, _)| w) {
             Ok(k) => (self.wide[k].1, c.len_utf8()),
-            Err(_) => (0, c.len_utf8()),
+            Err(_) => match self.other_break {
+                (class, Some(breaks)) if breaks(c) => (class, c.len_utf8()),
+                _ => (0, c.len_utf8()),
+            },
         }
     }
 }
@@ -437,25 +591,36 @@ mod tests {
         /// of three and four bytes, by the dense table and by the double array.
         #[test]
         fn finds_what_a_naive_search_finds(
-            literals in proptest::collection::vec("[аәб1 .a—😀]{0,3}", 1..8),
-            text in "[аәб1 .a—😀№Ғ]{0,30}",
+            literals in proptest::collection::vec(("[аәб1 .a—😀]{0,3}", any::<bool>()), 1..8),
+            text in "[аәб1 .a—😀№Ғ,ӘЁ%]{0,30}",
+            word_starts in any::<bool>(),
         ) {
+            // Some literals count only where they begin a word (after a space, a comma, a
+            // sign of three or four bytes other than a letter, at the start), if any do.
+            let breaks: Option<Breaks> =
+                word_starts.then_some(|c: char| !c.is_alphanumeric() && c != '%');
+            let given: Vec<(&str, bool)> =
+                literals.iter().map(|(l, w)| (l.as_str(), *w && word_starts)).collect();
             for limit in [DENSE_LIMIT, 0] {
                 let mut got = Vec::new();
-                if let Some(set) = LiteralSet::with_limit(&literals, limit) {
+                if let Some(set) = LiteralSet::with_limit(&given, breaks, limit) {
                     let dense = matches!(set.automaton, Automaton::Dense(_));
                     prop_assert_eq!(dense, limit > 0);
                     set.for_each(&text, |i, s, e| got.push((s, e, i)));
                 } else {
-                    prop_assert!(literals.iter().all(String::is_empty));
+                    prop_assert!(literals.iter().all(|(l, _)| l.is_empty()));
                 }
                 let mut want = Vec::new();
-                for (i, l) in literals.iter().enumerate().filter(|(_, l)| !l.is_empty()) {
+                for (i, &(l, word_start)) in given.iter().enumerate().filter(|(_, l)| !l.0.is_empty()) {
                     // Overlapping occurrences too: search again one character on.
                     let mut at = 0;
-                    while let Some(p) = text[at..].find(l.as_str()) {
+                    while let Some(p) = text[at..].find(l) {
                         let s = at + p;
-                        want.push((s, s + l.len(), i));
+                        let opens = s == 0
+                            || text[..s].chars().next_back().is_some_and(|c| breaks.is_some_and(|b| b(c)));
+                        if !word_start || opens {
+                            want.push((s, s + l.len(), i));
+                        }
                         at = s + text[s..].chars().next().map_or(1, char::len_utf8);
                     }
                 }
@@ -488,7 +653,8 @@ mod tests {
         let literals: Vec<String> = (0..200).map(|i| format!("слово{i}")).collect();
         let dense = LiteralSet::new(&literals).expect("set");
         assert!(matches!(dense.automaton, Automaton::Dense(_)));
-        let double = LiteralSet::with_limit(&literals, 1000).expect("set");
+        let given: Vec<(&str, bool)> = literals.iter().map(|l| (l.as_str(), false)).collect();
+        let double = LiteralSet::with_limit(&given, None, 1000).expect("set");
         assert!(matches!(double.automaton, Automaton::Double(_)));
         let text = "слово1 слово150 слово199слово7";
         let (mut a, mut b) = (Vec::new(), Vec::new());
