@@ -251,14 +251,23 @@ struct Dense {
     outputs: Vec<(u32, u32)>,
 }
 
-/// Where [`Dense::to_stop`] stopped.
+/// Where [`Dense::to_stops`] stopped.
 enum Stop {
     /// At the text's end.
     End,
-    /// After a character that led to a state with outputs.
-    Output,
+    /// With its list of stops full but for one.
+    Full,
     /// Before a character of three or four bytes, which it leaves to its caller.
     Wide,
+}
+
+/// How many stops [`Dense::walk`] notes before it reports them.
+const STOPS_LEN: usize = 256;
+
+thread_local! {
+    /// [`Dense::walk`]'s list of stops (state, end), kept between walks: made once, never
+    /// cleared (only the stops noted in a walk are read).
+    static STOPS: std::cell::Cell<Vec<(usize, usize)>> = const { std::cell::Cell::new(Vec::new()) };
 }
 
 /// The length of [`Dense::two`]: [`two_index`] of every pair of bytes that can begin a
@@ -486,27 +495,38 @@ impl Dense {
     /// order of end (at one end, longest first).
     #[inline]
     fn walk(&self, text: &str, mut found: impl FnMut(u32, usize, usize)) {
+        let mut stops = STOPS.take();
+        if stops.len() < STOPS_LEN {
+            stops.resize(STOPS_LEN, (0, 0));
+        }
         let mut at = (self.initial, 0);
         loop {
-            match self.to_stop(text, &mut at) {
-                Stop::End => return,
-                Stop::Output => {}
-                Stop::Wide => {
-                    let (state, i) = at;
-                    let (class, len) = self.wide_class(text, i);
-                    let state = self.step(state, class);
-                    at = (state, i + len);
-                    if state < self.first_output {
-                        continue;
+            let mut n = 0;
+            let stop = self.to_stops(text, &mut at, &mut stops, &mut n);
+            if let Stop::Wide = stop {
+                let (state, i) = at;
+                let (class, len) = self.wide_class(text, i);
+                let state = self.step(state, class);
+                at = (state, i + len);
+                if state >= self.first_output {
+                    // `to_stops` returns before a character with room for one more stop.
+                    if let Some(slot) = stops.get_mut(n) {
+                        *slot = at;
+                        n += 1;
                     }
                 }
             }
-            let (state, end) = at;
-            let (from, to) = self.output_ranges[state - self.first_output];
-            for &(value, len) in &self.outputs[from as usize..to as usize] {
-                found(value, end - len as usize, end);
+            for &(state, end) in &stops[..n] {
+                let (from, to) = self.output_ranges[state - self.first_output];
+                for &(value, len) in &self.outputs[from as usize..to as usize] {
+                    found(value, end - len as usize, end);
+                }
+            }
+            if let Stop::End = stop {
+                break;
             }
         }
+        STOPS.set(stops);
     }
 
     /// The state after a character of class `class` in state `state`.
@@ -515,51 +535,72 @@ impl Dense {
         usize::from(self.next[(state << self.shift) | usize::from(class)])
     }
 
-    /// Walks `text` from `at` (a state, and the byte where it stands) to the next state with
-    /// outputs (`at` then the state and the byte after the character that led there), or to
-    /// a character of three or four bytes (`at` there, before it), or to the end. Not
-    /// inlined, and with no call in its loop: with few live values, the state, the place
+    /// Walks `text` from `at` (a state, and the byte where it stands), noting each state with
+    /// outputs and the byte after the character that led there in `stops[n..]` (`n` counts
+    /// them), until the end (`at` there), or a character of three or four bytes (`at`
+    /// there, before it), or until `stops` is full but for one (`at` after the last noted).
+    /// Not inlined, and with no call in its loop: with few live values, the state, the place
     /// and the tables stay in registers (inlined into the prefilter's scan, they were kept
-    /// on the stack, and a character cost half as much again).
+    /// on the stack, and a character cost half as much again). Stops are noted rather than
+    /// returned one by one: a return and a call again cost more than a Cyrillic character.
     #[inline(never)]
-    fn to_stop(&self, text: &str, at: &mut (usize, usize)) -> Stop {
+    fn to_stops(
+        &self,
+        text: &str,
+        at: &mut (usize, usize),
+        stops: &mut [(usize, usize)],
+        n: &mut usize,
+    ) -> Stop {
         let bytes = text.as_bytes();
-        let (mut state, mut i) = *at;
+        let (mut state, i) = *at;
         let (next, shift, first) = (&self.next[..], self.shift, self.first_output);
         let (ascii, two) = (&self.ascii, &*self.two);
-        // While two bytes are left, a character of two bytes needs no check of its second.
-        let before_last = bytes.len().saturating_sub(1);
-        while i < before_last {
-            let b = bytes[i];
+        let full = stops.len().saturating_sub(1);
+        let mut k = *n;
+        // While two bytes are left, a character of two bytes needs no check of its second:
+        // the rest of the text is matched against two bytes, one check that is also the
+        // loop's. `rest` is the text from the place `at` will tell.
+        let mut rest = bytes.get(i..).unwrap_or_default();
+        let stop = loop {
+            let [b, second, ..] = *rest else {
+                break Stop::End;
+            };
             let class = if b < 0x80 {
-                i += 1;
+                rest = &rest[1..];
                 ascii[usize::from(b)]
             } else if b < 0xE0 {
-                let second = bytes[i + 1];
-                i += 2;
+                rest = &rest[2..];
                 two[two_index(b, second)]
             } else {
-                *at = (state, i);
-                return Stop::Wide;
+                break Stop::Wide;
             };
             state = usize::from(next[(state << shift) | usize::from(class)]);
             if state >= first {
-                *at = (state, i);
-                return Stop::Output;
+                if let Some(slot) = stops.get_mut(k) {
+                    *slot = (state, bytes.len() - rest.len());
+                }
+                k += 1;
+                if k >= full {
+                    break Stop::Full;
+                }
             }
-        }
+        };
+        let mut i = bytes.len() - rest.len();
         // The last character, if one byte is left: ASCII (`text` is UTF-8).
-        if let Some(&b) = bytes.get(i) {
+        if let (Stop::End, [b]) = (&stop, rest) {
             i += 1;
-            let class = ascii.get(usize::from(b)).copied().unwrap_or(0);
+            let class = ascii.get(usize::from(*b)).copied().unwrap_or(0);
             state = usize::from(next[(state << shift) | usize::from(class)]);
             if state >= first {
-                *at = (state, i);
-                return Stop::Output;
+                if let Some(slot) = stops.get_mut(k) {
+                    *slot = (state, i);
+                }
+                k += 1;
             }
         }
         *at = (state, i);
-        Stop::End
+        *n = k.min(stops.len());
+        stop
     }
 
     /// The class of the character of three or four bytes at byte `i` of `text`, and its
@@ -631,6 +672,27 @@ mod tests {
                 prop_assert_eq!(got, want);
             }
         }
+    }
+
+    /// A text with more stops than the walk notes at a time (see [`STOPS_LEN`]), among
+    /// characters of three bytes and ending in one of one byte, gets every occurrence.
+    #[test]
+    fn every_stop_of_a_long_text_is_reported() {
+        let literals = ["а", "б а", " ", "—", "z"];
+        let set = LiteralSet::new(&literals).expect("set");
+        assert!(matches!(set.automaton, Automaton::Dense(_)));
+        let half = "аб ".repeat(STOPS_LEN);
+        let text = format!("{half}—{half}z");
+        let mut got = Vec::new();
+        set.for_each(&text, |i, s, e| got.push((s, e, i)));
+        let mut want = Vec::new();
+        for (i, l) in literals.iter().enumerate() {
+            want.extend(text.match_indices(l).map(|(s, _)| (s, s + l.len(), i)));
+        }
+        got.sort_unstable();
+        want.sort_unstable();
+        assert_eq!(got.len(), 6 * STOPS_LEN);
+        assert_eq!(got, want);
     }
 
     /// Every character of two bytes has its own place in the dense table's class index.
