@@ -1279,6 +1279,65 @@ mod tests {
         }
     }
 
+    /// `int` of `grammars/number.pest` reads a number's first digits once for all its forms:
+    /// it matches what the three forms written out matched (and what `pest_vm` finds), in
+    /// fewer steps wherever it has more than one digit.
+    #[test]
+    fn an_integer_reads_its_first_digits_once() {
+        let source = include_str!("../../grammars/number.pest");
+        let at = source.find("int = @{").expect("int in number.pest");
+        let end = at + source[at..].find("\n}").expect("end of int") + 2;
+        let grammar = format!(
+            "digit = _{{ ASCII_DIGIT }}\n{}\nold = @{{ digit{{1,3}} ~ (\" \" ~ digit{{3}} ~ !digit)+ | digit{{1,3}} ~ (\".\" ~ digit{{3}} ~ !digit){{2,}} | digit+ }}",
+            &source[at..end]
+        );
+        let (rules, program) = compiled(&grammar);
+        let vm = pest_vm::Vm::new(rules);
+        let id = |name: &str| program.rule_id(name).expect("rule");
+        let inputs = [
+            "5",
+            "2020 году",
+            "24600 тонн",
+            "1 000 000 тенге",
+            "12 345",
+            "1 23",
+            "1 2345",
+            "1.000.000",
+            "1.000",
+            "12.345.678,5",
+            "1234.567.890",
+            "40,4 тыс",
+            "87.45",
+            "x",
+            "1 000 000.000",
+            "123 456 7",
+        ];
+        let mut fewer = 0;
+        for input in inputs {
+            let new = program.matches(id("int"), input, Limits::default());
+            let old = program.matches(id("old"), input, Limits::default());
+            let theirs = vm
+                .parse("int", input)
+                .ok()
+                .and_then(|pairs| pairs.map(|p| p.as_span().end()).max());
+            assert_eq!(new.as_ref().ok().map(|m| m.end), theirs, "{input:?}");
+            assert_eq!(
+                new.as_ref().ok().map(|m| m.end),
+                old.as_ref().ok().map(|m| m.end),
+                "{input:?}"
+            );
+            if let (Ok(new), Ok(old)) = (&new, &old) {
+                fewer += usize::from(new.steps < old.steps);
+            }
+        }
+        // All but "x" (no number) and "5" (one digit: a step more, for the empty rest).
+        assert_eq!(fewer, inputs.len() - 2);
+        // A number followed by a word: the sequence, its first digit, up to two more, the
+        // choice of the rest (no group can begin there), the run of the other digits.
+        let m = program.matches(id("int"), "2020 году", Limits::default());
+        assert_eq!(m.map(|m| (m.end, m.steps)), Ok((4, 7)));
+    }
+
     /// A successful attempt hands over its node buffer, not a copy, and a recycled match's
     /// buffer is the one the next attempt on the thread fills.
     #[test]

@@ -385,6 +385,12 @@ fn seq(items: &[usize], exprs: &[Expr], starts: &[Starts], trivia: bool) -> Star
             Spaces::Optional => Some(seq(rest, exprs, starts, trivia))
                 .filter(|s| !s.plain().contains(b' '))
                 .and_then(|s| s.after_spaces(Gap::Any)),
+            // One space, then the rest, which must not begin with a space: it begins right
+            // after the first, which is then the whole run (a longer run rules it out, and
+            // the look past the run lets a superset through).
+            Spaces::One => Some(seq(rest, exprs, starts, trivia))
+                .filter(|s| !s.plain().contains(b' '))
+                .and_then(|s| s.after_spaces(Gap::Some)),
             Spaces::No => None,
         };
         if let Some(after) = after {
@@ -417,6 +423,8 @@ enum Spaces {
     Run(Gap),
     /// `" "?`.
     Optional,
+    /// `" "`: exactly one (a thousands separator before a group of digits).
+    One,
     /// Something else.
     No,
 }
@@ -426,6 +434,8 @@ fn spaces(e: &Expr, exprs: &[Expr]) -> Spaces {
     match e {
         Expr::Span(set, true) if space_set(set) => Spaces::Run(Gap::Some),
         Expr::Span(set, false) if space_set(set) => Spaces::Run(Gap::Any),
+        Expr::Str(s) if &**s == " " => Spaces::One,
+        Expr::Set(set) if space_set(set) => Spaces::One,
         Expr::Opt(x) => match &exprs[*x] {
             Expr::Str(s) if &**s == " " => Spaces::Optional,
             Expr::Set(set) if space_set(set) => Spaces::Optional,
@@ -524,8 +534,8 @@ mod tests {
         }
     }
 
-    /// After `" "?` or `" "*`, what follows the spaces decides too; after `" "?` only when
-    /// it cannot begin with a space itself.
+    /// After `" "`, `" "?` or `" "*`, what follows the spaces decides too; after `" "` or
+    /// `" "?` only when it cannot begin with a space itself.
     #[test]
     fn optional_spaces_are_looked_past() {
         let p = program(
@@ -533,6 +543,8 @@ mod tests {
             pct   = { " "? ~ "%" }
             dash  = { " "* ~ "-" ~ " "* }
             loose = { " "? ~ (" " | "x") }
+            group = { " " ~ ASCII_DIGIT{3} }
+            two   = { " " ~ (" " | "x") }
             "#,
         );
         let cases = [
@@ -546,6 +558,11 @@ mod tests {
             ("dash", " года", false),
             ("loose", "  x", true),
             ("loose", "  ", true),
+            ("group", " 000", true),
+            ("group", " года", false),
+            ("group", "000", false),
+            ("two", "  ", true),
+            ("two", " x", true),
         ];
         for (name, input, through) in cases {
             assert_eq!(
