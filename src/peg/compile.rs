@@ -296,7 +296,26 @@ fn mark_memo_seqs(
 /// Compiles optimised pest rules into a [`Program`]; reports every unsupported construct.
 /// `lexicons` are the generated lexicon rules, run as automata instead of literal chains
 /// (their semantics is longest match, which is what the generated pest text does too).
+/// Rules whose definition a native reader implements run natively (see `native`).
 pub fn compile(
+    rules: &[OptimizedRule],
+    lexicons: &[LexiconRule],
+) -> Result<Program, Vec<CompileError>> {
+    let mut p = compile_plain(rules, lexicons)?;
+    let trivia = p.whitespace.is_some() || p.comment.is_some();
+    if let Some(reader) = super::native::numeric_reader(&p.rules, &p.exprs, &p.by_name, trivia) {
+        // Last, so first sets and memo sequences saw the call, as they see the reader.
+        for e in &mut p.exprs {
+            if matches!(e, Expr::Call(id) if *id == reader.numeric) {
+                *e = Expr::Numeric(reader);
+            }
+        }
+    }
+    Ok(p)
+}
+
+/// [`compile`] without native readers: every rule runs as written.
+pub(crate) fn compile_plain(
     rules: &[OptimizedRule],
     lexicons: &[LexiconRule],
 ) -> Result<Program, Vec<CompileError>> {

@@ -13,6 +13,7 @@
 mod automaton;
 mod charset;
 mod compile;
+mod native;
 mod openings;
 mod optimize;
 mod run;
@@ -91,6 +92,9 @@ pub(crate) enum Expr {
     /// cannot begin where that result ends, the sequence fails without running anything
     /// (see [`run::MemoSeq`]).
     SeqAfterMemo(Box<run::MemoSeq>),
+    /// A call of `numeric` whose definition is the one `native` reads: the number read in
+    /// Rust, as one step, with the nodes the call would make (see `native`).
+    Numeric(native::Numeric),
 }
 
 #[derive(Debug, Clone)]

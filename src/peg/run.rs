@@ -733,6 +733,7 @@ impl<'p, 'i, 'm> Run<'p, 'i, 'm> {
             Expr::Call(id) => self.call(*id, pos),
             Expr::Seq(items) => self.seq(items, pos),
             Expr::SeqAfterMemo(s) => self.seq_after_memo(s, pos),
+            Expr::Numeric(n) => self.numeric(*n, pos),
             Expr::Choice(items) => self.choice(items, pos),
             Expr::Opt(x) => self.opt(*x, pos),
             Expr::Rep(x) => Some(self.repeat(*x, pos)),
@@ -921,8 +922,41 @@ impl<'p, 'i, 'm> Run<'p, 'i, 'm> {
             | Expr::Span(..)
             | Expr::SpanUnless(..)
             | Expr::RunOf(_)
-            | Expr::SeqAfterMemo(_) => unreachable!("handled by eval"),
+            | Expr::SeqAfterMemo(_)
+            | Expr::Numeric(_) => unreachable!("handled by eval"),
         }
+    }
+
+    /// A call of `numeric` read natively (see `native`): the end and the nodes the call
+    /// would give, in one step. Explanations, and calls near the nesting limit (which the
+    /// call would reach), run the rules as written. The step budget is not: the reader
+    /// takes one step where the rules took about ten, so it can only succeed where they
+    /// would have run out of steps.
+    #[inline(never)]
+    fn numeric(&mut self, n: super::native::Numeric, pos: usize) -> Option<usize> {
+        if self.explain || self.depth + 2 >= self.limits.depth {
+            return self.call(n.numeric, pos);
+        }
+        let (int_end, frac) = super::native::read_numeric(self.input.as_bytes(), pos)?;
+        let end = frac.map_or(int_end, |f| f.1);
+        if self.lookahead == 0 {
+            let calls = &self.p.calls;
+            let outer = calls[n.numeric as usize].modes[self.atomicity as usize];
+            let mut depth = self.node_depth;
+            if outer.node {
+                self.nodes.push((n.numeric, pos, end, depth));
+                depth += 1;
+            }
+            if calls[n.int as usize].modes[outer.inner as usize].node {
+                self.nodes.push((n.int, pos, int_end, depth));
+            }
+            if let Some((start, end)) = frac
+                && calls[n.frac as usize].modes[outer.inner as usize].node
+            {
+                self.nodes.push((n.frac, start, end, depth));
+            }
+        }
+        Some(end)
     }
 
     /// `x?` `n` times in a row of a sequence, stopping at the first that fails (every later

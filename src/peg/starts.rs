@@ -335,6 +335,7 @@ fn one(
         | Expr::SpanUnless(..)
         | Expr::RunOf(_) => Starts::ANY,
         Expr::Call(id) => starts[rules[*id as usize].expr],
+        Expr::Numeric(n) => starts[rules[n.numeric as usize].expr],
         Expr::PosPred(x) => starts[*x],
         Expr::Seq(items) => seq(items, exprs, starts, trivia),
         Expr::SeqAfterMemo(s) => seq(&s.items, exprs, starts, trivia),

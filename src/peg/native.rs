@@ -1,0 +1,338 @@
+//! Native readers: rules whose compiled form is exactly that of a known definition run as
+//! one step of Rust code instead of a dozen interpreter steps, with the same end and the
+//! same nodes.
+//!
+//! The one reader so far is `numeric` (an integer with optional decimal part, see
+//! `grammars/number.pest`): every number every amount, percentage and range rule reads
+//! goes through it, and interpreted it took some ten steps a number. It is used only when
+//! the grammar's `numeric`, `int` and `frac` compile to exactly what [`NUMERIC_SOURCE`]
+//! compiles to (compared expression by expression, through every rule they call, with
+//! kinds): a grammar that defines them otherwise runs them as written.
+
+use super::{CompiledRule, Expr, Kind, RuleId};
+use std::sync::OnceLock;
+
+/// The definitions the `numeric` reader implements (as `grammars/number.pest` writes them).
+pub(crate) const NUMERIC_SOURCE: &str = r#"
+digit = _{ ASCII_DIGIT }
+int = @{
+    digit{1,3} ~ ((" " ~ digit{3} ~ !digit)+ | ("." ~ digit{3} ~ !digit){2,} | digit*)
+}
+frac = @{ digit+ }
+numeric = { int ~ (("," | ".") ~ frac ~ !digit)? }
+"#;
+
+/// The rules a `numeric` reader makes nodes of.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Numeric {
+    /// `numeric`: the whole number.
+    pub(crate) numeric: RuleId,
+    /// `int`: its integer part.
+    pub(crate) int: RuleId,
+    /// `frac`: its decimal part, when there is one.
+    pub(crate) frac: RuleId,
+}
+
+/// What `numeric` matches at `pos` of `input`: the end of `int`, and the span of `frac`
+/// when there is one (the match ends where the last of them does). `None` where it does not
+/// match. Implements [`NUMERIC_SOURCE`] step by step:
+/// - `digit{1,3}`: one to three digits, as many as there are;
+/// - then the first of: one or more groups of a space and three digits not followed by a
+///   digit; two or more such groups with a dot; any further digits;
+/// - then optionally a comma or dot, one or more digits (`frac`), and no digit (always
+///   true after `digit+`).
+pub(crate) fn read_numeric(input: &[u8], pos: usize) -> Option<(usize, Option<(usize, usize)>)> {
+    let digit = |i: usize| input.get(i).is_some_and(u8::is_ascii_digit);
+    let mut p = pos;
+    while p < pos + 3 && digit(p) {
+        p += 1;
+    }
+    if p == pos {
+        return None;
+    }
+    let group = |at: usize, sep: u8| {
+        input.get(at) == Some(&sep)
+            && digit(at + 1)
+            && digit(at + 2)
+            && digit(at + 3)
+            && !digit(at + 4)
+    };
+    let mut q = p;
+    while group(q, b' ') {
+        q += 4;
+    }
+    let int_end = if q > p {
+        q
+    } else {
+        let mut groups = 0;
+        while group(q, b'.') {
+            q += 4;
+            groups += 1;
+        }
+        if groups < 2 {
+            q = p;
+            while digit(q) {
+                q += 1;
+            }
+        }
+        q
+    };
+    let frac = match input.get(int_end) {
+        Some(b',' | b'.') if digit(int_end + 1) => {
+            let mut e = int_end + 1;
+            while digit(e) {
+                e += 1;
+            }
+            Some((int_end + 1, e))
+        }
+        _ => None,
+    };
+    Some((int_end, frac))
+}
+
+/// A text that identifies rule `id`'s compiled form: its kind and body, and those of every
+/// rule it calls, with rules named rather than numbered. `None` for forms not compared
+/// (lexicons, forms made after first sets), which never count as the same.
+fn shape(rules: &[CompiledRule], exprs: &[Expr], id: RuleId) -> Option<String> {
+    fn rule(
+        rules: &[CompiledRule],
+        exprs: &[Expr],
+        id: RuleId,
+        seen: &mut Vec<RuleId>,
+        out: &mut String,
+    ) -> Option<()> {
+        let r = rules.get(id as usize)?;
+        out.push_str(&format!("{}:{:?}:{}", r.name, r.kind, r.trivia));
+        if seen.contains(&id) {
+            return Some(());
+        }
+        seen.push(id);
+        out.push('=');
+        expr(rules, exprs, r.expr, seen, out)
+    }
+    fn expr(
+        rules: &[CompiledRule],
+        exprs: &[Expr],
+        e: usize,
+        seen: &mut Vec<RuleId>,
+        out: &mut String,
+    ) -> Option<()> {
+        let (tag, kids): (String, &[usize]) = match exprs.get(e)? {
+            Expr::Call(id) => {
+                out.push_str("Call(");
+                rule(rules, exprs, *id, seen, out)?;
+                out.push(')');
+                return Some(());
+            }
+            Expr::PosPred(x) => ("PosPred".into(), std::slice::from_ref(x)),
+            Expr::NegPred(x) => ("NegPred".into(), std::slice::from_ref(x)),
+            Expr::Opt(x) => ("Opt".into(), std::slice::from_ref(x)),
+            Expr::Rep(x) => ("Rep".into(), std::slice::from_ref(x)),
+            Expr::UpTo(x, n) => (format!("UpTo{n}"), std::slice::from_ref(x)),
+            Expr::SpanUnless(x, set) => (format!("SpanUnless{set:?}"), std::slice::from_ref(x)),
+            Expr::Seq(xs) => ("Seq".into(), &xs[..]),
+            Expr::Choice(xs) => ("Choice".into(), &xs[..]),
+            Expr::Lexicon(_) | Expr::SeqAfterMemo(_) | Expr::Numeric(_) => return None,
+            leaf @ (Expr::Str(_)
+            | Expr::Insens(_)
+            | Expr::Range(..)
+            | Expr::Class(_)
+            | Expr::Any
+            | Expr::Soi
+            | Expr::Eoi
+            | Expr::NoneOf(_)
+            | Expr::Skip(_)
+            | Expr::Literals(_)
+            | Expr::Set(_)
+            | Expr::NotSet(_)
+            | Expr::Span(..)
+            | Expr::RunOf(_)) => (format!("{leaf:?}"), &[]),
+        };
+        out.push_str(&tag);
+        out.push('[');
+        for &k in kids {
+            expr(rules, exprs, k, seen, out)?;
+            out.push(',');
+        }
+        out.push(']');
+        Some(())
+    }
+    let mut out = String::new();
+    rule(rules, exprs, id, &mut Vec::new(), &mut out)?;
+    Some(out)
+}
+
+/// The compiled form of [`NUMERIC_SOURCE`]'s `numeric` (see [`shape`]), computed once.
+fn numeric_shape() -> Option<&'static str> {
+    static SHAPE: OnceLock<Option<String>> = OnceLock::new();
+    SHAPE
+        .get_or_init(|| {
+            let (_, rules) = pest_meta::parse_and_optimize(NUMERIC_SOURCE).ok()?;
+            let p = super::compile::compile_plain(&rules, &[]).ok()?;
+            shape(&p.rules, &p.exprs, p.rule_id("numeric")?)
+        })
+        .as_deref()
+}
+
+/// The `numeric` reader for a program, when its `numeric` is [`NUMERIC_SOURCE`]'s and
+/// may be run natively: no implicit whitespace (the reader skips none), and none of the
+/// three rules memoised (the reader keeps no memo entries).
+pub(crate) fn numeric_reader(
+    rules: &[CompiledRule],
+    exprs: &[Expr],
+    by_name: &std::collections::HashMap<String, RuleId>,
+    trivia: bool,
+) -> Option<Numeric> {
+    if trivia {
+        return None;
+    }
+    let id = |name: &str| by_name.get(name).copied();
+    let reader = Numeric {
+        numeric: id("numeric")?,
+        int: id("int")?,
+        frac: id("frac")?,
+    };
+    let ours = [reader.numeric, reader.int, reader.frac];
+    if ours.iter().any(|&r| rules[r as usize].memo) {
+        return None;
+    }
+    let same = shape(rules, exprs, reader.numeric)? == numeric_shape()?;
+    (same
+        && rules[reader.int as usize].kind == Kind::Atomic
+        && rules[reader.frac as usize].kind == Kind::Atomic)
+        .then_some(reader)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::peg::{Limits, MatchError, Program};
+
+    /// [`NUMERIC_SOURCE`] with rules calling `numeric` in every context a call can be in.
+    const CALLERS: &str = r#"
+plain    = { numeric }
+atomic   = @{ numeric }
+compound = ${ numeric }
+look     = { &numeric ~ ANY }
+not      = { !numeric ~ ANY }
+after    = { "a"? ~ numeric ~ "!"? }
+silent   = _{ numeric }
+wrapped  = { silent ~ "." }
+"#;
+
+    fn programs(source: &str) -> (Program, Program) {
+        let (_, rules) = pest_meta::parse_and_optimize(source).expect("grammar parses");
+        let native = crate::peg::compile(&rules, &[]).expect("compiles");
+        let plain = super::super::compile::compile_plain(&rules, &[]).expect("compiles");
+        (native, plain)
+    }
+
+    fn reads_natively(p: &Program) -> bool {
+        p.exprs.iter().any(|e| matches!(e, Expr::Numeric(_)))
+    }
+
+    /// A match's end and nodes.
+    type Found = (usize, Vec<(RuleId, usize, usize, u32)>);
+
+    /// A match without its step count (the reader takes fewer steps), and whether a failure
+    /// was no match or a limit.
+    fn outcome(
+        p: &Program,
+        rule: &str,
+        input: &str,
+        limits: Limits,
+    ) -> Result<Found, Option<&'static str>> {
+        let id = p.rule_id(rule).expect("rule");
+        match p.matches(id, input, limits) {
+            Ok(m) => Ok((m.end, m.nodes)),
+            Err(MatchError::NoMatch(_)) => Err(None),
+            Err(MatchError::Limit(why)) => Err(Some(why)),
+        }
+    }
+
+    /// Every string of `alphabet` up to `len` characters.
+    fn strings(alphabet: &[char], len: usize) -> Vec<String> {
+        let mut all = vec![String::new()];
+        let mut last = vec![String::new()];
+        for _ in 0..len {
+            last = last
+                .iter()
+                .flat_map(|s| alphabet.iter().map(move |&c| format!("{s}{c}")))
+                .collect();
+            all.extend(last.iter().cloned());
+        }
+        all
+    }
+
+    /// The reader gives what the rules as written give, on every short string of the
+    /// characters they look at, in every context, and near the nesting limit.
+    #[test]
+    fn the_reader_matches_the_rules_as_written() {
+        let (native, plain) = programs(&format!("{NUMERIC_SOURCE}{CALLERS}"));
+        assert!(reads_natively(&native));
+        assert!(!reads_natively(&plain));
+        let rules = [
+            "plain", "atomic", "compound", "look", "not", "after", "wrapped",
+        ];
+        let mut inputs = strings(&['7', ' ', '.', ','], 9);
+        inputs.extend(strings(&['1', '.', ' ', 'a', ',', '!'], 5));
+        for input in &inputs {
+            for rule in rules {
+                let limits = Limits::default();
+                assert_eq!(
+                    outcome(&native, rule, input, limits),
+                    outcome(&plain, rule, input, limits),
+                    "{rule} on {input:?}"
+                );
+            }
+        }
+        for input in ["12 345,6", "1.000.000", "5"] {
+            for depth in 0..6 {
+                let limits = Limits {
+                    depth,
+                    ..Limits::default()
+                };
+                for rule in rules {
+                    assert_eq!(
+                        outcome(&native, rule, input, limits),
+                        outcome(&plain, rule, input, limits),
+                        "{rule} on {input:?} with depth {depth}"
+                    );
+                }
+            }
+        }
+    }
+
+    /// A grammar whose `numeric`, `int` or `frac` say anything else runs them as written.
+    #[test]
+    fn other_definitions_run_as_written() {
+        let variants = [
+            NUMERIC_SOURCE.replace("frac = @{ digit+ }", "frac = @{ digit{1,2} }"),
+            NUMERIC_SOURCE.replace("int = @{", "int = ${"),
+            NUMERIC_SOURCE.replace("{2,}", "{3,}"),
+            NUMERIC_SOURCE.replace("digit = _{ ASCII_DIGIT }", "digit = _{ '0'..'8' }"),
+            NUMERIC_SOURCE.replace("(\",\" | \".\")", "\",\""),
+        ];
+        for source in variants {
+            let (native, _) = programs(&format!("{source}{CALLERS}"));
+            assert!(!reads_natively(&native), "{source}");
+        }
+        // Implicit whitespace between `int` and the decimal part: as written.
+        let (native, _) = programs(&format!(
+            "{NUMERIC_SOURCE}{CALLERS}WHITESPACE = _{{ \"~\" }}"
+        ));
+        assert!(!reads_natively(&native));
+    }
+
+    /// The default rules' `numeric` is the one the reader implements: numbers are read
+    /// natively (a change to `grammars/number.pest` that loses this fails here).
+    #[test]
+    fn the_default_rules_read_numbers_natively() {
+        let set = crate::rules::RuleSet::load(&crate::rules::RuleSources {
+            defaults: true,
+            dirs: vec![],
+        })
+        .expect("default rules");
+        assert!(reads_natively(set.grammar.program()));
+    }
+}
