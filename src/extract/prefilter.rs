@@ -15,10 +15,8 @@
 //!
 //! Each sentence is scanned once, by the [`LiteralSet`] of its language's rules (the other
 //! language's rules never run there), and the ten ASCII digits are patterns too, so digits
-//! need no scan of their own; the automaton finds a digit only where a run of digits begins
-//! (unless it is a clause's literal), and the run's last digit is read from there (a
-//! number's other digits cost no stop). The automaton reports about one match per eight
-//! bytes of news, so what a match costs is most of what the prefilter costs: a match
+//! need no scan of their own. The automaton reports about one match per
+//! eight bytes of news, so what a match costs is most of what the prefilter costs: a match
 //! of an anchor only notes its place for its clauses (patterns with the same clauses share
 //! a note), and the clauses are brought up to date once per note and sentence. A literal that
 //! only opens rules, with a letter or a digit, is found by the automaton only where it begins
@@ -29,7 +27,7 @@ use crate::rules::RuleSet;
 use crate::rules::grammar::AnyOf;
 use crate::text::Lang;
 use crate::text::class::is_alphanumeric;
-use crate::text::literals::{Counts, LiteralSet};
+use crate::text::literals::LiteralSet;
 use crate::text::sentences::Sentence;
 use std::collections::BTreeMap;
 
@@ -457,15 +455,15 @@ impl Prefilter {
         let used = pattern_langs(&patterns, &rule_clauses, &clauses, &rule_lang);
         let automata = [Lang::Ru, Lang::Kk].map(|lang| {
             // A literal set skips empty literals and keeps the others' indices.
-            let own: Vec<(&str, Counts)> = literals
+            let own: Vec<(&str, bool)> = literals
                 .iter()
                 .zip(&patterns)
                 .zip(&used)
                 .map(|((l, p), used)| {
                     if used[lang_index(lang)] {
-                        (l.as_str(), counts(p, l))
+                        (l.as_str(), only_at_word_starts(p, l))
                     } else {
-                        ("", Counts::Anywhere)
+                        ("", false)
                     }
                 })
                 .collect();
@@ -718,21 +716,6 @@ fn breaks_words(c: char) -> bool {
     !is_alphanumeric(c) && !super::matcher::glues(c)
 }
 
-/// Which matches of pattern `p`, whose literal is `literal`, count. Those that begin a word
-/// when it only opens rules, with a letter or a digit (see [`only_at_word_starts`]); those
-/// that begin a run of digits when it is a digit and satisfies no clause: a digit's clauses
-/// and start rules are taken at the first digit of a run, for the whole run (see
-/// [`Scan::take`]), and the automaton then finds no other (most digits are inside numbers).
-fn counts(p: &PatternRules, literal: &str) -> Counts {
-    if only_at_word_starts(p, literal) {
-        Counts::WordStart
-    } else if p.digit && p.anchor.is_empty() {
-        Counts::RunStart
-    } else {
-        Counts::Anywhere
-    }
-}
-
 /// Whether only the matches of pattern `p`, whose literal is `literal`, that begin a word
 /// count: it only opens rules, with a letter or a digit. The automaton then finds no other
 /// (see [`LiteralSet::with_word_starts`]): most matches of short start words ("в", "по",
@@ -977,14 +960,7 @@ impl<'a> Scan<'a> {
             self.hit(start, pid as u32);
         }
         if flags & DIGIT != 0 {
-            // The last digit of the run, which the automaton may not stop at (see
-            // [`counts`]): a run's digits are taken at its first, up to the sentence's end.
-            let bytes = self.text.as_bytes();
-            let end = self.sentences.get(k).map_or(bytes.len(), |s| s.end);
-            let run = bytes.get(start + 1..end).unwrap_or_default();
-            let more = run.iter().take_while(|b| b.is_ascii_digit()).count();
-            let last = here.saturating_add(more.min(u32::MAX as usize) as u32);
-            self.last_digit[k] = self.last_digit[k].max(last);
+            self.last_digit[k] = self.last_digit[k].max(here);
             let run_start = start == 0 || !self.text.as_bytes()[start - 1].is_ascii_digit();
             if run_start
                 && !self.prefilter.digit_start.is_empty()
@@ -1338,61 +1314,6 @@ mod tests {
         // "ab" across the end of "a": no try.
         let sents = [sentence(0, 1, Lang::Ru), sentence(1, 2, Lang::Ru)];
         assert!(prefilter.eligible("ab", &sents).tries.is_empty());
-    }
-
-    /// The automaton stops at the first digit of a run only, unless the digit is a literal
-    /// of a clause (whose last place can be inside a run); the run's last digit is still
-    /// the sentence's last.
-    #[test]
-    fn digits_stop_the_walk_once_per_run() {
-        let digits = Literals {
-            literals: Default::default(),
-            digit: true,
-        };
-        let keys = vec![Keys {
-            lang: Lang::Ru,
-            anchors: vec![digits.clone()],
-            starts: Some(digits),
-        }];
-        let prefilter = Prefilter::from_keys(keys.clone());
-        let stops = |prefilter: &Prefilter, text: &str| {
-            let mut stops = Vec::new();
-            if let Some(automaton) = &prefilter.automata[lang_index(Lang::Ru)] {
-                automaton.for_each(text, |_, s, _| stops.push(s));
-            }
-            stops
-        };
-        let text = "2024 г. 15а78";
-        assert_eq!(stops(&prefilter, text), [0, 9, 13]);
-        let sents = [Sentence {
-            start: 0,
-            end: text.len(),
-            lang: Lang::Ru,
-        }];
-        let got = prefilter.eligible(text, &sents);
-        // The last digit is the run's last, which the walk does not stop at.
-        assert_eq!(got.until(0, 0), after(14, 0));
-        assert_eq!(got.tries, [(0, 0), (9, 0)]);
-        check(&prefilter, &keys, text, &sents);
-        // A digit that is a clause's literal is found everywhere.
-        let five = Literals {
-            literals: ["5".to_string()].into(),
-            digit: false,
-        };
-        let keys = vec![Keys {
-            lang: Lang::Ru,
-            anchors: vec![five],
-            starts: None,
-        }];
-        let prefilter = Prefilter::from_keys(keys.clone());
-        let text = "555 15";
-        assert_eq!(stops(&prefilter, text), [0, 1, 2, 4, 5]);
-        let sents = [Sentence {
-            start: 0,
-            end: text.len(),
-            lang: Lang::Ru,
-        }];
-        check(&prefilter, &keys, text, &sents);
     }
 
     /// Places count from one, and saturate at `u32::MAX` rather than wrap in a sentence of

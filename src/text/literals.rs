@@ -31,30 +31,16 @@ pub struct LiteralSet {
     shared: Vec<Vec<usize>>,
     /// Distinct literals, for `Debug`.
     distinct: usize,
-    /// Per given literal: which of its occurrences count (see
+    /// Per given literal: only its occurrences at a word's start count (see
     /// [`LiteralSet::with_word_starts`]). Read only by the double array, which finds every
     /// occurrence and drops the others when reporting; the dense table never finds them.
-    counts: Vec<Counts>,
+    word_start: Vec<bool>,
     /// Whether a word can begin after a character (see [`LiteralSet::with_word_starts`]).
     breaks: Option<Breaks>,
 }
 
 /// Whether a word can begin after a character (see [`LiteralSet::with_word_starts`]).
 type Breaks = fn(char) -> bool;
-
-/// Which occurrences of a literal count (see [`LiteralSet::with_word_starts`]).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum Counts {
-    /// Every one.
-    Anywhere,
-    /// Those that begin a word: at the text's start, or after a character that breaks
-    /// words.
-    WordStart,
-    /// Those that begin a run of ASCII digits, so to speak: at the text's start, or after a
-    /// character that is no ASCII digit. (Of a digit, only the first of a run: a number of
-    /// many digits costs the walk one stop, not one per digit.)
-    RunStart,
-}
 
 /// The automaton of a [`LiteralSet`]: a dense table where it is small enough, else the
 /// double array.
@@ -88,36 +74,29 @@ impl LiteralSet {
     /// accepts them places them itself). `None` when none is left or the automaton cannot be
     /// built (more than it can address).
     pub fn new<S: AsRef<str>>(literals: &[S]) -> Option<LiteralSet> {
-        let literals: Vec<(&str, Counts)> = literals
-            .iter()
-            .map(|l| (l.as_ref(), Counts::Anywhere))
-            .collect();
+        let literals: Vec<(&str, bool)> = literals.iter().map(|l| (l.as_ref(), false)).collect();
         LiteralSet::with_limit(&literals, None, DENSE_LIMIT)
     }
 
-    /// Like [`LiteralSet::new`], but a literal given with [`Counts::WordStart`] is only
-    /// reported where it begins a word: at the text's start, or after a character for which
-    /// `breaks` holds; one given with [`Counts::RunStart`] only at the text's start or after
-    /// a character that is no ASCII digit. The dense table never even stops at their other
-    /// occurrences (most hits of a short word such as "в" or "по" are inside longer words,
-    /// most digits inside numbers): the walk reads the text as if a mark followed every
-    /// character that breaks words, another every character that is no ASCII digit, and
-    /// both stood at its start, and such a literal is looked for with its mark before it
-    /// (see [`MARK`], [`RUN_MARK`]).
+    /// Like [`LiteralSet::new`], but a literal given with `true` is only reported where it
+    /// begins a word: at the text's start, or after a character for which `breaks` holds.
+    /// The dense table never even stops at its other occurrences (most hits of a short word
+    /// such as "в" or "по" are inside longer words): the walk reads the text as if a mark
+    /// followed every character that breaks words and stood at its start, and such a literal
+    /// is looked for with the mark before it (see [`MARK`]).
     pub fn with_word_starts<S: AsRef<str>>(
-        literals: &[(S, Counts)],
+        literals: &[(S, bool)],
         breaks: Breaks,
     ) -> Option<LiteralSet> {
-        let literals: Vec<(&str, Counts)> =
-            literals.iter().map(|(l, w)| (l.as_ref(), *w)).collect();
+        let literals: Vec<(&str, bool)> = literals.iter().map(|(l, w)| (l.as_ref(), *w)).collect();
         LiteralSet::with_limit(&literals, Some(breaks), DENSE_LIMIT)
     }
 
-    /// [`LiteralSet::with_word_starts`] (`breaks` `None`: no literal counts only at word
-    /// starts, as if given with [`Counts::Anywhere`]) with a dense table of at most `limit`
-    /// entries (0: always the double array, which tests compare the dense table with).
+    /// [`LiteralSet::with_word_starts`] (`breaks` `None`: [`LiteralSet::new`], and no
+    /// literal may be given with `true`) with a dense table of at most `limit` entries (0:
+    /// always the double array, which tests compare the dense table with).
     fn with_limit(
-        literals: &[(&str, Counts)],
+        literals: &[(&str, bool)],
         breaks: Option<Breaks>,
         limit: usize,
     ) -> Option<LiteralSet> {
@@ -125,16 +104,15 @@ impl LiteralSet {
         if literals.len() >= SHARED as usize || literals.iter().all(|(l, _)| l.is_empty()) {
             return None;
         }
-        let own = |w: Counts| match w {
-            Counts::WordStart if breaks.is_none() => Counts::Anywhere,
-            w => w,
-        };
-        let counts: Vec<Counts> = literals.iter().map(|&(_, w)| own(w)).collect();
+        let word_start: Vec<bool> = literals
+            .iter()
+            .map(|&(_, w)| w && breaks.is_some())
+            .collect();
         // The dense table tells a literal that counts anywhere from the same one at word
         // starts; the double array finds them as one.
-        let (distinct, values, shared) = group(literals, |&(l, w)| (l, own(w)));
+        let (distinct, values, shared) = group(literals, |&(l, w)| (l, w && breaks.is_some()));
         let count = distinct.len();
-        let triples: Vec<(&str, u32, Counts)> = distinct
+        let triples: Vec<(&str, u32, bool)> = distinct
             .iter()
             .zip(&values)
             .map(|(&(l, w), &v)| (l, v, w))
@@ -144,7 +122,7 @@ impl LiteralSet {
                 automaton: Automaton::Dense(dense),
                 shared,
                 distinct: count,
-                counts,
+                word_start,
                 breaks,
             });
         }
@@ -155,7 +133,7 @@ impl LiteralSet {
             automaton: Automaton::Double(automaton),
             shared,
             distinct: count,
-            counts,
+            word_start,
             breaks,
         })
     }
@@ -169,15 +147,12 @@ impl LiteralSet {
         let double = matches!(self.automaton, Automaton::Double(_));
         let counts = |i: usize, start: usize| {
             !double
+                || !self.word_start[i]
                 || start == 0
-                || match self.counts[i] {
-                    Counts::Anywhere => true,
-                    Counts::WordStart => text[..start]
-                        .chars()
-                        .next_back()
-                        .is_some_and(|c| self.breaks.is_none_or(|breaks| breaks(c))),
-                    Counts::RunStart => !text.as_bytes()[start - 1].is_ascii_digit(),
-                }
+                || text[..start]
+                    .chars()
+                    .next_back()
+                    .is_some_and(|c| self.breaks.is_none_or(|breaks| breaks(c)))
         };
         let mut report = |value: u32, start: usize, end: usize| {
             if value & SHARED == 0 {
@@ -206,8 +181,8 @@ impl LiteralSet {
 /// The distinct non-empty `literals` by `key`, each with its value (see
 /// [`LiteralSet::automaton`]), and the lists of given indices of those given several times.
 fn group<'l, K: std::hash::Hash + Eq + Copy>(
-    literals: &[(&'l str, Counts)],
-    key: impl Fn(&(&'l str, Counts)) -> K,
+    literals: &[(&'l str, bool)],
+    key: impl Fn(&(&'l str, bool)) -> K,
 ) -> (Vec<K>, Vec<u32>, Vec<Vec<usize>>) {
     let mut index = std::collections::HashMap::new();
     let mut distinct: Vec<K> = Vec::new();
@@ -244,13 +219,6 @@ fn group<'l, K: std::hash::Hash + Eq + Copy>(
 /// character. Each literal has it after each of its characters that breaks words, so it
 /// still matches the text; one that counts only at word starts has it before it too.
 const MARK: u8 = 0xFF;
-
-/// The byte that stands, in the literals of a [`Dense`] table where some count only at run
-/// starts ([`Counts::RunStart`]), for the place after a character that is no ASCII digit
-/// (and a text's start), as [`MARK`] does after one that breaks words (and after it when
-/// both follow a character). Each literal has it after each of its characters that is no
-/// ASCII digit; one that counts only at run starts has it before it too.
-const RUN_MARK: u8 = 0xFE;
 
 /// A deterministic Aho–Corasick automaton over character classes, as one dense table: a
 /// character costs one table read for its class and one for the next state, where the
@@ -321,18 +289,8 @@ impl Dense {
     /// `breaks` holds (`None`: no word starts, and none may count only there); `None` when
     /// its table would have more than `limit` entries, or it needs more than 255 classes
     /// or 65,536 states.
-    fn new(
-        literals: &[(&str, u32, Counts)],
-        breaks: Option<Breaks>,
-        limit: usize,
-    ) -> Option<Dense> {
+    fn new(literals: &[(&str, u32, bool)], breaks: Option<Breaks>, limit: usize) -> Option<Dense> {
         let mut chars: Vec<char> = literals.iter().flat_map(|(l, _, _)| l.chars()).collect();
-        // With run starts, the walk steps over a run mark after every character but the
-        // ASCII digits: each digit needs a class of its own, not class 0 (see below).
-        let runs = literals.iter().any(|&(_, _, w)| w == Counts::RunStart);
-        if runs {
-            chars.extend('0'..='9');
-        }
         chars.sort_unstable();
         chars.dedup();
         if chars.len() > 253 {
@@ -348,106 +306,50 @@ impl Dense {
         // NFA, over bytes); this table only re-indexes its transitions by character class,
         // at character boundaries, found breadth first from its start state. A character in
         // no literal leads back to the start from every state (no literal can continue
-        // through it), then over its marks, which is what class 0 does.
+        // through it), which is what class 0 does.
         use aho_corasick::automaton::Automaton as _;
         use aho_corasick::automaton::StateID;
         use aho_corasick::{Anchored, MatchKind, nfa::contiguous::NFA};
-        // Each literal as the walk reads the text (see [`MARK`], [`RUN_MARK`]): a mark after
-        // each character that breaks words, a run mark after each that is no ASCII digit
-        // (with run starts), and before one that counts only at word or run starts, its
-        // marks. (A character that breaks words is no digit.)
-        let marks_after = |c: char, bytes: &mut Vec<u8>| {
-            if breaks_after(c) {
+        // Each literal as the walk reads the text (see [`MARK`]): a mark after each character
+        // that breaks words, and before one that counts only at word starts.
+        let patterns = literals.iter().map(|&(l, _, word_start)| {
+            let mut bytes = Vec::with_capacity(l.len() + 1);
+            if word_start {
                 bytes.push(MARK);
-            }
-            if runs && !c.is_ascii_digit() {
-                bytes.push(RUN_MARK);
-            }
-        };
-        let patterns = literals.iter().map(|&(l, _, counts)| {
-            let mut bytes = Vec::with_capacity(l.len() * 2 + 2);
-            match counts {
-                Counts::Anywhere => {}
-                Counts::WordStart => {
-                    bytes.push(MARK);
-                    if runs {
-                        bytes.push(RUN_MARK);
-                    }
-                }
-                Counts::RunStart => bytes.push(RUN_MARK),
             }
             for c in l.chars() {
                 bytes.extend_from_slice(c.encode_utf8(&mut [0; 4]).as_bytes());
-                marks_after(c, &mut bytes);
+                if breaks_after(c) {
+                    bytes.push(MARK);
+                }
             }
             bytes
         });
-        // With run marks, a literal's first character and its marks take four bytes (two
-        // for most), and the states after them, asked about the most here, keep the dense
-        // form their like have without run marks (the crate's default is below depth 2):
-        // sparse, they took loading the default rules about 9 M instructions more.
-        let dense_depth = if runs { 4 } else { 2 };
         let nfa = NFA::builder()
             .match_kind(MatchKind::Standard)
-            .dense_depth(dense_depth)
             .build(patterns)
             .ok()?;
         let start = nfa.start_state(Anchored::No).ok()?;
-        // After a character, the walk steps over the marks that follow it (see `marks_after`).
-        let marked = |mut s: StateID, breaks: bool, digit: bool| {
-            if breaks {
-                s = nfa.next_state(Anchored::No, s, MARK);
-            }
-            if runs && !digit {
-                s = nfa.next_state(Anchored::No, s, RUN_MARK);
-            }
-            s
-        };
-        /// Our number of NFA state `v`, numbering it (and queueing it) if new.
-        fn number(v: StateID, id_of: &mut [u32], nfa_state: &mut Vec<StateID>) -> Option<usize> {
-            let slot = id_of.get_mut(v.as_usize())?;
-            if *slot == UNSEEN {
-                *slot = nfa_state.len() as u32;
-                nfa_state.push(v);
-            }
-            Some(*slot as usize)
-        }
+        // After a character that breaks words, the walk steps over a mark too.
+        let marked = |s: StateID| nfa.next_state(Anchored::No, s, MARK);
         // Our number of each NFA state met, by its id (an offset into the NFA's own table,
         // so below the NFA's size in four-byte words): a hash map here was most of the cost.
         const UNSEEN: u32 = u32::MAX;
         let mut id_of = vec![UNSEEN; nfa.memory_usage() / 4 + 1];
-        // One more than our number of the state after the marks that follow a character
-        // (see `marked`; 0: not asked yet, so that the table comes zeroed), by the NFA state
-        // before them and which marks follow (4 * id + 2 * breaks + digit): many characters
-        // lead to the same few states, and the steps over the marks, asked once per state
-        // and character, cost more than the character's own.
-        let mut memo = vec![0u32; id_of.len() * 4];
-        // Per character: its UTF-8 bytes, and which marks follow it (as in `memo`).
-        let encoded: Vec<([u8; 4], usize, usize)> = chars
-            .iter()
-            .map(|&c| {
-                let mut utf8 = [0; 4];
-                let len = c.encode_utf8(&mut utf8).len();
-                let marks = usize::from(breaks_after(c)) * 2 + usize::from(c.is_ascii_digit());
-                (utf8, len, marks)
-            })
-            .collect();
         *id_of.get_mut(start.as_usize())? = 0;
         let mut nfa_state = vec![start];
         let mut rows: Vec<usize> = Vec::new();
         let mut i = 0;
-        // A character in no literal (and no digit: with run starts every digit is in
-        // `chars`) leads back to the root, and over a run mark with run starts.
-        let nowhere = number(marked(start, false, false), &mut id_of, &mut nfa_state)?;
         while let Some(&u) = nfa_state.get(i) {
             i += 1;
-            rows.push(nowhere);
+            rows.push(0);
             // The characters are sorted, so those that share a lead byte are neighbours:
             // the state after the lead byte is asked once for all of them (most literals
             // are Cyrillic, on two lead bytes), which halves the questions.
             let mut after_lead: Option<(u8, StateID)> = None;
-            for (utf8, len, marks) in &encoded {
-                let bytes = utf8.get(..*len)?;
+            for &c in &chars {
+                let mut utf8 = [0; 4];
+                let bytes = c.encode_utf8(&mut utf8).as_bytes();
                 let mid = match after_lead {
                     Some((lead, mid)) if lead == bytes[0] => mid,
                     _ => {
@@ -456,21 +358,28 @@ impl Dense {
                         mid
                     }
                 };
-                let v = bytes[1..]
+                let mut v = bytes[1..]
                     .iter()
                     .fold(mid, |s, &byte| nfa.next_state(Anchored::No, s, byte));
-                let slot = memo.get_mut(v.as_usize() * 4 + marks)?;
-                if *slot == 0 {
-                    let v = marked(v, marks & 2 != 0, marks & 1 != 0);
-                    *slot = number(v, &mut id_of, &mut nfa_state)? as u32 + 1;
+                if breaks_after(c) {
+                    v = marked(v);
                 }
-                rows.push(*slot as usize - 1);
+                let slot = id_of.get_mut(v.as_usize())?;
+                if *slot == UNSEEN {
+                    *slot = nfa_state.len() as u32;
+                    nfa_state.push(v);
+                }
+                rows.push(*slot as usize);
             }
             if other_break > 0 {
-                // A character in no literal that breaks words leads to the root, and then
-                // over the marks.
-                let v = marked(start, true, false);
-                rows.push(number(v, &mut id_of, &mut nfa_state)?);
+                // A character in no literal leads to the root, and then over the mark.
+                let v = marked(start);
+                let slot = id_of.get_mut(v.as_usize())?;
+                if *slot == UNSEEN {
+                    *slot = nfa_state.len() as u32;
+                    nfa_state.push(v);
+                }
+                rows.push(*slot as usize);
             }
             if nfa_state.len() * width > limit || nfa_state.len() > 1 << 16 {
                 return None;
@@ -553,9 +462,12 @@ impl Dense {
                 _ => wide.push((c, class)),
             }
         }
-        // A text's start is a word's and a run's: as after a character that breaks words.
-        let old = *id_of.get(marked(start, other_break > 0, false).as_usize())?;
-        let initial = usize::from(*renumber.get(old as usize)?);
+        let initial = if other_break > 0 {
+            let old = *id_of.get(marked(start).as_usize())?;
+            usize::from(*renumber.get(old as usize)?)
+        } else {
+            0
+        };
         Some(Dense {
             ascii,
             two,
@@ -717,22 +629,19 @@ mod tests {
     proptest! {
         /// Every occurrence of every literal, as the naive search finds them, duplicates
         /// and literals inside others included, over Cyrillic, Latin, digits and characters
-        /// of three and four bytes, by the dense table and by the double array; literals
-        /// that count only at word starts or only at run starts (not after an ASCII digit)
-        /// too.
+        /// of three and four bytes, by the dense table and by the double array.
         #[test]
         fn finds_what_a_naive_search_finds(
-            literals in proptest::collection::vec(("[аәб12 .a—😀]{0,3}", 0..3u8), 1..8),
-            text in "[аәб12 .a—😀№Ғ,ӘЁ%]{0,30}",
+            literals in proptest::collection::vec(("[аәб1 .a—😀]{0,3}", any::<bool>()), 1..8),
+            text in "[аәб1 .a—😀№Ғ,ӘЁ%]{0,30}",
             word_starts in any::<bool>(),
         ) {
             // Some literals count only where they begin a word (after a space, a comma, a
             // sign of three or four bytes other than a letter, at the start), if any do.
             let breaks: Option<Breaks> =
                 word_starts.then_some(|c: char| !c.is_alphanumeric() && c != '%');
-            let kinds = [Counts::Anywhere, Counts::WordStart, Counts::RunStart];
-            let given: Vec<(&str, Counts)> =
-                literals.iter().map(|(l, w)| (l.as_str(), kinds[usize::from(*w)])).collect();
+            let given: Vec<(&str, bool)> =
+                literals.iter().map(|(l, w)| (l.as_str(), *w && word_starts)).collect();
             for limit in [DENSE_LIMIT, 0] {
                 let mut got = Vec::new();
                 if let Some(set) = LiteralSet::with_limit(&given, breaks, limit) {
@@ -743,20 +652,14 @@ mod tests {
                     prop_assert!(literals.iter().all(|(l, _)| l.is_empty()));
                 }
                 let mut want = Vec::new();
-                for (i, &(l, counts)) in given.iter().enumerate().filter(|(_, l)| !l.0.is_empty()) {
+                for (i, &(l, word_start)) in given.iter().enumerate().filter(|(_, l)| !l.0.is_empty()) {
                     // Overlapping occurrences too: search again one character on.
                     let mut at = 0;
                     while let Some(p) = text[at..].find(l) {
                         let s = at + p;
-                        let before = text[..s].chars().next_back();
-                        let opens = match counts {
-                            Counts::Anywhere => true,
-                            Counts::WordStart => {
-                                breaks.is_none() || before.is_none_or(|c| breaks.is_some_and(|b| b(c)))
-                            }
-                            Counts::RunStart => before.is_none_or(|c| !c.is_ascii_digit()),
-                        };
-                        if opens {
+                        let opens = s == 0
+                            || text[..s].chars().next_back().is_some_and(|c| breaks.is_some_and(|b| b(c)));
+                        if !word_start || opens {
                             want.push((s, s + l.len(), i));
                         }
                         at = s + text[s..].chars().next().map_or(1, char::len_utf8);
@@ -812,10 +715,7 @@ mod tests {
         let literals: Vec<String> = (0..200).map(|i| format!("слово{i}")).collect();
         let dense = LiteralSet::new(&literals).expect("set");
         assert!(matches!(dense.automaton, Automaton::Dense(_)));
-        let given: Vec<(&str, Counts)> = literals
-            .iter()
-            .map(|l| (l.as_str(), Counts::Anywhere))
-            .collect();
+        let given: Vec<(&str, bool)> = literals.iter().map(|l| (l.as_str(), false)).collect();
         let double = LiteralSet::with_limit(&given, None, 1000).expect("set");
         assert!(matches!(double.automaton, Automaton::Double(_)));
         let text = "слово1 слово150 слово199слово7";
