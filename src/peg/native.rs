@@ -9,7 +9,7 @@
 //! compiles to (compared expression by expression, through every rule they call, with
 //! kinds): a grammar that defines them otherwise runs them as written.
 
-use super::{CompiledRule, Expr, Kind, RuleId};
+use super::{CompiledRule, Expr, RuleId};
 use std::sync::OnceLock;
 
 /// The definitions the `numeric` reader implements (as `grammars/number.pest` writes them).
@@ -196,11 +196,8 @@ pub(crate) fn numeric_reader(
     if ours.iter().any(|&r| rules[r as usize].memo) {
         return None;
     }
-    let same = shape(rules, exprs, reader.numeric)? == numeric_shape()?;
-    (same
-        && rules[reader.int as usize].kind == Kind::Atomic
-        && rules[reader.frac as usize].kind == Kind::Atomic)
-        .then_some(reader)
+    // The shape holds every rule's kind, so `int` and `frac` are atomic as written.
+    (shape(rules, exprs, reader.numeric)? == numeric_shape()?).then_some(reader)
 }
 
 #[cfg(test)]
