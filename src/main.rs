@@ -1,13 +1,11 @@
 //! The `nedra` command line: extract records, and the rule author's loop — check, test,
 //! explain, diff, eval — all on rules read at run time.
 
+mod allocator;
 mod cli;
 
-// Extraction makes and frees many small objects (match trees, field values) on every
-// worker thread; glibc's allocator spent a tenth of the run on them, mimalloc's per-thread
-// pages far less. The library itself uses whatever allocator its user chose.
 #[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+static ALLOCATOR: allocator::Mimalloc = allocator::Mimalloc;
 
 use anyhow::Result;
 use clap::{Parser, Subcommand};
