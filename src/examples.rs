@@ -46,7 +46,7 @@ pub struct Report {
 pub fn run(ex: &Extractor, only: Option<&[String]>) -> Report {
     let mut report = Report::default();
     for rule in &ex.rules().rules {
-        if only.is_some_and(|ids| !ids.iter().any(|i| *i == rule.id)) {
+        if only.is_some_and(|ids| !ids.contains(&rule.id)) {
             continue;
         }
         for f in run_rule(ex, rule) {

@@ -52,16 +52,17 @@ impl FieldValue {
 /// back to the same decimal, and as a string otherwise (never a noisy float).
 fn serialize_decimal<S: Serializer>(d: &Decimal, s: S) -> Result<S::Ok, S::Error> {
     let d = d.normalize();
-    if d.scale() == 0 {
-        if let Ok(i) = i128::try_from(d) {
-            return s.serialize_i128(i);
-        }
+    if d.scale() == 0
+        && let Ok(i) = i128::try_from(d)
+    {
+        return s.serialize_i128(i);
     }
     let text = d.to_string();
-    if let Ok(f) = text.parse::<f64>() {
-        if f.is_finite() && f.to_string().parse::<Decimal>().ok() == Some(d) {
-            return s.serialize_f64(f);
-        }
+    if let Ok(f) = text.parse::<f64>()
+        && f.is_finite()
+        && f.to_string().parse::<Decimal>().ok() == Some(d)
+    {
+        return s.serialize_f64(f);
     }
     s.serialize_str(&text)
 }

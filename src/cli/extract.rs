@@ -176,7 +176,6 @@ pub fn run(inputs: &[String], rules: &RuleArgs, args: &ExtractArgs) -> Result<Ex
         steps_per_byte: args.max_steps_per_byte,
         base_steps: args.max_steps,
         max_depth: args.max_depth,
-        ..ExtractLimits::default()
     };
     // Only the types asked for are matched, not merely filtered on the way out.
     let ex = match Extractor::new(set)

@@ -124,17 +124,15 @@ fn value(
                     "`{capture}` holds no computable number"
                 )));
             };
-            if n.scale.is_none() {
-                if let Some(other) = inherit_scale.as_ref().and_then(|c| scope.find(c)) {
-                    if let Some(Numeral { scale: Some(s), .. }) =
-                        numeral::evaluate(other, &cx.norm.text, cx.lexicons)
-                    {
-                        n.value = n
-                            .value
-                            .checked_mul(s)
-                            .ok_or_else(|| FieldError("number overflows".into()))?;
-                    }
-                }
+            if n.scale.is_none()
+                && let Some(other) = inherit_scale.as_ref().and_then(|c| scope.find(c))
+                && let Some(Numeral { scale: Some(s), .. }) =
+                    numeral::evaluate(other, &cx.norm.text, cx.lexicons)
+            {
+                n.value = n
+                    .value
+                    .checked_mul(s)
+                    .ok_or_else(|| FieldError("number overflows".into()))?;
             }
             if let Some(m) = multiply {
                 let factor = match value(m, scope, cx)? {

@@ -603,25 +603,24 @@ impl Extractor {
                             norm.0 < a.norm.0 && s <= a.sentence && s + within >= a.sentence
                         })
                         .max_by_key(|&i| pending[i - first].norm.0);
-                    if let Some(t) = target {
-                        if let Ok(into) = &mut outcomes[t].result {
-                            let mut from = match made_from.and_then(|m| m.get(k)) {
-                                // It made a record before, without the links it waited
-                                // for: with them it makes one again.
-                                Some(p) => match record_of(&placed, p, absorbed_type, Links::All) {
-                                    Ok(full) => full,
-                                    Err(_) => continue,
-                                },
-                                None => a.record.clone(),
-                            };
-                            // Only what this type declares: the absorbed type's own fields
-                            // (the anaphor's `next`, which only checks the word after it)
-                            // are not this type's and are not printed.
-                            from.fields.retain(|(name, _)| {
-                                record_type.is_none_or(|rt| rt.has_field(name))
-                            });
-                            merge_into(into, from);
-                        }
+                    if let Some(t) = target
+                        && let Ok(into) = &mut outcomes[t].result
+                    {
+                        let mut from = match made_from.and_then(|m| m.get(k)) {
+                            // It made a record before, without the links it waited
+                            // for: with them it makes one again.
+                            Some(p) => match record_of(&placed, p, absorbed_type, Links::All) {
+                                Ok(full) => full,
+                                Err(_) => continue,
+                            },
+                            None => a.record.clone(),
+                        };
+                        // Only what this type declares: the absorbed type's own fields
+                        // (the anaphor's `next`, which only checks the word after it)
+                        // are not this type's and are not printed.
+                        from.fields
+                            .retain(|(name, _)| record_type.is_none_or(|rt| rt.has_field(name)));
+                        merge_into(into, from);
                     }
                 }
             }

@@ -345,7 +345,7 @@ impl RuleSet {
                     .iter()
                     .map(|(a, b)| (crate::text::normalize::normalize_literal(a), b.clone()))
                     .collect();
-                suffixes.sort_by(|a, b| b.0.chars().count().cmp(&a.0.chars().count()));
+                suffixes.sort_by_key(|s| std::cmp::Reverse(s.0.chars().count()));
                 rewrites.insert(
                     name.clone(),
                     Rewrite {
@@ -581,20 +581,17 @@ fn compile_rule(
     let mut fields = Vec::new();
     for (name, spec) in &def.fields {
         let loc = spanned_location(f, spec);
-        if let Some(rt) = record {
-            if !rt.has_field(name) {
-                errors.push(LoadError::new(
-                    loc.clone(),
-                    LoadErrorKind::Reference,
-                    format!(
-                        "record type `{emits}` has no field `{name}`{}",
-                        crate::suggest::did_you_mean(
-                            name,
-                            rt.fields.iter().map(|(n, _)| n.as_str())
-                        )
-                    ),
-                ));
-            }
+        if let Some(rt) = record
+            && !rt.has_field(name)
+        {
+            errors.push(LoadError::new(
+                loc.clone(),
+                LoadErrorKind::Reference,
+                format!(
+                    "record type `{emits}` has no field `{name}`{}",
+                    crate::suggest::did_you_mean(name, rt.fields.iter().map(|(n, _)| n.as_str()))
+                ),
+            ));
         }
         match compile_field(spec.get_ref(), &loc, cx, &mut |c| {
             check_capture(c, &loc, &mut errors)
@@ -693,13 +690,13 @@ fn compile_link(
 ) -> Result<Link, Vec<LoadError>> {
     let mut errors = Vec::new();
     let err = |m: String| LoadError::new(loc.clone(), LoadErrorKind::Reference, m);
-    if let Some(rt) = cx.records.get(emits) {
-        if !rt.has_field(&l.field) {
-            errors.push(err(format!(
-                "link fills `{}`, which record type `{emits}` does not have",
-                l.field
-            )));
-        }
+    if let Some(rt) = cx.records.get(emits)
+        && !rt.has_field(&l.field)
+    {
+        errors.push(err(format!(
+            "link fills `{}`, which record type `{emits}` does not have",
+            l.field
+        )));
     }
     let scanner = |names: &schema::OneOrMany, prefix: bool, errors: &mut Vec<LoadError>| {
         let names = names.to_vec();
@@ -726,10 +723,11 @@ fn compile_link(
         match cx.records.get(r) {
             None => errors.push(err(format!("no record type `{r}`"))),
             Some(rt) => {
-                if let Some(fld) = &l.record_field {
-                    if !rt.has_field(fld) && fld != "text" {
-                        errors.push(err(format!("record type `{r}` has no field `{fld}`")));
-                    }
+                if let Some(fld) = &l.record_field
+                    && !rt.has_field(fld)
+                    && fld != "text"
+                {
+                    errors.push(err(format!("record type `{r}` has no field `{fld}`")));
                 }
             }
         }
@@ -889,17 +887,17 @@ fn compile_field(
                     ));
                 }
                 for e in names.iter().flat_map(|n| lexicons.entries(n)) {
-                    if let Some(t) = e.attr_text(attr) {
-                        if !cx.rewrites.contains_key(&t) {
-                            return Err(LoadError::new(
-                                e.location.clone(),
-                                LoadErrorKind::Reference,
-                                format!(
-                                    "entry `{}.{}` names rewrite table `{t}`, which does not exist",
-                                    e.lexicon, e.id
-                                ),
-                            ));
-                        }
+                    if let Some(t) = e.attr_text(attr)
+                        && !cx.rewrites.contains_key(&t)
+                    {
+                        return Err(LoadError::new(
+                            e.location.clone(),
+                            LoadErrorKind::Reference,
+                            format!(
+                                "entry `{}.{}` names rewrite table `{t}`, which does not exist",
+                                e.lexicon, e.id
+                            ),
+                        ));
                     }
                 }
                 Some(RewriteSource::FromLexicon {
