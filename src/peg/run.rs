@@ -366,7 +366,11 @@ const STACK_RED_ZONE: usize = 256 * 1024;
 /// The size of a new stack segment when one is needed.
 const STACK_SEGMENT: usize = 4 * 1024 * 1024;
 
-struct Run<'p, 'i, 'm> {
+/// One attempt. `EXPLAIN`: the attempt notes the furthest failure and skips nothing (see
+/// [`Program::explain`]); a constant rather than a field, so the attempts of extraction,
+/// which never explain, carry no test of it in every step and call (they were a test and a
+/// branch at each).
+struct Run<'p, 'i, 'm, const EXPLAIN: bool> {
     p: &'p Program,
     input: &'i str,
     /// Where the attempt began: `SOI` matches here.
@@ -384,7 +388,6 @@ struct Run<'p, 'i, 'm> {
     furthest: usize,
     expected: Vec<RuleId>,
     rule_stack: Vec<RuleId>,
-    explain: bool,
     /// (expression, position, end): what the body of a lexicon entry found by the
     /// automaton matches, so the body does not compare its literals again (see
     /// `Forms::exact`). Only the very next evaluation can be that body.
@@ -416,9 +419,7 @@ impl Program {
     /// Like [`Program::matches`], and a failure says how far the grammar got and what it
     /// expected there (slower: for tools that explain).
     pub fn explain(&self, rule: RuleId, input: &str, limits: Limits) -> Result<Match, MatchError> {
-        let mut run = Run::new(self, input, 0, limits, None);
-        run.explain = true;
-        run.finish(rule)
+        Run::<true>::new(self, input, 0, limits, None).finish(rule)
     }
 
     fn run<'i>(
@@ -429,18 +430,18 @@ impl Program {
         limits: Limits,
         memo: Option<&mut Memo<'i>>,
     ) -> Result<Match, MatchError> {
-        Run::new(self, input, start, limits, memo).finish(rule)
+        Run::<false>::new(self, input, start, limits, memo).finish(rule)
     }
 }
 
-impl<'p, 'i, 'm> Run<'p, 'i, 'm> {
+impl<'p, 'i, 'm, const EXPLAIN: bool> Run<'p, 'i, 'm, EXPLAIN> {
     fn new(
         p: &'p Program,
         input: &'i str,
         start: usize,
         limits: Limits,
         memo: Option<&'m mut Memo<'i>>,
-    ) -> Run<'p, 'i, 'm> {
+    ) -> Run<'p, 'i, 'm, EXPLAIN> {
         let mut nodes = NODES.with(|n| std::mem::take(&mut *n.borrow_mut()));
         nodes.clear();
         Run {
@@ -459,7 +460,6 @@ impl<'p, 'i, 'm> Run<'p, 'i, 'm> {
             furthest: 0,
             expected: Vec::new(),
             rule_stack: Vec::new(),
-            explain: false,
             known: (usize::MAX, 0, 0),
         }
     }
@@ -495,7 +495,7 @@ impl<'p, 'i, 'm> Run<'p, 'i, 'm> {
     /// inlined and the bookkeeping is not).
     #[inline(always)]
     fn fail_at(&mut self, pos: usize) -> Option<usize> {
-        if self.explain {
+        if EXPLAIN {
             self.note_failure(pos);
         }
         None
@@ -524,14 +524,14 @@ impl<'p, 'i, 'm> Run<'p, 'i, 'm> {
     /// Explanations see every attempt, so they skip nothing.
     #[inline]
     fn may_match(&self, e: usize, pos: usize) -> bool {
-        self.explain || self.p.starts[e].may_match_at(self.input.as_bytes(), pos)
+        EXPLAIN || self.p.starts[e].may_match_at(self.input.as_bytes(), pos)
     }
 
     /// Calls rule `id` at `pos`, through the memo when the rule is memoised.
     fn call(&mut self, id: RuleId, pos: usize) -> Option<usize> {
         let p: &'p Program = self.p;
         let rule = &p.calls[id as usize];
-        if !self.explain && !rule.starts.may_match_at(self.input.as_bytes(), pos) {
+        if !EXPLAIN && !rule.starts.may_match_at(self.input.as_bytes(), pos) {
             return None;
         }
         if !rule.memo || self.memo.is_none() {
@@ -607,7 +607,7 @@ impl<'p, 'i, 'm> Run<'p, 'i, 'm> {
         }
         self.depth += 1;
         self.atomicity = inner;
-        let named = self.explain && rule.named;
+        let named = EXPLAIN && rule.named;
         if named {
             self.rule_stack.push(id);
         }
@@ -778,9 +778,7 @@ impl<'p, 'i, 'm> Run<'p, 'i, 'm> {
     /// run it as it is, to see the furthest failure.
     #[inline(never)]
     fn seq_after_memo(&mut self, s: &MemoSeq, pos: usize) -> Option<usize> {
-        if !self.explain
-            && let Some(memo) = self.memo.as_deref()
-        {
+        if !EXPLAIN && let Some(memo) = self.memo.as_deref() {
             // As `call` looks it up (see there).
             let lookahead = self.lookahead > 0 || s.in_lookahead;
             let context = s.atomicity[self.atomicity as usize] as u8 * 2 + u8::from(lookahead);
@@ -934,7 +932,7 @@ impl<'p, 'i, 'm> Run<'p, 'i, 'm> {
     /// would have run out of steps.
     #[inline(never)]
     fn numeric(&mut self, n: super::native::Numeric, pos: usize) -> Option<usize> {
-        if self.explain || self.depth + 2 >= self.limits.depth {
+        if EXPLAIN || self.depth + 2 >= self.limits.depth {
             return self.call(n.numeric, pos);
         }
         let (int_end, frac) = super::native::read_numeric(self.input.as_bytes(), pos)?;
