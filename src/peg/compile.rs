@@ -310,6 +310,13 @@ pub fn compile(
                 *e = Expr::Numeric(reader);
             }
         }
+        for e in 0..p.exprs.len() {
+            if let Expr::Choice(items) = &p.exprs[e]
+                && let Some(n) = super::native::NumberFirst::of(items, &p.rules, &p.exprs)
+            {
+                p.exprs[e] = Expr::NumberFirst(Box::new(n));
+            }
+        }
     }
     Ok(p)
 }

@@ -95,6 +95,12 @@ pub(crate) enum Expr {
     /// A call of `numeric` whose definition is the one `native` reads: the number read in
     /// Rust, as one step, with the nodes the call would make (see `native`).
     Numeric(native::Numeric),
+    /// A choice whose first alternative calls a rule whose body is a natively read
+    /// number and an optional tail (`number = { scaled | … }` with
+    /// `scaled = { numeric ~ (ws ~ scale_word …)? }`): where the number reads, that rule's
+    /// match, the number and the tail read in place of the choice, the call and the
+    /// sequence (see `native::NumberFirst`); elsewhere the choice as written.
+    NumberFirst(Box<native::NumberFirst>),
 }
 
 #[derive(Debug, Clone)]

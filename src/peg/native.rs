@@ -33,6 +33,56 @@ pub(crate) struct Numeric {
     pub(crate) frac: RuleId,
 }
 
+/// A choice `(s | …)` where `s` is a rule whose body is `numeric ~ tail?` with `numeric`
+/// read natively (see [`Numeric`]) and `s` not memoised: `number = { scaled | worded |
+/// lone_scale }` of `grammars/number.pest`. Every number read at a digit was a step of
+/// `number`'s choice, a call of `scaled`, its sequence, the number and the tail's option
+/// (five steps, two of them through the dispatch of a rule call) before the tail itself.
+///
+/// Why this keeps every result: where `numeric` matches at `pos`, `s` matches (its body's
+/// first item does, and an option never fails), so the choice takes it; `s` makes its node,
+/// `numeric`'s nodes under it, and runs the tail as its option would, in `s`'s atomicity
+/// and nesting. Where `numeric` does not match, the choice runs as written.
+#[derive(Debug, Clone)]
+pub(crate) struct NumberFirst {
+    /// The choice's alternatives (the first calls `rule`).
+    pub(crate) items: Box<[usize]>,
+    /// The rule `s`.
+    pub(crate) rule: RuleId,
+    /// The natively read number `s` opens with.
+    pub(crate) numeric: Numeric,
+    /// The expression of `tail` (the option's content).
+    pub(crate) tail: usize,
+}
+
+impl NumberFirst {
+    /// The choice of `items` as a [`NumberFirst`], when its first alternative is such a call.
+    pub(crate) fn of(items: &[usize], rules: &[CompiledRule], exprs: &[Expr]) -> Option<Self> {
+        let Expr::Call(rule) = exprs[*items.first()?] else {
+            return None;
+        };
+        let r = &rules[rule as usize];
+        if r.memo {
+            return None;
+        }
+        let Expr::Seq(body) = &exprs[r.expr] else {
+            return None;
+        };
+        let [first, second] = body[..] else {
+            return None;
+        };
+        match (&exprs[first], &exprs[second]) {
+            (Expr::Numeric(numeric), Expr::Opt(tail)) => Some(NumberFirst {
+                items: items.into(),
+                rule,
+                numeric: *numeric,
+                tail: *tail,
+            }),
+            _ => None,
+        }
+    }
+}
+
 /// What `numeric` matches at `pos` of `input`: the end of `int`, and the span of `frac`
 /// when there is one (the match ends where the last of them does). `None` where it does not
 /// match. Implements [`NUMERIC_SOURCE`] step by step:
@@ -132,7 +182,9 @@ fn shape(rules: &[CompiledRule], exprs: &[Expr], id: RuleId) -> Option<String> {
             Expr::SpanUnless(x, set) => (format!("SpanUnless{set:?}"), std::slice::from_ref(x)),
             Expr::Seq(xs) => ("Seq".into(), &xs[..]),
             Expr::Choice(xs) => ("Choice".into(), &xs[..]),
-            Expr::Lexicon(_) | Expr::SeqAfterMemo(_) | Expr::Numeric(_) => return None,
+            Expr::Lexicon(_) | Expr::SeqAfterMemo(_) | Expr::Numeric(_) | Expr::NumberFirst(_) => {
+                return None;
+            }
             leaf @ (Expr::Str(_)
             | Expr::Insens(_)
             | Expr::Range(..)
@@ -300,6 +352,74 @@ wrapped  = { silent ~ "." }
         }
     }
 
+    /// `numeric` under a rule with an optional tail, first in a choice, as `scaled` is in
+    /// `number` (see [`NumberFirst`]), with callers in every context.
+    const SCALED: &str = r#"
+scale     = { "k" | "mln" }
+scaled    = { numeric ~ (" "+ ~ scale)? }
+word      = { "o" }
+number    = { scaled | word }
+nplain    = { number ~ "!"? }
+natomic   = @{ number }
+ncompound = ${ number ~ " o"? }
+nlook     = { &number ~ ANY }
+nnot      = { !number ~ ANY }
+"#;
+
+    /// The choice led by a number gives what the rules as written give (end and nodes), on
+    /// every short string of the characters they look at, in every context and near the
+    /// nesting limit; and a number with no tail after it takes fewer steps.
+    #[test]
+    fn a_choice_led_by_a_number_matches_the_rules_as_written() {
+        let (native, plain) = programs(&format!("{NUMERIC_SOURCE}{SCALED}"));
+        let first = |p: &Program| p.exprs.iter().any(|e| matches!(e, Expr::NumberFirst(_)));
+        assert!(first(&native));
+        assert!(!first(&plain));
+        let rules = ["nplain", "natomic", "ncompound", "nlook", "nnot"];
+        for input in &strings(&['7', ' ', 'k', ',', 'o', '!'], 6) {
+            for rule in rules {
+                let limits = Limits::default();
+                assert_eq!(
+                    outcome(&native, rule, input, limits),
+                    outcome(&plain, rule, input, limits),
+                    "{rule} on {input:?}"
+                );
+            }
+        }
+        for input in ["12 345,6 k!", "7 kx", "5 o", "5"] {
+            for depth in 0..8 {
+                let limits = Limits {
+                    depth,
+                    ..Limits::default()
+                };
+                for rule in rules {
+                    assert_eq!(
+                        outcome(&native, rule, input, limits),
+                        outcome(&plain, rule, input, limits),
+                        "{rule} on {input:?} with depth {depth}"
+                    );
+                }
+            }
+        }
+        let steps = |p: &Program, input: &str| {
+            let id = p.rule_id("nplain").expect("rule");
+            p.matches(id, input, Limits::default()).map(|m| m.steps)
+        };
+        // The same program with the choice as written: one step where it takes five (the
+        // choice, the call of `scaled`, its sequence, the number, the option), with a scale
+        // word after the number or not.
+        let mut written = native.clone();
+        for e in &mut written.exprs {
+            if let Expr::NumberFirst(n) = e {
+                *e = Expr::Choice(n.items.clone());
+            }
+        }
+        for input in ["12 345 x", "12 345 k!"] {
+            let (ours, theirs) = (steps(&native, input), steps(&written, input));
+            assert_eq!(ours.map(|s| s + 4), theirs, "{input:?}");
+        }
+    }
+
     /// A grammar whose `numeric`, `int` or `frac` say anything else runs them as written.
     #[test]
     fn other_definitions_run_as_written() {
@@ -331,5 +451,12 @@ wrapped  = { silent ~ "." }
         })
         .expect("default rules");
         assert!(reads_natively(set.grammar.program()));
+        // `number`'s choice is led by `scaled`, the number with its optional scale words.
+        let program = set.grammar.program();
+        let number = program.rule_id("number").expect("number");
+        assert!(matches!(
+            program.exprs[program.rules[number as usize].expr],
+            Expr::NumberFirst(_)
+        ));
     }
 }

@@ -734,6 +734,7 @@ impl<'p, 'i, 'm, const EXPLAIN: bool> Run<'p, 'i, 'm, EXPLAIN> {
             Expr::Seq(items) => self.seq(items, pos),
             Expr::SeqAfterMemo(s) => self.seq_after_memo(s, pos),
             Expr::Numeric(n) => self.numeric(*n, pos),
+            Expr::NumberFirst(n) => self.number_first(n, pos),
             Expr::Choice(items) => self.choice(items, pos),
             Expr::Opt(x) => self.opt(*x, pos),
             Expr::Rep(x) => Some(self.repeat(*x, pos)),
@@ -921,7 +922,8 @@ impl<'p, 'i, 'm, const EXPLAIN: bool> Run<'p, 'i, 'm, EXPLAIN> {
             | Expr::SpanUnless(..)
             | Expr::RunOf(_)
             | Expr::SeqAfterMemo(_)
-            | Expr::Numeric(_) => unreachable!("handled by eval"),
+            | Expr::Numeric(_)
+            | Expr::NumberFirst(_) => unreachable!("handled by eval"),
         }
     }
 
@@ -936,23 +938,80 @@ impl<'p, 'i, 'm, const EXPLAIN: bool> Run<'p, 'i, 'm, EXPLAIN> {
             return self.call(n.numeric, pos);
         }
         let (int_end, frac) = super::native::read_numeric(self.input.as_bytes(), pos)?;
-        let end = frac.map_or(int_end, |f| f.1);
         if self.lookahead == 0 {
-            let calls = &self.p.calls;
-            let outer = calls[n.numeric as usize].modes[self.atomicity as usize];
-            let mut depth = self.node_depth;
-            if outer.node {
-                self.nodes.push((n.numeric, pos, end, depth));
-                depth += 1;
-            }
-            if calls[n.int as usize].modes[outer.inner as usize].node {
-                self.nodes.push((n.int, pos, int_end, depth));
-            }
-            if let Some((start, end)) = frac
-                && calls[n.frac as usize].modes[outer.inner as usize].node
-            {
-                self.nodes.push((n.frac, start, end, depth));
-            }
+            self.numeric_nodes(n, self.atomicity, self.node_depth, pos, (int_end, frac));
+        }
+        Some(frac.map_or(int_end, |f| f.1))
+    }
+
+    /// The nodes a call of `numeric` (in `atomicity`, its node at `depth`) makes for a
+    /// number at `pos` read as `read` (see `native::read_numeric`).
+    #[inline(always)]
+    fn numeric_nodes(
+        &mut self,
+        n: super::native::Numeric,
+        atomicity: Atomicity,
+        mut depth: u32,
+        pos: usize,
+        (int_end, frac): (usize, Option<(usize, usize)>),
+    ) {
+        let calls = &self.p.calls;
+        let end = frac.map_or(int_end, |f| f.1);
+        let outer = calls[n.numeric as usize].modes[atomicity as usize];
+        if outer.node {
+            self.nodes.push((n.numeric, pos, end, depth));
+            depth += 1;
+        }
+        if calls[n.int as usize].modes[outer.inner as usize].node {
+            self.nodes.push((n.int, pos, int_end, depth));
+        }
+        if let Some((start, end)) = frac
+            && calls[n.frac as usize].modes[outer.inner as usize].node
+        {
+            self.nodes.push((n.frac, start, end, depth));
+        }
+    }
+
+    /// A [`super::native::NumberFirst`] choice: where the number reads, the call of its rule
+    /// as `call_rule` and the rule's sequence would run it (its node, the number's nodes
+    /// under it, the tail as the option runs it), in one step for the choice, the call, the
+    /// sequence and the number. Anywhere else the choice as written, and so in explanations,
+    /// near the nesting limit (the rule, `numeric` and `int` nest three levels below) and
+    /// where the rule's call would check the stack.
+    #[inline(never)]
+    fn number_first(&mut self, n: &super::native::NumberFirst, pos: usize) -> Option<usize> {
+        let depth = self.depth + 1;
+        if EXPLAIN || depth + 2 >= self.limits.depth || depth.is_multiple_of(STACK_CHECK_EVERY) {
+            return self.choice(&n.items, pos);
+        }
+        let input = self.input.as_bytes();
+        let Some(read) = super::native::read_numeric(input, pos) else {
+            return self.choice(&n.items, pos);
+        };
+        let number_end = read.1.map_or(read.0, |f| f.1);
+        let saved = self.atomicity;
+        let mode = self.p.calls[n.rule as usize].modes[saved as usize];
+        let makes_node = mode.node && self.lookahead == 0;
+        let mark = self.nodes.len();
+        if makes_node {
+            self.nodes.push((n.rule, pos, number_end, self.node_depth));
+            self.node_depth += 1;
+        }
+        if self.lookahead == 0 {
+            self.numeric_nodes(n.numeric, mode.inner, self.node_depth, pos, read);
+        }
+        self.depth = depth;
+        self.atomicity = mode.inner;
+        let end = if self.p.starts[n.tail].may_match_at(input, number_end) {
+            self.eval(n.tail, number_end).unwrap_or(number_end)
+        } else {
+            number_end
+        };
+        self.atomicity = saved;
+        self.depth -= 1;
+        if makes_node {
+            self.node_depth -= 1;
+            self.nodes[mark].2 = end;
         }
         Some(end)
     }

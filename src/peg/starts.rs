@@ -339,14 +339,8 @@ fn one(
         Expr::PosPred(x) => starts[*x],
         Expr::Seq(items) => seq(items, exprs, starts, trivia),
         Expr::SeqAfterMemo(s) => seq(&s.items, exprs, starts, trivia),
-        Expr::Choice(items) => {
-            let mut set = Starts::default();
-            for &item in items.iter() {
-                set.union(&starts[item]);
-                set.nullable |= starts[item].nullable;
-            }
-            set
-        }
+        Expr::Choice(items) => choice(items, starts),
+        Expr::NumberFirst(n) => choice(&n.items, starts),
     }
 }
 
@@ -361,6 +355,16 @@ impl Starts {
     pub(crate) fn is_nullable(&self) -> bool {
         self.nullable
     }
+}
+
+/// The first set of a choice of `items`: any of theirs.
+fn choice(items: &[usize], starts: &[Starts]) -> Starts {
+    let mut set = Starts::default();
+    for &item in items {
+        set.union(&starts[item]);
+        set.nullable |= starts[item].nullable;
+    }
+    set
 }
 
 /// The set of a sequence of `items`.
