@@ -259,7 +259,7 @@ pub fn try_at<'t, 's>(
         steps: budget.left.get(),
         depth: budget.depth,
     };
-    let m = match program.matches_at(entry, input, pos, limits, memo) {
+    let m = match program.matches_reading(entry, input, pos, limits, memo, &set.node_reads) {
         Ok(m) => m,
         Err(MatchError::NoMatch(f)) => {
             budget.left.set(budget.left.get().saturating_sub(f.steps));
@@ -295,6 +295,45 @@ pub fn try_at<'t, 's>(
 mod tests {
     use super::*;
     use crate::rules::RuleSources;
+
+    /// A candidate's tree holds the nodes of the rules extraction reads only (see
+    /// `RuleSet::node_reads`): the number's digits, its amount and its unit, not the rules
+    /// between.
+    #[test]
+    fn a_candidate_tree_has_the_nodes_somebody_reads() {
+        let set = RuleSet::load(&RuleSources {
+            defaults: true,
+            dirs: vec![],
+        })
+        .expect("default rules");
+        let r = set
+            .rules
+            .iter()
+            .position(|r| r.id == "amount.ru")
+            .expect("amount.ru");
+        let program = set.grammar.program();
+        let entry = program.rule_id(&set.rules[r].entry).expect("entry");
+        let text = "2,5 млн тонн";
+        let mut memo = Memo::default();
+        let budget = Budget::unlimited();
+        let c = try_at(&set, r, entry, text, 0, text.len(), &budget, &mut memo).expect("a match");
+        let names: Vec<&str> = c.tree.root().walk().map(|n| n.rule).collect();
+        for read in ["amount_value", "int", "unit"] {
+            assert!(names.contains(&read), "{read}: {names:?}");
+        }
+        for unread in ["number", "scaled", "numeric"] {
+            assert!(!names.contains(&unread), "{unread}: {names:?}");
+        }
+        // All of them in a match made for a reader of every node.
+        let m = program
+            .matches_at(entry, text, 0, Limits::default(), &mut Memo::default())
+            .expect("a match");
+        let all: Vec<&str> = m.nodes.iter().map(|n| program.rule_name(n.0)).collect();
+        assert!(
+            all.contains(&"scaled") && all.contains(&"numeric"),
+            "{all:?}"
+        );
+    }
 
     /// A group tried at every word start (as a group that can begin with anything is) is
     /// tried up to, and not at or past, the place its matches must begin before, and only

@@ -372,6 +372,9 @@ const STACK_SEGMENT: usize = 4 * 1024 * 1024;
 /// branch at each).
 struct Run<'p, 'i, 'm, const EXPLAIN: bool> {
     p: &'p Program,
+    /// The call records the attempt runs by: the program's, or a [`NodeReads`]' (which
+    /// make no nodes of rules nobody reads).
+    calls: &'p [RuleRun],
     input: &'i str,
     /// Where the attempt began: `SOI` matches here.
     start: usize,
@@ -394,11 +397,68 @@ struct Run<'p, 'i, 'm, const EXPLAIN: bool> {
     known: (usize, usize, usize),
 }
 
+/// The rules whose nodes the reader of some matches uses (see [`Program::node_reads`]), as
+/// the call records of a program in which the other rules make no node: a match made by
+/// them has the nodes of the rules read only, each at the place and depth among them it has
+/// in the full match. Building, memoising and copying nodes nobody reads (`amount_value`,
+/// `scaled`, the date forms) was work on every successful call.
+#[derive(Debug, Clone)]
+pub struct NodeReads {
+    /// The program's call records, with no node for rules not read.
+    calls: Box<[RuleRun]>,
+}
+
 impl Program {
     /// Matches rule `rule` at the start of `input` (it need not consume all of it). A
     /// failure carries no detail; see [`Program::explain`].
     pub fn matches(&self, rule: RuleId, input: &str, limits: Limits) -> Result<Match, MatchError> {
         self.run(rule, input, 0, limits, None)
+    }
+
+    /// Call records for matches whose reader uses the nodes of the rules `read` accepts
+    /// (by name) and no others: every other rule makes no node. What a match reads is
+    /// unchanged as long as `read` accepts every rule it looks for, by name or by id; nodes
+    /// of the rules left out only stand between those in the tree.
+    pub fn node_reads(&self, read: impl Fn(&str) -> bool) -> NodeReads {
+        let calls = self
+            .calls
+            .iter()
+            .zip(&self.rules)
+            .map(|(&call, rule)| {
+                let mut call = call;
+                if !read(&rule.name) {
+                    call.modes.iter_mut().for_each(|m| m.node = false);
+                }
+                call
+            })
+            .collect();
+        NodeReads { calls }
+    }
+
+    /// Whether matches made with `reads` have nodes of rule `rule` (where the rule makes
+    /// any: a silent rule never does).
+    pub fn keeps_nodes_of(&self, reads: &NodeReads, rule: RuleId) -> bool {
+        reads
+            .calls
+            .get(rule as usize)
+            .is_some_and(|c| c.modes.iter().any(|m| m.node))
+    }
+
+    /// [`Program::matches_at`] making the nodes of the rules `reads` keeps only. `memo`
+    /// must serve attempts with the same `reads` alone (its results keep their nodes).
+    pub fn matches_reading<'i>(
+        &self,
+        rule: RuleId,
+        input: &'i str,
+        start: usize,
+        limits: Limits,
+        memo: &mut Memo<'i>,
+        reads: &NodeReads,
+    ) -> Result<Match, MatchError> {
+        memo.bind(input);
+        let mut run = Run::<false>::new(self, input, start, limits, Some(memo));
+        run.calls = &reads.calls;
+        run.finish(rule)
     }
 
     /// Like [`Program::matches`], with the attempt beginning at byte `start` of `input`
@@ -446,6 +506,7 @@ impl<'p, 'i, 'm, const EXPLAIN: bool> Run<'p, 'i, 'm, EXPLAIN> {
         nodes.clear();
         Run {
             p,
+            calls: &p.calls,
             input,
             start,
             memo,
@@ -529,8 +590,8 @@ impl<'p, 'i, 'm, const EXPLAIN: bool> Run<'p, 'i, 'm, EXPLAIN> {
 
     /// Calls rule `id` at `pos`, through the memo when the rule is memoised.
     fn call(&mut self, id: RuleId, pos: usize) -> Option<usize> {
-        let p: &'p Program = self.p;
-        let rule = &p.calls[id as usize];
+        let calls: &'p [RuleRun] = self.calls;
+        let rule = &calls[id as usize];
         if !EXPLAIN && !rule.starts.may_match_at(self.input.as_bytes(), pos) {
             return None;
         }
@@ -840,7 +901,7 @@ impl<'p, 'i, 'm, const EXPLAIN: bool> Run<'p, 'i, 'm, EXPLAIN> {
             }
             Expr::Lexicon(forms) => match forms.longest_at(input.as_bytes(), pos) {
                 Some((entry, len)) if forms.exact => {
-                    self.known = (self.p.calls[entry as usize].expr, pos, pos + len);
+                    self.known = (self.calls[entry as usize].expr, pos, pos + len);
                     let end = self.call(entry, pos);
                     // The call may not have evaluated the body (a memoised result).
                     self.known.0 = usize::MAX;
@@ -955,7 +1016,7 @@ impl<'p, 'i, 'm, const EXPLAIN: bool> Run<'p, 'i, 'm, EXPLAIN> {
         pos: usize,
         (int_end, frac): (usize, Option<(usize, usize)>),
     ) {
-        let calls = &self.p.calls;
+        let calls = self.calls;
         let end = frac.map_or(int_end, |f| f.1);
         let outer = calls[n.numeric as usize].modes[atomicity as usize];
         if outer.node {
@@ -990,7 +1051,7 @@ impl<'p, 'i, 'm, const EXPLAIN: bool> Run<'p, 'i, 'm, EXPLAIN> {
         };
         let number_end = read.1.map_or(read.0, |f| f.1);
         let saved = self.atomicity;
-        let mode = self.p.calls[n.rule as usize].modes[saved as usize];
+        let mode = self.calls[n.rule as usize].modes[saved as usize];
         let makes_node = mode.node && self.lookahead == 0;
         let mark = self.nodes.len();
         if makes_node {

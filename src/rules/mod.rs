@@ -208,6 +208,38 @@ pub struct RuleSet {
     pub abbreviations: HashSet<String>,
     /// Suffix rewrite tables by name.
     pub rewrites: BTreeMap<String, Rewrite>,
+    /// The grammar rules whose match nodes extraction reads (see [`node_reads`]): matches
+    /// made for records build no others.
+    pub node_reads: crate::peg::NodeReads,
+}
+
+/// Grammar rules whose nodes the extraction code reads by name, whatever the rules say:
+/// `int` and `frac` (a number's digits, `extract/numeral.rs`), and a date's parts
+/// (`extract/fields.rs`, `date`).
+const READ_BY_CODE: &[&str] = &["int", "frac", "year", "month", "day", "hour", "minute"];
+
+/// The grammar rules whose nodes a match tree's readers may use, for `program`: every rule
+/// whose name appears as a string anywhere in a rule or record type (entry, span, `each`,
+/// captures of fields and links, examples: a name read anywhere keeps its nodes), the rules
+/// the lexicons define (entries are found by id, `Lexicons::entry_of_id`), and
+/// [`READ_BY_CODE`]. Deliberately wide: a rule kept that nobody reads only costs its node,
+/// one left out that somebody reads would change a record.
+fn node_reads(
+    program: &crate::peg::Program,
+    rules: &[Rule],
+    records: &BTreeMap<String, RecordType>,
+    lexicons: &Lexicons,
+) -> crate::peg::NodeReads {
+    let mut read: HashSet<String> = READ_BY_CODE.iter().map(|s| s.to_string()).collect();
+    read.extend(lexicons.rule_names().map(|(name, _)| name));
+    // Every quoted string of the rules' and record types' debug text: what they name.
+    let text = format!("{rules:?}{records:?}");
+    for name in program.rule_names() {
+        if text.contains(&format!("{name:?}")) {
+            read.insert(name.to_string());
+        }
+    }
+    program.node_reads(|name| read.contains(name))
 }
 
 /// Which rule folders to load.
@@ -424,6 +456,7 @@ impl RuleSet {
         }
         match grammar {
             Some(grammar) if errors.is_empty() => Ok(RuleSet {
+                node_reads: node_reads(grammar.program(), &rules, &records, &lexicons),
                 rules,
                 grammar,
                 lexicons,
@@ -916,4 +949,82 @@ fn compile_field(
     let capture = spec.date.clone().unwrap_or_default();
     check_capture(&capture);
     Ok(FieldSource::Date(capture))
+}
+
+#[cfg(test)]
+mod node_read_tests {
+    use super::*;
+
+    fn defaults() -> RuleSet {
+        RuleSet::load(&RuleSources {
+            defaults: true,
+            dirs: vec![],
+        })
+        .expect("default rules load")
+    }
+
+    /// Every grammar rule the extraction code (its tests aside) names in a string keeps its
+    /// nodes: code that reads a rule's nodes by name must have it in [`READ_BY_CODE`] (or
+    /// in the rules).
+    #[test]
+    fn rules_the_extraction_code_names_keep_their_nodes() {
+        let set = defaults();
+        let program = set.grammar.program();
+        let code = [
+            include_str!("../extract/demand.rs"),
+            include_str!("../extract/fields.rs"),
+            include_str!("../extract/links.rs"),
+            include_str!("../extract/matcher.rs"),
+            include_str!("../extract/mod.rs"),
+            include_str!("../extract/numeral.rs"),
+            include_str!("../extract/overlap.rs"),
+            include_str!("../extract/selection.rs"),
+            include_str!("../extract/settle.rs"),
+            include_str!("../extract/tree.rs"),
+        ]
+        .map(|file| file.split("#[cfg(test)]").next().unwrap_or(file))
+        .concat()
+        // A lexicon attribute (`number`, `scale`) is read from an entry, not a rule's node.
+        .replace(".get(\"", ".get(");
+        let mut named = 0;
+        for (id, name) in program.rule_names().enumerate() {
+            let Ok(id) = crate::peg::RuleId::try_from(id) else {
+                continue;
+            };
+            let makes_nodes = program.keeps_nodes_of(&program.node_reads(|_| true), id);
+            if makes_nodes && code.contains(&format!("{name:?}")) {
+                named += 1;
+                assert!(program.keeps_nodes_of(&set.node_reads, id), "{name}");
+            }
+        }
+        // int, frac and a date's parts at least.
+        assert!(named >= 7, "{named}");
+    }
+
+    /// Rules nobody reads make no nodes in extraction; the rules' captures, the lexicons'
+    /// rules and the entry rules do.
+    #[test]
+    fn only_rules_somebody_reads_keep_their_nodes() {
+        let set = defaults();
+        let program = set.grammar.program();
+        let keeps = |name: &str| {
+            let id = program.rule_id(name).expect(name);
+            program.keeps_nodes_of(&set.node_reads, id)
+        };
+        for unread in ["number", "scaled", "numeric", "date_iso", "date_words"] {
+            assert!(!keeps(unread), "{unread}");
+        }
+        let lexicon = set.lexicons.rule_names().map(|(n, _)| n);
+        let read = [
+            "int",
+            "frac",
+            "year",
+            "amount_value",
+            "dateline",
+            "amount_ru",
+        ];
+        for name in read.into_iter().map(String::from).chain(lexicon) {
+            assert!(keeps(&name), "{name}");
+        }
+    }
 }
