@@ -105,7 +105,7 @@ impl Compiler<'_> {
                         })
                         .collect();
                     if order_is_longest_first(&lits) {
-                        lits.sort_by(|a, b| b.len().cmp(&a.len()));
+                        lits.sort_by_key(|l| std::cmp::Reverse(l.len()));
                         return Ok(
                             self.push(Expr::Literals(Box::new(LiteralChoice::new(lits.into()))))
                         );

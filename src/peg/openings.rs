@@ -147,7 +147,7 @@ mod tests {
         .iter()
         .map(|&l| l.into())
         .collect();
-        literals.sort_by(|a, b| b.len().cmp(&a.len()));
+        literals.sort_by_key(|l| std::cmp::Reverse(l.len()));
         let choice = LiteralChoice::new(literals.clone().into());
         let text = "5 тоннаға, 3 тонны и $4 млрд: тонна млн т, 7 га abcdef ab km 8%";
         let mut found = 0;

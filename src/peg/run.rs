@@ -672,7 +672,7 @@ impl<'p, 'i, 'm, const EXPLAIN: bool> Run<'p, 'i, 'm, EXPLAIN> {
         if named {
             self.rule_stack.push(id);
         }
-        let result = if self.depth % STACK_CHECK_EVERY == 0 {
+        let result = if self.depth.is_multiple_of(STACK_CHECK_EVERY) {
             self.eval_with_stack(expr, pos)
         } else {
             self.eval(expr, pos)
