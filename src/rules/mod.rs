@@ -233,13 +233,28 @@ fn node_reads(
     let mut read: HashSet<String> = READ_BY_CODE.iter().map(|s| s.to_string()).collect();
     read.extend(lexicons.rule_names().map(|(name, _)| name));
     // Every quoted string of the rules' and record types' debug text: what they name.
+    // All the names are looked for in one pass (a search of the text for each grammar
+    // rule's name cost loading a third more instructions).
     let text = format!("{rules:?}{records:?}");
-    for name in program.rule_names() {
-        if text.contains(&format!("{name:?}")) {
-            read.insert(name.to_string());
+    let names: Vec<&str> = program.rule_names().collect();
+    let quoted = names.iter().map(|name| format!("{name:?}"));
+    let mut named = vec![false; names.len()];
+    match aho_corasick::AhoCorasick::new(quoted) {
+        Ok(ac) => {
+            for m in ac.find_overlapping_iter(&text) {
+                named[m.pattern().as_usize()] = true;
+            }
         }
+        // Too many names for an automaton: keep every rule's nodes.
+        Err(_) => named.fill(true),
     }
-    program.node_reads(|name| read.contains(name))
+    let named: HashSet<&str> = names
+        .iter()
+        .zip(&named)
+        .filter(|(_, n)| **n)
+        .map(|(name, _)| *name)
+        .collect();
+    program.node_reads(|name| read.contains(name) || named.contains(name))
 }
 
 /// Which rule folders to load.
