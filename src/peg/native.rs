@@ -313,6 +313,16 @@ wrapped  = { silent ~ "." }
         all
     }
 
+    /// Nesting limits of every depth in `depths`.
+    fn nesting_limits(depths: std::ops::Range<u32>) -> Vec<Limits> {
+        depths
+            .map(|depth| Limits {
+                depth,
+                ..Limits::default()
+            })
+            .collect()
+    }
+
     /// The reader gives what the rules as written give, on every short string of the
     /// characters they look at, in every context, and near the nesting limit.
     #[test]
@@ -325,27 +335,27 @@ wrapped  = { silent ~ "." }
         ];
         let mut inputs = strings(&['7', ' ', '.', ','], 9);
         inputs.extend(strings(&['1', '.', ' ', 'a', ',', '!'], 5));
-        for input in &inputs {
-            for rule in rules {
-                let limits = Limits::default();
-                assert_eq!(
-                    outcome(&native, rule, input, limits),
-                    outcome(&plain, rule, input, limits),
-                    "{rule} on {input:?}"
-                );
-            }
-        }
-        for input in ["12 345,6", "1.000.000", "5"] {
-            for depth in 0..6 {
-                let limits = Limits {
-                    depth,
-                    ..Limits::default()
-                };
-                for rule in rules {
+        assert_same_outcomes(&native, &plain, &rules, &inputs, &[Limits::default()]);
+        let near_limit = ["12 345,6", "1.000.000", "5"].map(String::from);
+        assert_same_outcomes(&native, &plain, &rules, &near_limit, &nesting_limits(0..6));
+    }
+
+    /// `native` and `plain` give the same outcome for each of `rules` on each of `inputs`
+    /// under each of `limits`.
+    fn assert_same_outcomes(
+        native: &Program,
+        plain: &Program,
+        rules: &[&str],
+        inputs: &[String],
+        limits: &[Limits],
+    ) {
+        for &limits in limits {
+            for input in inputs {
+                for &rule in rules {
                     assert_eq!(
-                        outcome(&native, rule, input, limits),
-                        outcome(&plain, rule, input, limits),
-                        "{rule} on {input:?} with depth {depth}"
+                        outcome(native, rule, input, limits),
+                        outcome(plain, rule, input, limits),
+                        "{rule} on {input:?} with limits {limits:?}"
                     );
                 }
             }
@@ -376,31 +386,10 @@ nnot      = { !number ~ ANY }
         assert!(first(&native));
         assert!(!first(&plain));
         let rules = ["nplain", "natomic", "ncompound", "nlook", "nnot"];
-        for input in &strings(&['7', ' ', 'k', ',', 'o', '!'], 6) {
-            for rule in rules {
-                let limits = Limits::default();
-                assert_eq!(
-                    outcome(&native, rule, input, limits),
-                    outcome(&plain, rule, input, limits),
-                    "{rule} on {input:?}"
-                );
-            }
-        }
-        for input in ["12 345,6 k!", "7 kx", "5 o", "5"] {
-            for depth in 0..8 {
-                let limits = Limits {
-                    depth,
-                    ..Limits::default()
-                };
-                for rule in rules {
-                    assert_eq!(
-                        outcome(&native, rule, input, limits),
-                        outcome(&plain, rule, input, limits),
-                        "{rule} on {input:?} with depth {depth}"
-                    );
-                }
-            }
-        }
+        let inputs = strings(&['7', ' ', 'k', ',', 'o', '!'], 6);
+        assert_same_outcomes(&native, &plain, &rules, &inputs, &[Limits::default()]);
+        let near_limit = ["12 345,6 k!", "7 kx", "5 o", "5"].map(String::from);
+        assert_same_outcomes(&native, &plain, &rules, &near_limit, &nesting_limits(0..8));
         let steps = |p: &Program, input: &str| {
             let id = p.rule_id("nplain").expect("rule");
             p.matches(id, input, Limits::default()).map(|m| m.steps)
