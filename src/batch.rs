@@ -349,7 +349,7 @@ impl Hub {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::rules::{RuleSet, RuleSources};
+    use crate::rules::RuleSet;
     use std::sync::atomic::{AtomicBool, Ordering};
     use std::sync::{Arc, mpsc};
     use std::time::Duration;
@@ -381,13 +381,7 @@ mod tests {
     /// and only when something was handed on since it was last told.
     #[test]
     fn the_sink_is_told_idle_before_waiting_for_a_document_not_yet_read() {
-        let ex = Extractor::new(
-            RuleSet::load(&RuleSources {
-                defaults: true,
-                dirs: vec![],
-            })
-            .expect("default rules"),
-        );
+        let ex = Extractor::new(RuleSet::load_defaults().expect("default rules"));
         let events = Arc::new(Mutex::new(Vec::new()));
         let (idle_tx, idle_rx) = mpsc::channel();
         let missed = Arc::new(AtomicBool::new(false));

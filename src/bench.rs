@@ -302,7 +302,6 @@ pub fn peak_rss_kib(child: &mut std::process::Child) -> Option<u64> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::rules::RuleSources;
 
     #[test]
     fn number_starts_are_digit_runs_at_word_starts() {
@@ -317,11 +316,7 @@ mod tests {
     }
 
     fn default_rules() -> RuleSet {
-        RuleSet::load(&RuleSources {
-            defaults: true,
-            dirs: vec![],
-        })
-        .expect("default rules")
+        RuleSet::load_defaults().expect("default rules")
     }
 
     #[test]

@@ -13,7 +13,7 @@
 mod author_support;
 
 use author_support::root;
-use nedra::{RuleSet, RuleSources};
+use nedra::RuleSet;
 use std::path::Path;
 use std::process::Command;
 
@@ -160,11 +160,7 @@ fn the_building_blocks_the_guide_names_exist() {
     let md = guide();
     let names = table_after(&md, "<!-- building blocks -->");
     assert!(names.len() >= 8, "{names:?}");
-    let rules = RuleSet::load(&RuleSources {
-        defaults: true,
-        dirs: vec![],
-    })
-    .expect("default rules load");
+    let rules = RuleSet::load_defaults().expect("default rules load");
     for n in names {
         assert!(
             rules.grammar.has_rule(&n),

@@ -5,11 +5,7 @@ use nedra::extract::ExtractLimits;
 use nedra::{DocError, Extractor, RuleSet, RuleSources};
 
 fn defaults() -> RuleSet {
-    RuleSet::load(&RuleSources {
-        defaults: true,
-        dirs: vec![],
-    })
-    .expect("default rules load")
+    RuleSet::load_defaults().expect("default rules load")
 }
 
 #[test]

@@ -1,16 +1,12 @@
 //! nedra's compiled matcher gives exactly what pest_vm gives: for every built-in rule, at
 //! every word start of every test article, the same match end (or the same failure).
 
+use nedra::RuleSet;
 use nedra::peg::{Limits, MatchError, Memo};
-use nedra::{RuleSet, RuleSources};
 
 #[test]
 fn compiled_matcher_agrees_with_pest_vm_on_the_test_corpus() {
-    let set = RuleSet::load(&RuleSources {
-        defaults: true,
-        dirs: vec![],
-    })
-    .expect("default rules load");
+    let set = RuleSet::load_defaults().expect("default rules load");
     let program = set.grammar.program();
     let vm = set.grammar.vm();
     let mut compared = 0usize;
@@ -77,11 +73,7 @@ fn compiled_matcher_agrees_with_pest_vm_on_the_test_corpus() {
 /// the same match, nodes and all, as a fresh attempt on the text from that position.
 #[test]
 fn memoised_attempts_match_fresh_attempts_on_the_test_corpus() {
-    let set = RuleSet::load(&RuleSources {
-        defaults: true,
-        dirs: vec![],
-    })
-    .expect("default rules load");
+    let set = RuleSet::load_defaults().expect("default rules load");
     let program = set.grammar.program();
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/corpus");
     let mut compared = 0usize;

@@ -1,21 +1,13 @@
 //! Properties of extraction on arbitrary input: it never fails internally, and every record
 //! points at a UTF-8 slice of the raw input equal to its `text`.
 
-use nedra::{DocError, Extractor, RuleSet, RuleSources};
+use nedra::{DocError, Extractor, RuleSet};
 use proptest::prelude::*;
 use std::sync::OnceLock;
 
 fn extractor() -> &'static Extractor {
     static EX: OnceLock<Extractor> = OnceLock::new();
-    EX.get_or_init(|| {
-        Extractor::new(
-            RuleSet::load(&RuleSources {
-                defaults: true,
-                dirs: vec![],
-            })
-            .expect("rules"),
-        )
-    })
+    EX.get_or_init(|| Extractor::new(RuleSet::load_defaults().expect("rules")))
 }
 
 fn check(bytes: &[u8]) -> Result<(), TestCaseError> {

@@ -10,11 +10,7 @@ use nedra::record::Record;
 use nedra::rules::{RuleSet, RuleSources};
 
 fn defaults() -> RuleSet {
-    RuleSet::load(&RuleSources {
-        defaults: true,
-        dirs: vec![],
-    })
-    .expect("default rules load")
+    RuleSet::load_defaults().expect("default rules load")
 }
 
 /// The default rules and one more rule file.

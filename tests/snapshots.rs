@@ -3,15 +3,11 @@
 //! Review changes with `cargo insta review`; every value in a snapshot was checked by hand
 //! against its article and `records.md` before it was accepted.
 
-use nedra::{Extractor, RuleSet, RuleSources};
+use nedra::{Extractor, RuleSet};
 
 #[test]
 fn corpus_articles() {
-    let rules = RuleSet::load(&RuleSources {
-        defaults: true,
-        dirs: vec![],
-    })
-    .expect("default rules load");
+    let rules = RuleSet::load_defaults().expect("default rules load");
     let extractor = Extractor::new(rules);
     let mut settings = insta::Settings::clone_current();
     settings.set_snapshot_path("../snapshots");

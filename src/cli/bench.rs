@@ -2,7 +2,7 @@
 
 use anyhow::{Context, Result};
 use nedra::bench::{self, Corpus};
-use nedra::{Extractor, RuleSet, RuleSources};
+use nedra::{Extractor, RuleSet};
 use std::path::Path;
 use std::process::{Command, ExitCode, Stdio};
 
@@ -39,13 +39,7 @@ pub fn run(corpus_dir: &Path, mb: usize, big_mb: usize, jobs: usize) -> Result<E
         corpus.bytes as f64 / 1e6,
         articles.len()
     );
-    let load_defaults = || {
-        RuleSet::load(&RuleSources {
-            defaults: true,
-            dirs: vec![],
-        })
-        .map_err(|e| anyhow::anyhow!("{e}"))
-    };
+    let load_defaults = || RuleSet::load_defaults().map_err(|e| anyhow::anyhow!("{e}"));
     let default = Extractor::new(load_defaults()?);
     // What an analyst who asks for one type gets (`extract --types amount`).
     let amounts = Extractor::new(load_defaults()?).with_types(&["amount".to_string()])?;

@@ -294,18 +294,13 @@ pub fn try_at<'t, 's>(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::rules::RuleSources;
 
     /// A candidate's tree holds the nodes of the rules extraction reads only (see
     /// `RuleSet::node_reads`): the number's digits, its amount and its unit, not the rules
     /// between.
     #[test]
     fn a_candidate_tree_has_the_nodes_somebody_reads() {
-        let set = RuleSet::load(&RuleSources {
-            defaults: true,
-            dirs: vec![],
-        })
-        .expect("default rules");
+        let set = RuleSet::load_defaults().expect("default rules");
         let r = set
             .rules
             .iter()
@@ -340,11 +335,7 @@ mod tests {
     /// at word starts: not inside a word, nor after a character that glues.
     #[test]
     fn a_group_tried_anywhere_is_tried_at_word_starts_before_its_last_place() {
-        let set = RuleSet::load(&RuleSources {
-            defaults: true,
-            dirs: vec![],
-        })
-        .expect("default rules");
+        let set = RuleSet::load_defaults().expect("default rules");
         let groups = Groups::new(&set);
         let g = groups
             .groups

@@ -990,7 +990,7 @@ impl<'a> Scan<'a> {
 mod tests {
     use super::*;
     use crate::extract::matcher::word_start;
-    use crate::rules::RuleSources;
+
     use crate::text::Lang;
     use crate::text::{normalize::normalize, sentences};
     use aho_corasick::AhoCorasick;
@@ -1000,11 +1000,7 @@ mod tests {
     fn rules() -> &'static (RuleSet, Prefilter) {
         static SET: OnceLock<(RuleSet, Prefilter)> = OnceLock::new();
         SET.get_or_init(|| {
-            let set = RuleSet::load(&RuleSources {
-                defaults: true,
-                dirs: vec![],
-            })
-            .expect("default rules");
+            let set = RuleSet::load_defaults().expect("default rules");
             let all: Vec<usize> = (0..set.rules.len()).collect();
             let prefilter = Prefilter::new(&set, &all);
             (set, prefilter)

@@ -434,11 +434,7 @@ nnot      = { !number ~ ANY }
     /// natively (a change to `grammars/number.pest` that loses this fails here).
     #[test]
     fn the_default_rules_read_numbers_natively() {
-        let set = crate::rules::RuleSet::load(&crate::rules::RuleSources {
-            defaults: true,
-            dirs: vec![],
-        })
-        .expect("default rules");
+        let set = crate::rules::RuleSet::load_defaults().expect("default rules");
         assert!(reads_natively(set.grammar.program()));
         // `number`'s choice is led by `scaled`, the number with its optional scale words.
         let program = set.grammar.program();

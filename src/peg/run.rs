@@ -412,7 +412,7 @@ impl Program {
     /// Matches rule `rule` at the start of `input` (it need not consume all of it). A
     /// failure carries no detail; see [`Program::explain`].
     pub fn matches(&self, rule: RuleId, input: &str, limits: Limits) -> Result<Match, MatchError> {
-        self.run(rule, input, 0, limits, None)
+        self.run(rule, input, 0, limits, None, &self.calls)
     }
 
     /// Call records for matches whose reader uses the nodes of the rules `read` accepts
@@ -456,9 +456,7 @@ impl Program {
         reads: &NodeReads,
     ) -> Result<Match, MatchError> {
         memo.bind(input);
-        let mut run = Run::<false>::new(self, input, start, limits, Some(memo));
-        run.calls = &reads.calls;
-        run.finish(rule)
+        self.run(rule, input, start, limits, Some(memo), &reads.calls)
     }
 
     /// Like [`Program::matches`], with the attempt beginning at byte `start` of `input`
@@ -473,7 +471,7 @@ impl Program {
         memo: &mut Memo<'i>,
     ) -> Result<Match, MatchError> {
         memo.bind(input);
-        self.run(rule, input, start, limits, Some(memo))
+        self.run(rule, input, start, limits, Some(memo), &self.calls)
     }
 
     /// Like [`Program::matches`], and a failure says how far the grammar got and what it
@@ -489,8 +487,11 @@ impl Program {
         start: usize,
         limits: Limits,
         memo: Option<&mut Memo<'i>>,
+        calls: &[RuleRun],
     ) -> Result<Match, MatchError> {
-        Run::<false>::new(self, input, start, limits, memo).finish(rule)
+        let mut run = Run::<false>::new(self, input, start, limits, memo);
+        run.calls = calls;
+        run.finish(rule)
     }
 }
 

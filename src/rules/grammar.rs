@@ -1100,11 +1100,7 @@ mod tests {
     /// so a rule is met both first and after the rules it calls).
     #[test]
     fn memoised_analyses_of_the_default_rules_are_exact() {
-        let set = crate::rules::RuleSet::load(&crate::rules::RuleSources {
-            defaults: true,
-            dirs: vec![],
-        })
-        .expect("default rules");
+        let set = crate::rules::RuleSet::load_defaults().expect("default rules");
         let g = &set.grammar;
         let mut names: Vec<&str> = g.rule_names().collect();
         names.sort_unstable();

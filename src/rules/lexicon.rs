@@ -529,11 +529,7 @@ mod tests {
     /// grammar finds its entry by id as by name, and no other rule finds one.
     #[test]
     fn entries_are_found_by_rule_id_as_by_name() {
-        let set = crate::rules::RuleSet::load(&crate::rules::RuleSources {
-            defaults: true,
-            dirs: vec![],
-        })
-        .expect("default rules");
+        let set = crate::rules::RuleSet::load_defaults().expect("default rules");
         let program = set.grammar.program();
         let mut entry_rules = 0;
         for (id, name) in program.rule_names().enumerate() {

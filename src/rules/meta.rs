@@ -248,11 +248,7 @@ mod tests {
     /// The same on the rules generated from the default lexicons, all of them.
     #[test]
     fn default_lexicon_rules_convert_as_pest_optimises_them() {
-        let set = crate::rules::RuleSet::load(&crate::rules::RuleSources {
-            defaults: true,
-            dirs: vec![],
-        })
-        .expect("default rules");
+        let set = crate::rules::RuleSet::load_defaults().expect("default rules");
         let grammar = set.lexicons.grammar();
         let generated: HashSet<String> = set.lexicons.rule_names().map(|(n, _)| n).collect();
         assert!(generated.len() > 100, "{} lexicon rules", generated.len());
@@ -268,11 +264,7 @@ mod tests {
     /// (all at once then) with stack operations.
     #[test]
     fn written_rules_optimise_as_all_together() {
-        let set = crate::rules::RuleSet::load(&crate::rules::RuleSources {
-            defaults: true,
-            dirs: vec![],
-        })
-        .expect("default rules");
+        let set = crate::rules::RuleSet::load_defaults().expect("default rules");
         let mut defaults: String = crate::rules::source::defaults()
             .into_iter()
             .filter(|f| f.kind == crate::rules::source::FileKind::Grammar)

@@ -301,6 +301,14 @@ impl RuleSet {
         Ok(files)
     }
 
+    /// Loads the built-in default rules alone; a convenience for tools and tests.
+    pub fn load_defaults() -> Result<RuleSet, LoadErrors> {
+        RuleSet::load(&RuleSources {
+            defaults: true,
+            dirs: vec![],
+        })
+    }
+
     /// Loads the defaults plus one folder; a convenience for tools and tests.
     pub fn load_with_dir(dir: &Path) -> Result<RuleSet, LoadErrors> {
         RuleSet::load(&RuleSources {
@@ -971,11 +979,7 @@ mod node_read_tests {
     use super::*;
 
     fn defaults() -> RuleSet {
-        RuleSet::load(&RuleSources {
-            defaults: true,
-            dirs: vec![],
-        })
-        .expect("default rules load")
+        RuleSet::load_defaults().expect("default rules load")
     }
 
     /// Every grammar rule the extraction code (its tests aside) names in a string keeps its
