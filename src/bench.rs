@@ -78,11 +78,7 @@ pub fn throughput(ex: &Extractor, corpus: &Corpus, jobs: usize) -> (f64, usize) 
     });
     let mut records = 0usize;
     let start = Instant::now();
-    let opts = BatchOptions {
-        jobs,
-        ordered: true,
-        window: jobs * 8,
-    };
+    let opts = BatchOptions::new(jobs);
     let _ = batch::run(ex, docs, opts, |r| {
         records += r.records.len();
         true
