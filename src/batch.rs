@@ -12,10 +12,11 @@
 //! The other half keeps the workers busy while the batch is handed on and the room filled
 //! again. Waking a sleeping thread on another core costs an interprocessor interrupt, which
 //! perf put at 2–6 % of a worker's time when it was paid at every document. Waiting for all
-//! but one document per worker, with 8 per worker (as before), left a worker one document
-//! to go on with while the others were handed on and read: it ran dry, slept and was woken
-//! about every second document (2,900 context switches for 5,877 documents); `extract
-//! --jobs 1` over 20 MB took 0.69 s (median of five), against 0.57 s with half of 32.
+//! but one document per worker, with 8 per worker, left a worker one document to go on with
+//! while the others were handed on and read: it ran dry, slept and was woken about every
+//! second document (2,900 context switches for 5,877 documents). `extract --jobs 1` over
+//! 20 MB took 0.70 s that way and 0.60 s with half of 32 (medians of seven, loading
+//! included).
 
 use crate::error::DocError;
 use crate::extract::{Extractor, failed_document};
