@@ -539,16 +539,15 @@ impl Prefilter {
         stamp: u32,
     ) -> (Eligible<'_>, u32) {
         let mut scan = Scan::new(self, text, sentences, staged, stamp);
-        for sentence in sentences {
-            // A literal that crosses a sentence's end is in no match (matches never cross
-            // their sentence), nor is one between sentences: each sentence is scanned alone.
-            let automaton = &self.automata[lang_index(sentence.lang)];
-            if let (Some(automaton), Some(here)) =
-                (automaton, text.get(sentence.start..sentence.end))
-            {
-                automaton.for_each(here, |pid, start, _| {
-                    scan.on_match(pid, sentence.start + start)
-                });
+        // A literal that crosses a sentence's end is in no match (matches never cross their
+        // sentence), nor is one between sentences: each sentence is scanned alone, each run
+        // of sentences of one language in one walk.
+        let mut ranges = Vec::with_capacity(sentences.len());
+        for run in sentences.chunk_by(|a, b| lang_index(a.lang) == lang_index(b.lang)) {
+            if let Some(automaton) = &self.automata[lang_index(run[0].lang)] {
+                ranges.clear();
+                ranges.extend(run.iter().map(|s| s.start..s.end));
+                automaton.for_each_in(text, &ranges, |pid, start, _| scan.on_match(pid, start));
             }
         }
         scan.flush();

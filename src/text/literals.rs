@@ -16,6 +16,9 @@
 //! `aho-corasick`'s contiguous NFA took 1 MB and its DFA 10 MB).
 
 use daachorse::CharwiseDoubleArrayAhoCorasick;
+use std::ops::Range;
+
+mod lanes;
 
 /// A set of non-empty literals to find, overlapping, in texts. Equal literals may be given:
 /// an occurrence reports each of them, in the order they were given.
@@ -176,6 +179,40 @@ impl LiteralSet {
             }
         }
     }
+
+    /// [`LiteralSet::for_each`] over each of `ranges` of `text` (ascending, disjoint, at
+    /// character boundaries) as if it were a text of its own: no occurrence crosses a
+    /// range's end, and a range's start begins a word. Offsets are `text`'s; occurrences are
+    /// reported range by range, each range's in order of end.
+    ///
+    /// The dense table walks the first half of the ranges and the second at once: a walk is
+    /// a chain of table reads, each waiting for the one before, and two chains interleaved
+    /// hide much of each other's wait.
+    pub fn for_each_in(
+        &self,
+        text: &str,
+        ranges: &[Range<usize>],
+        mut found: impl FnMut(usize, usize, usize),
+    ) {
+        match &self.automaton {
+            Automaton::Dense(dense) => dense.walk_ranges(text, ranges, |value, start, end| {
+                if value & SHARED == 0 {
+                    found(value as usize, start, end);
+                } else {
+                    for &i in &self.shared[(value & !SHARED) as usize] {
+                        found(i, start, end);
+                    }
+                }
+            }),
+            Automaton::Double(_) => {
+                for range in ranges {
+                    if let Some(here) = text.get(range.clone()) {
+                        self.for_each(here, |i, s, e| found(i, range.start + s, range.start + e));
+                    }
+                }
+            }
+        }
+    }
 }
 
 /// The distinct non-empty `literals` by `key`, each with its value (see
@@ -268,6 +305,18 @@ thread_local! {
     /// [`Dense::walk`]'s list of stops (state, end), kept between walks: made once, never
     /// cleared (only the stops noted in a walk are read).
     static STOPS: std::cell::Cell<Vec<(usize, usize)>> = const { std::cell::Cell::new(Vec::new()) };
+}
+
+/// The list of stops kept in `cell`, at least `len` long.
+fn taken(
+    cell: &'static std::thread::LocalKey<std::cell::Cell<Vec<(usize, usize)>>>,
+    len: usize,
+) -> Vec<(usize, usize)> {
+    let mut stops = cell.take();
+    if stops.len() < len {
+        stops.resize(len, (0, 0));
+    }
+    stops
 }
 
 /// The length of [`Dense::two`]: [`two_index`] of every pair of bytes that can begin a
@@ -495,38 +544,70 @@ impl Dense {
     /// order of end (at one end, longest first).
     #[inline]
     fn walk(&self, text: &str, mut found: impl FnMut(u32, usize, usize)) {
-        let mut stops = STOPS.take();
-        if stops.len() < STOPS_LEN {
-            stops.resize(STOPS_LEN, (0, 0));
-        }
-        let mut at = (self.initial, 0);
+        let mut stops = taken(&STOPS, STOPS_LEN);
+        self.walk_from(text, (self.initial, 0), &mut stops, &mut found);
+        STOPS.set(stops);
+    }
+
+    /// [`Dense::walk`] from `at` (a state, and the byte of `text` where it stands), noting
+    /// stops in `stops` (at least two long).
+    fn walk_from(
+        &self,
+        text: &str,
+        mut at: (usize, usize),
+        stops: &mut [(usize, usize)],
+        found: &mut impl FnMut(u32, usize, usize),
+    ) {
         loop {
             let mut n = 0;
-            let stop = self.to_stops(text, &mut at, &mut stops, &mut n);
+            let stop = self.to_stops(text, &mut at, stops, &mut n);
             if let Stop::Wide = stop {
-                let (state, i) = at;
-                let (class, len) = self.wide_class(text, i);
-                let state = self.step(state, class);
-                at = (state, i + len);
-                if state >= self.first_output {
-                    // `to_stops` returns before a character with room for one more stop.
-                    if let Some(slot) = stops.get_mut(n) {
-                        *slot = at;
-                        n += 1;
-                    }
-                }
+                // `to_stops` returns before a character with room for one more stop.
+                (at.0, at.1) = self.step_one(text, at.0, at.1, stops, &mut n);
             }
-            for &(state, end) in &stops[..n] {
-                let (from, to) = self.output_ranges[state - self.first_output];
-                for &(value, len) in &self.outputs[from as usize..to as usize] {
-                    found(value, end - len as usize, end);
-                }
-            }
+            self.report(&stops[..n], found);
             if let Stop::End = stop {
                 break;
             }
         }
-        STOPS.set(stops);
+    }
+
+    /// Reports the literals that end at `stops`.
+    #[inline(always)]
+    fn report(&self, stops: &[(usize, usize)], found: &mut impl FnMut(u32, usize, usize)) {
+        for &(state, end) in stops {
+            let (from, to) = self.output_ranges[state - self.first_output];
+            for &(value, len) in &self.outputs[from as usize..to as usize] {
+                found(value, end - len as usize, end);
+            }
+        }
+    }
+
+    /// Walks the character at byte `i` of `text` (of any length) from `state`; notes a stop
+    /// in `stops[*n]` (if there is room) when it leads to outputs. The state and byte after.
+    #[inline(never)]
+    fn step_one(
+        &self,
+        text: &str,
+        state: usize,
+        i: usize,
+        stops: &mut [(usize, usize)],
+        n: &mut usize,
+    ) -> (usize, usize) {
+        let (class, len) = match *text.as_bytes().get(i..).unwrap_or_default() {
+            [b, ..] if b < 0x80 => (self.ascii[usize::from(b)], 1),
+            [b, second, ..] if b < 0xE0 => (self.two[two_index(b, second)], 2),
+            _ => self.wide_class(text, i),
+        };
+        let state = self.step(state, class);
+        let at = (state, i + len);
+        if state >= self.first_output
+            && let Some(slot) = stops.get_mut(*n)
+        {
+            *slot = at;
+            *n += 1;
+        }
+        at
     }
 
     /// The state after a character of class `class` in state `state`.
