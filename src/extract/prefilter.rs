@@ -18,10 +18,13 @@
 //! need no scan of their own. The automaton reports about one match per
 //! eight bytes of news, so what a match costs is most of what the prefilter costs: a match
 //! of an anchor only notes its place for its clauses (patterns with the same clauses share
-//! a note), and the clauses are brought up to date once per note and sentence. A literal that
-//! only opens rules, with a letter or a digit, is found by the automaton only where it begins
-//! a word (most of its matches were inside words); whether another start literal opens a word
-//! is read from its first character, known beforehand, and the byte before it.
+//! a note), and the clauses are brought up to date once per note and sentence. A start
+//! literal that begins with a letter or a digit, and a clause's literal where every match
+//! has one of the clause's literals at a word start (see
+//! [`crate::rules::grammar::AnyOf::initial`]: country names, number words), is found by the
+//! automaton only where it begins a word (most of their places were inside words, and each
+//! cost a stop); whether another start literal opens a word is read from its first
+//! character, known beforehand. A literal may so be two patterns, one found anywhere.
 
 use crate::rules::RuleSet;
 use crate::rules::grammar::AnyOf;
@@ -140,19 +143,16 @@ struct Pattern {
     /// The clauses it satisfies, as an index among the distinct lists of clauses of
     /// patterns (see [`Prefilter::anchor_sets`]): patterns with equal lists share one.
     set: u32,
-    /// [`ANCHOR`], [`OPENS`], [`OPENS_AFTER_BREAK`], [`OPENS_IF_WORD_START`], [`DIGIT`].
+    /// [`ANCHOR`], [`OPENS`], [`OPENS_IF_WORD_START`], [`DIGIT`].
     flags: u8,
 }
 
 /// [`Pattern::flags`]: it satisfies clauses.
 const ANCHOR: u8 = 1;
 /// It has start rules and begins with a sign (neither a letter, a digit nor a space): a
-/// word start wherever it is; or the automaton finds it only at word starts (see
-/// [`only_at_word_starts`]).
+/// word start wherever it is; or with a letter or a digit, and the automaton finds it only
+/// at word starts (see [`opens_word`]).
 const OPENS: u8 = 2;
-/// It has start rules and begins with a letter or a digit: a word start at a sentence's
-/// start or after a character that breaks words (see [`Breaks`]).
-const OPENS_AFTER_BREAK: u8 = 4;
 /// It has start rules and is the empty literal: whether it opens a word depends on the
 /// character it stands before. (A start literal that begins with a space opens none.)
 const OPENS_IF_WORD_START: u8 = 8;
@@ -328,11 +328,8 @@ fn after(start: usize, sentence_start: usize) -> u32 {
 fn deciding(mut clauses: Vec<Literals>) -> Vec<Literals> {
     clauses.sort();
     clauses.dedup();
-    let implies = |a: &Literals, b: &Literals| {
-        (!a.digit || b.digit) && a.literals.iter().all(|l| b.literals.contains(l))
-    };
     (0..clauses.len())
-        .filter(|&i| !(0..clauses.len()).any(|j| j != i && implies(&clauses[j], &clauses[i])))
+        .filter(|&i| !(0..clauses.len()).any(|j| j != i && clauses[j].implies(&clauses[i])))
         .map(|i| clauses[i].clone())
         .collect()
 }
@@ -384,12 +381,15 @@ impl Prefilter {
     }
 
     fn from_keys(keys: Vec<Keys>) -> Prefilter {
-        let mut literals: Vec<String> = Vec::new();
+        // Each pattern is a literal, and whether only its places at word starts count
+        // (see [`opens_word`]): a literal may be both, as two patterns.
+        let mut literals: Vec<(String, bool)> = Vec::new();
         let mut patterns: Vec<PatternRules> = Vec::new();
         let mut index = std::collections::HashMap::new();
-        let mut pattern = |lit: String| -> usize {
-            *index.entry(lit.clone()).or_insert_with(|| {
-                literals.push(lit);
+        let mut pattern = |lit: &str, word_start: bool| -> usize {
+            let key = (lit.to_string(), word_start && opens_word(lit));
+            *index.entry(key.clone()).or_insert_with(|| {
+                literals.push(key);
                 patterns.push(PatternRules::default());
                 patterns.len() - 1
             })
@@ -414,8 +414,9 @@ impl Prefilter {
                         if clause.digit {
                             digit_clauses.push(id);
                         }
-                        anchor_ids
-                            .extend(needed(&clause.literals).map(|l| (pattern(l.to_string()), id)));
+                        anchor_ids.extend(
+                            needed(&clause.literals).map(|l| (pattern(l, clause.initial), id)),
+                        );
                         clause_ids.insert(clause, id);
                         id
                     }
@@ -431,13 +432,15 @@ impl Prefilter {
                     if st.digit {
                         digit_start.push(r);
                     }
-                    start_ids.extend(needed(&st.literals).map(|l| pattern(l.to_string())));
+                    // A start literal that opens with a letter or digit counts only where it
+                    // opens a word: a match begins at a word start.
+                    start_ids.extend(needed(&st.literals).map(|l| pattern(l, true)));
                 }
             }
             ids.push((r, start_ids));
         }
         let digits: Vec<usize> = (b'0'..=b'9')
-            .map(|d| pattern(char::from(d).to_string()))
+            .map(|d| pattern(&char::from(d).to_string(), false))
             .collect();
         for (i, clause) in anchor_ids {
             patterns[i].anchor.push(clause);
@@ -451,7 +454,7 @@ impl Prefilter {
             patterns[i].digit = true;
         }
         // A literal set finds no empty literal; its matches are placed by hand.
-        let empty = literals.iter().position(String::is_empty);
+        let empty = literals.iter().position(|(l, _)| l.is_empty());
         let used = pattern_langs(&patterns, &rule_clauses, &clauses, &rule_lang);
         let automata = [Lang::Ru, Lang::Kk].map(|lang| {
             // A literal set skips empty literals and keeps the others' indices.
@@ -459,9 +462,9 @@ impl Prefilter {
                 .iter()
                 .zip(&patterns)
                 .zip(&used)
-                .map(|((l, p), used)| {
+                .map(|(((l, word_start), _), used)| {
                     if used[lang_index(lang)] {
-                        (l.as_str(), only_at_word_starts(p, l))
+                        (l.as_str(), *word_start)
                     } else {
                         ("", false)
                     }
@@ -480,7 +483,7 @@ impl Prefilter {
         let patterns = patterns
             .iter()
             .zip(&literals)
-            .map(|(p, literal)| {
+            .map(|(p, (literal, word_start))| {
                 // Clause lists are in the order of clause ids: equal sets are equal lists,
                 // kept once.
                 let set = *set_ids.entry(&p.anchor).or_insert_with(|| {
@@ -490,7 +493,7 @@ impl Prefilter {
                 Pattern {
                     starts: extend(&mut pattern_starts, &p.start),
                     set,
-                    flags: flags(p, literal),
+                    flags: flags(p, literal, *word_start),
                 }
             })
             .collect();
@@ -715,19 +718,19 @@ fn breaks_words(c: char) -> bool {
     !is_alphanumeric(c) && !super::matcher::glues(c)
 }
 
-/// Whether only the matches of pattern `p`, whose literal is `literal`, that begin a word
-/// count: it only opens rules, with a letter or a digit. The automaton then finds no other
-/// (see [`LiteralSet::with_word_starts`]): most matches of short start words ("в", "по",
-/// "ао") are inside longer words, and each cost a stop of the walk to be dropped.
-fn only_at_word_starts(p: &PatternRules, literal: &str) -> bool {
-    p.anchor.is_empty()
-        && !p.digit
-        && !p.start.is_empty()
-        && literal.chars().next().is_some_and(is_alphanumeric)
+/// Whether the places of `literal` that begin a word can be told from the others by the
+/// automaton: it begins with a letter or a digit. Such a literal that opens rules, or
+/// satisfies clauses whose every match has one of them at a word start (see
+/// [`AnyOf::initial`]), is looked for only there (see [`LiteralSet::with_word_starts`]):
+/// most places of short words ("в", "по", "ес", "от") are inside longer words, and each
+/// cost a stop of the walk to be dropped.
+fn opens_word(literal: &str) -> bool {
+    literal.chars().next().is_some_and(is_alphanumeric)
 }
 
-/// The [`Pattern::flags`] of a pattern whose literal is `literal`.
-fn flags(p: &PatternRules, literal: &str) -> u8 {
+/// The [`Pattern::flags`] of a pattern whose literal is `literal`, found only where it
+/// begins a word if `word_start`.
+fn flags(p: &PatternRules, literal: &str, word_start: bool) -> u8 {
     let mut flags = 0;
     if !p.anchor.is_empty() {
         flags |= ANCHOR;
@@ -736,10 +739,12 @@ fn flags(p: &PatternRules, literal: &str) -> u8 {
         flags |= match literal.chars().next() {
             None => OPENS_IF_WORD_START,
             Some(' ') => 0,
-            // The automaton finds it only where it opens a word.
-            Some(_) if only_at_word_starts(p, literal) => OPENS,
-            Some(c) if is_alphanumeric(c) => OPENS_AFTER_BREAK,
-            Some(_) => OPENS,
+            // A sign, or a letter or digit that the automaton finds only where it opens a
+            // word (start literals are looked for only there).
+            Some(_) => {
+                debug_assert!(word_start || !opens_word(literal));
+                OPENS
+            }
         };
     }
     if p.digit {
@@ -763,6 +768,7 @@ fn rule_keys(set: &RuleSet, rules: &[usize]) -> Vec<Keys> {
             let starts = (!st.any).then_some(Literals {
                 literals: st.literals,
                 digit: st.digit,
+                initial: false,
             });
             Keys {
                 lang: rule.lang,
@@ -952,7 +958,6 @@ impl<'a> Scan<'a> {
         // Most hits of a start literal fall inside words ("в", "по" in every other word):
         // dropped here, they cost no place in the sorted hits nor a try.
         if flags & OPENS != 0
-            || (flags & OPENS_AFTER_BREAK != 0 && breaks.opens(self.text, start, sentence_start))
             || (flags & OPENS_IF_WORD_START != 0
                 && super::matcher::word_start(self.text, start, sentence_start))
         {
@@ -1053,8 +1058,13 @@ mod tests {
         let ac = AhoCorasick::new(anchors.iter().map(|(l, _, _)| l)).expect("anchors");
         for m in ac.find_overlapping_iter(text) {
             let s = sentence_at(m.start());
-            if s < sents.len() && m.start() >= sents[s].start && m.end() <= sents[s].end {
-                let (_, r, c) = anchors[m.pattern().as_usize()];
+            let (l, r, c) = anchors[m.pattern().as_usize()];
+            // A literal of an initial clause that opens with a letter or digit counts only
+            // where it begins a word.
+            let counts = !keys[r].anchors[c].initial
+                || !l.starts_with(|c: char| c.is_alphanumeric())
+                || (s < sents.len() && word_start(text, m.start(), sents[s].start));
+            if s < sents.len() && m.start() >= sents[s].start && m.end() <= sents[s].end && counts {
                 let at = &mut last[r][c][s];
                 *at = (*at).max((m.start() - sents[s].start) as u32 + 1);
             }
@@ -1162,14 +1172,29 @@ mod tests {
             entries.len()
         );
         assert!(anchors.iter().flatten().any(|a| a.clauses.len() > 1));
+        // Some clauses count only at word starts (see `AnyOf::initial`).
+        assert!(
+            anchors
+                .iter()
+                .flatten()
+                .flat_map(|a| &a.clauses)
+                .any(|c| c.initial)
+        );
         let mut matches = 0;
         for (text, sents) in test_corpus() {
             for sent in &sents {
                 let here = &text[sent.start..sent.end];
+                // A literal of an initial clause that begins with a letter or digit must be
+                // met where it begins a word.
                 let holds = |c: &crate::rules::grammar::AnyOf, pos: usize| {
                     let rest = &text[pos..sent.end];
+                    let counts = |l: &str, at: usize| {
+                        !c.initial || !opens_word(l) || word_start(&text, pos + at, sent.start)
+                    };
                     (c.digit && rest.bytes().any(|b| b.is_ascii_digit()))
-                        || c.literals.iter().any(|l| rest.contains(l.as_str()))
+                        || c.literals
+                            .iter()
+                            .any(|l| rest.match_indices(l.as_str()).any(|(at, _)| counts(l, at)))
                 };
                 let input = &text[..sent.end];
                 for (entry, anchors) in entries.iter().zip(&anchors) {
@@ -1184,7 +1209,9 @@ mod tests {
                             && m.end > pos
                         {
                             matches += 1;
-                            for clause in &anchors.clauses {
+                            // Tries are made at word starts only (see `matcher::word_start`).
+                            let tried = word_start(&text, pos, sent.start);
+                            for clause in anchors.clauses.iter().filter(|c| tried || !c.initial) {
                                 assert!(
                                     holds(clause, pos),
                                     "{entry} at {pos} in {here:?}: {clause:?}"
@@ -1225,6 +1252,19 @@ mod tests {
         }
     }
 
+    /// The rules' idea of a character that breaks words is the prefilter's (and so the
+    /// matcher's): initial clauses rest on it.
+    #[test]
+    fn rules_and_prefilter_agree_on_word_breaks() {
+        for c in (0..0x3100).filter_map(char::from_u32) {
+            assert_eq!(
+                crate::rules::grammar::breaks_words(c),
+                breaks_words(c),
+                "{c:?}"
+            );
+        }
+    }
+
     /// A literal that begins with another of its set is not looked for; the others are.
     #[test]
     fn literals_beginning_with_another_are_not_needed() {
@@ -1254,6 +1294,7 @@ mod tests {
         let of = |l: &[&str]| Literals {
             literals: l.iter().map(|s| s.to_string()).collect(),
             digit: false,
+            initial: false,
         };
         let keys = vec![Keys {
             lang: Lang::Ru,
@@ -1278,6 +1319,7 @@ mod tests {
         let of = |l: &[&str]| Literals {
             literals: l.iter().map(|s| s.to_string()).collect(),
             digit: false,
+            initial: false,
         };
         let rule = |lang, starts: &[&str]| Keys {
             lang,
@@ -1345,8 +1387,15 @@ mod tests {
             // The empty literal too: it begins everywhere.
             proptest::collection::btree_set("[ab1. ]{0,4}", 0..4),
             any::<bool>(),
+            // Only its places at word starts count, for those that open with a letter or
+            // digit.
+            any::<bool>(),
         )
-            .prop_map(|(literals, digit)| Literals { literals, digit })
+            .prop_map(|(literals, digit, initial)| Literals {
+                literals,
+                digit,
+                initial,
+            })
     }
 
     proptest! {
