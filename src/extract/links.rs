@@ -11,8 +11,8 @@ use crate::text::class::{
 };
 use crate::text::sentences::Sentence;
 use aho_corasick::automaton::{Automaton, StateID};
-use aho_corasick::nfa::contiguous::NFA;
-use aho_corasick::{Anchored, MatchKind};
+use aho_corasick::dfa::DFA;
+use aho_corasick::{Anchored, MatchKind, StartKind};
 use std::cell::RefCell;
 use std::collections::HashMap;
 use std::ops::Range;
@@ -66,7 +66,7 @@ impl WordScanners {
 #[derive(Debug, Clone)]
 pub struct WordScanner {
     /// The forms, for anchored walks (matches of every length along a walk).
-    nfa: NFA,
+    dfa: DFA,
     start: StateID,
     /// Per byte: some form begins with it.
     opens: [bool; 256],
@@ -124,18 +124,23 @@ impl WordScanner {
         if forms.is_empty() {
             return None;
         }
-        let nfa = NFA::builder()
+        // A DFA rather than a contiguous NFA: a step is one table read, not a search of the
+        // state's transitions, and only anchored walks are made, so only their states are
+        // built. The walks were a fifth of the scanning instructions; the tables cost
+        // about 1.2 MB and 1 ms of loading for the default rules.
+        let dfa = DFA::builder()
             .match_kind(MatchKind::Standard)
+            .start_kind(StartKind::Anchored)
             .prefilter(false)
             .build(&forms)
             .ok()?;
-        let start = nfa.start_state(Anchored::Yes).ok()?;
+        let start = dfa.start_state(Anchored::Yes).ok()?;
         let mut opens = [false; 256];
         for f in &forms {
             opens[usize::from(f.as_bytes()[0])] = true;
         }
         Some(WordScanner {
-            nfa,
+            dfa,
             start,
             opens,
             stems,
@@ -204,28 +209,28 @@ impl WordScanner {
     /// among those ending there, and of the first pattern among equal forms: what
     /// `Scanner::find` keeps at a start. `end` bounds the forms and the words.
     fn longest_at(&self, text: &str, end: usize, at: usize, alnum: bool) -> Option<WordHit> {
-        let nfa = &self.nfa;
+        let dfa = &self.dfa;
         let bytes = &text.as_bytes()[..end];
         // (hit, form length, pattern).
         let mut best: Option<(WordHit, usize, usize)> = None;
         let mut sid = self.start;
         for (walked, &b) in bytes[at..].iter().enumerate() {
-            sid = nfa.next_state(Anchored::Yes, sid, b);
-            if !nfa.is_special(sid) {
+            sid = dfa.next_state(Anchored::Yes, sid, b);
+            if !dfa.is_special(sid) {
                 continue;
             }
-            if nfa.is_dead(sid) {
+            if dfa.is_dead(sid) {
                 break;
             }
-            if !nfa.is_match(sid) {
+            if !dfa.is_match(sid) {
                 continue;
             }
             let len = walked + 1;
-            for m in 0..nfa.match_len(sid) {
-                let pid = nfa.match_pattern(sid, m);
+            for m in 0..dfa.match_len(sid) {
+                let pid = dfa.match_pattern(sid, m);
                 // Match states also carry forms reached through failure links, which
                 // begin after `at`.
-                if nfa.pattern_len(pid) != len {
+                if dfa.pattern_len(pid) != len {
                     continue;
                 }
                 let p = pid.as_usize();
