@@ -1178,6 +1178,19 @@ mod tests {
         }
     }
 
+    /// The clauses of `rule`'s anchors as (literals, whether initial), sorted.
+    fn initial_clauses(g: &Grammar, rule: &str) -> Vec<(Vec<String>, bool)> {
+        let mut c: Vec<(Vec<String>, bool)> = g
+            .anchors(rule)
+            .expect("anchors")
+            .clauses
+            .into_iter()
+            .map(|c| (c.literals.into_iter().collect(), c.initial))
+            .collect();
+        c.sort();
+        c
+    }
+
     /// A clause whose literals open a word wherever a match has them (at its start, after
     /// a space, as a rule called in such places only) is `initial`; one whose literal may
     /// follow a letter, or opens with a sign, is not.
@@ -1193,17 +1206,7 @@ mod tests {
             inner = { word ~ place }
             "#,
         );
-        let clauses = |rule: &str| {
-            let mut c: Vec<(Vec<String>, bool)> = g
-                .anchors(rule)
-                .expect("anchors")
-                .clauses
-                .into_iter()
-                .map(|c| (c.literals.into_iter().collect(), c.initial))
-                .collect();
-            c.sort();
-            c
-        };
+        let clauses = |rule: &str| initial_clauses(&g, rule);
         let of = |l: &[&str], initial: bool| (l.iter().map(|s| s.to_string()).collect(), initial);
         assert_eq!(
             clauses("lead"),
@@ -1235,17 +1238,7 @@ mod tests {
             inner = { word ~ place }
             "#,
         );
-        let clauses = |rule: &str| {
-            let mut c: Vec<(Vec<String>, bool)> = g
-                .anchors(rule)
-                .expect("anchors")
-                .clauses
-                .into_iter()
-                .map(|c| (c.literals.into_iter().collect(), c.initial))
-                .collect();
-            c.sort();
-            c
-        };
+        let clauses = |rule: &str| initial_clauses(&g, rule);
         // "ес" after a word's letters, in `inner`: not initial there, though it is in `lead`.
         assert_eq!(
             clauses("inner"),
