@@ -118,8 +118,8 @@ impl Dense {
                                 self.step_one(text, lane.state, lane.at, stops, n);
                         } else {
                             // On to its next range, if any.
-                            lane.ranges = &lane.ranges[1..];
-                            *lane = Lane::new(lane.ranges, self.initial);
+                            *lane =
+                                Lane::new(lane.ranges.get(1..).unwrap_or_default(), self.initial);
                             if lane.ranges.is_empty() {
                                 break;
                             }
