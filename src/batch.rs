@@ -243,9 +243,10 @@ struct HubState {
     taken: usize,
     /// Results handed on (or dropped after a stop): their room in the window is free.
     handed_on: usize,
-    /// How many ready results the hand-on thread waits for; 0 while it does not wait.
+    /// How many ready results the hand-on thread waits for; 0 while it does not wait, and
+    /// once it has been woken.
     want: usize,
-    /// The reading thread waits for room.
+    /// The reading thread waits for room and has not been woken yet.
     reader_waits: bool,
     input_ended: bool,
     stopped: bool,
@@ -293,6 +294,13 @@ impl Hub {
         let mut state = self.lock();
         state.ready.push(result);
         if state.want != 0 && state.ready.len() >= state.want {
+            // Once per wait: the results that come before the hand-on thread runs would
+            // each make a system call to wake it again. It sets `want` anew if it waits
+            // again.
+            state.want = 0;
+            // Unlocked first, or the woken thread would find the lock held and sleep on it
+            // until this thread wakes it a second time.
+            drop(state);
             self.results.notify_one();
         }
     }
@@ -347,6 +355,9 @@ impl Hub {
         let mut state = self.lock();
         state.handed_on += n;
         if state.reader_waits {
+            // As in `push`: once per wait, after unlocking.
+            state.reader_waits = false;
+            drop(state);
             self.room.notify_one();
         }
     }
@@ -466,6 +477,29 @@ mod tests {
         hub.push(result(3));
         assert!(hub.take(4, &mut out, || false));
         assert_eq!(out.len(), 4);
+    }
+
+    /// A waiting thread is woken once, however many results (or how much room) come
+    /// before it runs: each wake is a system call, and a result is pushed every few tens of
+    /// microseconds.
+    #[test]
+    fn a_waiting_thread_is_woken_once() {
+        let hub = Hub::default();
+        for _ in 0..4 {
+            assert!(hub.reserve(4).is_some());
+        }
+        // As the hand-on thread leaves it when it waits for two results.
+        hub.lock().want = 2;
+        hub.push(result(0));
+        assert_eq!(hub.lock().want, 2, "one result is not enough");
+        hub.push(result(1));
+        assert_eq!(hub.lock().want, 0, "woken: no more wake-ups");
+        hub.push(result(2));
+        assert_eq!(hub.lock().want, 0);
+        // As the reading thread leaves it when the window is full.
+        hub.lock().reader_waits = true;
+        hub.handed_on(1);
+        assert!(!hub.lock().reader_waits, "woken: no more wake-ups");
     }
 
     /// Blocks until the hand-on thread waits for results.
