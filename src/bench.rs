@@ -89,6 +89,19 @@ pub fn throughput(ex: &Extractor, corpus: &Corpus, jobs: usize) -> (f64, usize) 
     )
 }
 
+/// Megabytes per second of `ex` over `corpus` on the calling thread alone, one document
+/// after another, the records dropped as they come: what one core extracts. [`throughput`]
+/// with one worker adds the batch pipeline (a reading thread, a hand-on thread, the
+/// documents and results passed between them), which is what `extract --jobs 1` runs; the
+/// two read together show what the pipeline costs.
+pub fn sequential_throughput(ex: &Extractor, corpus: &Corpus) -> f64 {
+    let start = Instant::now();
+    for (id, text) in &corpus.docs {
+        std::hint::black_box(ex.extract_bytes(id, text.as_bytes()));
+    }
+    corpus.bytes as f64 / 1e6 / start.elapsed().as_secs_f64().max(1e-9)
+}
+
 /// Megabytes per second of each stage before matching, on one thread: where a document's
 /// time goes, so the speed of the whole reads against the cost of its parts. The stages
 /// are timed one document at a time, as extraction runs them.

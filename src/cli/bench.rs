@@ -53,7 +53,7 @@ pub fn run(corpus_dir: &Path, mb: usize, big_mb: usize, jobs: usize) -> Result<E
     // The machine is shared: a pass can be slowed by whatever else runs, never sped up. So
     // every measure is taken in each of a few rounds, the measures taking turns, and the best
     // is kept; the ratios then compare passes that were equally lucky.
-    let (mut re, mut one, mut all) = (0f64, 0f64, 0f64);
+    let (mut re, mut one, mut alone, mut all) = (0f64, 0f64, 0f64, 0f64);
     let (mut grown_one, mut ranked_one, mut amounts_one) = (0f64, 0f64, 0f64);
     let (mut re_found, mut recs) = (0, 0);
     let mut stages = bench::Stages::default();
@@ -62,6 +62,7 @@ pub fn run(corpus_dir: &Path, mb: usize, big_mb: usize, jobs: usize) -> Result<E
         (re, re_found) = (re.max(speed), found);
         let (speed, records) = bench::throughput(&default, &corpus, 1);
         (one, recs) = (one.max(speed), records);
+        alone = alone.max(bench::sequential_throughput(&default, &corpus));
         all = all.max(bench::throughput(&default, &corpus, jobs).0);
         grown_one = grown_one.max(bench::throughput(&grown, &corpus, 1).0);
         ranked_one = ranked_one.max(bench::throughput(&ranked, &corpus, 1).0);
@@ -77,6 +78,10 @@ pub fn run(corpus_dir: &Path, mb: usize, big_mb: usize, jobs: usize) -> Result<E
     println!(
         "| default rules ({rules} rules), 1 thread ({recs} records) | {one:.2} | {:.3} |",
         one / re
+    );
+    println!(
+        "| default rules, 1 thread, extraction alone (no pipeline) | {alone:.2} | {:.3} |",
+        alone / re
     );
     println!(
         "| default rules, {jobs} threads | {all:.2} | {:.3} |",
