@@ -389,7 +389,11 @@ pub(crate) fn compile_plain(
     let trivia = whitespace.is_some() || comment.is_some();
     super::optimize::optimize(&mut compiled, &mut c.exprs, trivia);
     mark_exact_entries(&compiled, &mut c.exprs);
-    let starts = super::starts::compute(&c.exprs, &compiled, &lexicon_firsts, trivia);
+    let mut starts = super::starts::compute(&c.exprs, &compiled, &lexicon_firsts, trivia);
+    let (pairs, pair_sets) = super::pairs::compute(&c.exprs, &compiled, &starts, trivia);
+    for (s, p) in starts.iter_mut().zip(pairs) {
+        s.pairs = p;
+    }
     let calls: Vec<super::run::RuleRun> = compiled
         .iter()
         .map(|r| super::run::RuleRun::of(r, &starts))
@@ -402,6 +406,7 @@ pub(crate) fn compile_plain(
         whitespace,
         comment,
         starts,
+        pair_sets,
         rules: compiled,
         exprs: c.exprs,
         by_name: ids,

@@ -16,6 +16,7 @@ mod compile;
 mod native;
 mod openings;
 mod optimize;
+mod pairs;
 mod run;
 mod starts;
 
@@ -127,6 +128,9 @@ pub struct Program {
     pub(crate) comment: Option<RuleId>,
     /// Per expression: the bytes its matches can begin with.
     pub(crate) starts: Vec<starts::Starts>,
+    /// The distinct first-two-characters sets of the program's expressions (see `pairs`;
+    /// `Starts::pairs` indexes them).
+    pub(crate) pair_sets: Vec<pairs::PairSet>,
     /// Per rule: what a call of it needs, in one record (see [`run::RuleRun`]).
     pub(crate) calls: Vec<run::RuleRun>,
 }

@@ -582,18 +582,27 @@ impl<'p, 'i, 'm, const EXPLAIN: bool> Run<'p, 'i, 'm, EXPLAIN> {
     }
 
     /// Whether expression `e` may match at `pos`: false when its first character rules it out
-    /// (see `starts.rs`).
+    /// (see `starts.rs`), or its first two characters do (see `pairs.rs`).
     /// Explanations see every attempt, so they skip nothing.
-    #[inline]
+    #[inline(always)]
     fn may_match(&self, e: usize, pos: usize) -> bool {
-        EXPLAIN || self.p.starts[e].may_match_at(self.input.as_bytes(), pos)
+        EXPLAIN || self.starts_allow(&self.p.starts[e], pos)
+    }
+
+    /// Whether first set `s` lets a match begin at `pos`, by its first character and its
+    /// first two (see `Starts::pairs`).
+    #[inline(always)]
+    fn starts_allow(&self, s: &super::starts::Starts, pos: usize) -> bool {
+        let input = self.input.as_bytes();
+        s.may_match_at(input, pos)
+            && (s.pairs == 0 || self.p.pair_sets[s.pairs as usize - 1].may_match_at(input, pos))
     }
 
     /// Calls rule `id` at `pos`, through the memo when the rule is memoised.
     fn call(&mut self, id: RuleId, pos: usize) -> Option<usize> {
         let calls: &'p [RuleRun] = self.calls;
         let rule = &calls[id as usize];
-        if !EXPLAIN && !rule.starts.may_match_at(self.input.as_bytes(), pos) {
+        if !EXPLAIN && !self.starts_allow(&rule.starts, pos) {
             return None;
         }
         if !rule.memo || self.memo.is_none() {

@@ -34,6 +34,10 @@ pub(crate) struct Starts {
     /// The spaces a match may open with, before a character of the set (when not
     /// [`Gap::None`], `bytes` also holds the space, and `nullable` is false).
     gap: Gap,
+    /// The expression's first-two-characters set: one more than its index in
+    /// `Program::pair_sets`, or 0 for none (see `pairs`). Kept here, in what is padding
+    /// otherwise, so a check that reads the first set finds it in the same record.
+    pub(crate) pairs: u32,
 }
 
 /// Spaces before the first character a set describes.
@@ -66,6 +70,7 @@ impl Starts {
         cyrillic: [u64::MAX; 4],
         nullable: true,
         gap: Gap::None,
+        pairs: 0,
     };
 
     /// Matches nothing (where the least fixpoint begins).
@@ -351,6 +356,32 @@ pub(crate) fn of_items(items: &[usize], exprs: &[Expr], starts: &[Starts], trivi
 }
 
 impl Starts {
+    /// The characters a match can begin with, when the set knows them exactly (ASCII and
+    /// the Cyrillic block only, no spaces looked past) and some character is needed.
+    pub(crate) fn chars(&self) -> Option<Vec<char>> {
+        if self.nullable || self.gap != Gap::None {
+            return None;
+        }
+        let mut out = Vec::new();
+        for b in 0..=255u8 {
+            if !self.contains(b) {
+                continue;
+            }
+            if b < 0x80 {
+                out.push(char::from(b));
+            } else if let Some(w) = cyrillic_word(b) {
+                for low in 0..64u32 {
+                    if self.cyrillic[w] & (1 << low) != 0 {
+                        out.extend(char::from_u32(0x400 + (w as u32) * 64 + low));
+                    }
+                }
+            } else {
+                return None;
+            }
+        }
+        Some(out)
+    }
+
     /// Whether a match may consume nothing (then the set rules nothing out).
     pub(crate) fn is_nullable(&self) -> bool {
         self.nullable
