@@ -181,6 +181,183 @@ impl Demand {
     }
 }
 
+/// What one member of a group needs: (type, least number of records) of each of its links
+/// that can fail.
+type MemberNeeds = Vec<(usize, u32)>;
+
+/// The groups whose members all need a few records of another type in their sentence, and
+/// how many records each group's matches can make, to skip those groups where the sentence
+/// cannot hold enough.
+///
+/// A link with `min = n` to a record type fails unless the sentence has `n` distinct values
+/// of it, and a record whose link fails is not made. An agreement trigger needs two party
+/// records, but most sentences that hold a trigger word name one country or none: its
+/// matches there make no record, and the party rules it asks for are run for nothing. Each
+/// try of a group (one place the prefilter lists) makes at most one match, so at most one
+/// record per member (or any number, for an `each` member): the tries of the groups that
+/// make a type bound how many of its records, and so of distinct values, a sentence can
+/// hold, before any rule runs. Records whose span is their whole match begin where it was
+/// tried, and two such records beginning at one place overlap, so only one of them is
+/// kept: a place counts once for all of them (a country adjective is tried as a party and
+/// as an organisation's lead). Where that bound is below what every member of a group needs,
+/// the group is not run: its candidates could make no record and ask for no helper that
+/// another reader does not ask for too. Explanations run every group.
+#[derive(Debug, Clone, Default)]
+pub struct Needs {
+    /// The groups that can be skipped, each with what every member needs: per member, the
+    /// (type, least number of records) of its links that can fail (a member is short when
+    /// any of its needs is not met).
+    needy: Vec<(usize, Vec<MemberNeeds>)>,
+    /// Per group: whether it is in `needy` (most sentences try none, and are not looked at
+    /// further).
+    is_needy: Vec<bool>,
+    /// Per group: (type, records one match can make beside those that begin where it was
+    /// tried (`u32::MAX` for any number), whether it makes one that does) for every type
+    /// some needy group needs.
+    makes: Vec<Vec<(usize, u32, bool)>>,
+    /// How many types are needed.
+    types: usize,
+}
+
+impl Needs {
+    /// Works out, once per rule set, which groups of `groups` need records of another type,
+    /// and which groups make those records.
+    pub fn new(set: &RuleSet, groups: &Groups) -> Needs {
+        let mut types: Vec<(&str, &str)> = Vec::new();
+        // Per group, per member: (type position, least) of its failable record links.
+        let mut needy = Vec::new();
+        for (g, group) in groups.groups.iter().enumerate() {
+            let mut members = Vec::new();
+            for &r in &group.members {
+                let rule = &set.rules[r];
+                let mut needs = Vec::new();
+                for l in rule.links.iter().filter(|l| l.min > 0) {
+                    let Some(ty) = l.record.as_deref() else {
+                        continue;
+                    };
+                    // A link that also scans can find values with no record at all.
+                    if l.scan.is_some() || ty == rule.emits {
+                        continue;
+                    }
+                    let key = (ty, l.record_field.as_deref().unwrap_or(""));
+                    let t = match types.iter().position(|k| *k == key) {
+                        Some(t) => t,
+                        None => {
+                            types.push(key);
+                            types.len() - 1
+                        }
+                    };
+                    needs.push((t, u32::try_from(l.min).unwrap_or(u32::MAX)));
+                }
+                members.push(needs);
+            }
+            if !members.is_empty() && members.iter().all(|n| !n.is_empty()) {
+                needy.push((g, members));
+            }
+        }
+        // A record gives a link at most one value, and only when it has the field read (any
+        // record gives its text, or all it has); a record of a type that absorbs others may
+        // take its fields from them.
+        let gives = |rule: &crate::rules::Rule, ty: &str, field: &str| {
+            rule.emits == ty
+                && (field.is_empty()
+                    || field == "text"
+                    || rule.fields.iter().any(|f| f.name == field)
+                    || rule.links.iter().any(|l| l.field == field)
+                    || set.records.get(ty).is_some_and(|rt| rt.absorb.is_some()))
+        };
+        let makes = groups
+            .groups
+            .iter()
+            .map(|group| {
+                types
+                    .iter()
+                    .enumerate()
+                    .filter_map(|(t, &(ty, field))| {
+                        let (mut loose, mut anchored) = (0u32, false);
+                        for &r in &group.members {
+                            let rule = &set.rules[r];
+                            if !gives(rule, ty, field) {
+                                continue;
+                            }
+                            if rule.each.is_some() {
+                                loose = u32::MAX;
+                            } else if rule.span.is_none()
+                                && !set.grammar.first_set(&rule.entry).nullable
+                            {
+                                // Its span is its match, never empty, from where it was tried.
+                                anchored = true;
+                            } else {
+                                loose = loose.saturating_add(1);
+                            }
+                        }
+                        (loose > 0 || anchored).then_some((t, loose, anchored))
+                    })
+                    .collect()
+            })
+            .collect();
+        let mut is_needy = vec![false; groups.groups.len()];
+        for (g, _) in &needy {
+            is_needy[*g] = true;
+        }
+        Needs {
+            needy,
+            is_needy,
+            makes,
+            types: types.len(),
+        }
+    }
+
+    /// Whether some group needs records of another type.
+    pub fn any(&self) -> bool {
+        !self.needy.is_empty()
+    }
+
+    /// Whether group `g` needs records of another type (and may be short of them).
+    pub fn is_needy(&self, g: usize) -> bool {
+        self.is_needy.get(g).copied().unwrap_or(false)
+    }
+
+    /// Into `short`, the groups that cannot make a record in a sentence where the groups
+    /// `tried` are tried, as (place, group) in the order of places, and the groups
+    /// `anywhere` may begin anywhere: for every member, some type it needs has fewer
+    /// records to be made there than it needs. `counts` is room for the bounds (per type:
+    /// records, and the last place counted for the records that begin there).
+    pub fn short(
+        &self,
+        tried: impl IntoIterator<Item = (usize, usize)>,
+        anywhere: impl IntoIterator<Item = usize>,
+        counts: &mut Vec<(u32, usize)>,
+        short: &mut Vec<usize>,
+    ) {
+        short.clear();
+        counts.clear();
+        counts.resize(self.types, (0, usize::MAX));
+        for (place, g) in tried {
+            for &(t, loose, anchored) in self.makes.get(g).into_iter().flatten() {
+                let (n, last) = &mut counts[t];
+                *n = n.saturating_add(loose);
+                if anchored && *last != place {
+                    *n = n.saturating_add(1);
+                    *last = place;
+                }
+            }
+        }
+        // A group tried at every word start can make any number.
+        for g in anywhere {
+            for &(t, ..) in self.makes.get(g).into_iter().flatten() {
+                counts[t].0 = u32::MAX;
+            }
+        }
+        for (g, members) in &self.needy {
+            let lacks = |needs: &MemberNeeds| needs.iter().any(|&(t, n)| counts[t].0 < n);
+            if members.iter().all(lacks) {
+                short.push(*g);
+            }
+        }
+    }
+}
+
 /// Who reads each record type: (read type, reader type, sentences after), for every link
 /// to a record type (the reader's own sentence: 0 after) and every absorbed type. These are
 /// the only ways records of one type reach records of another: overlaps, one record per
@@ -243,5 +420,51 @@ mod tests {
         for ty in ["agr_party", "agr_org", "deposit", "amount", DOCUMENT] {
             assert!(!demand.read_only_by_absorption(ty), "{ty}");
         }
+    }
+
+    /// In the default rules only the agreement triggers need records of another type (two
+    /// parties); a party mention makes one record per match, a C5 mention one per state (five
+    /// rules share its group), and two names joined by «и» (an `each` rule) any number.
+    #[test]
+    fn agreement_triggers_need_two_parties_and_c5_makes_five() {
+        let set = crate::bench::grown_rules(1).expect("default rules load");
+        let groups = Groups::new(&set);
+        let needs = Needs::new(&set, &groups);
+        let group_of = |entry: &str| {
+            groups
+                .groups
+                .iter()
+                .position(|g| set.rules[g.members[0]].entry == entry)
+                .unwrap_or_else(|| panic!("group {entry}"))
+        };
+        let needy: Vec<&str> = needs
+            .needy
+            .iter()
+            .map(|(g, _)| set.rules[groups.groups[*g].members[0]].entry.as_str())
+            .collect();
+        assert_eq!(needy, ["agr_agreement_kk", "agr_agreement_ru"], "{needy:?}");
+        let (trigger, members) = &needs.needy[1];
+        assert_eq!(*trigger, group_of("agr_agreement_ru"));
+        assert!(
+            members
+                .iter()
+                .all(|n| n.iter().all(|&(_, least)| least == 2))
+        );
+        // Of every needed type (the parties, the organisations), in the same order.
+        let makes = |entry: &str| needs.makes[group_of(entry)].clone();
+        let party = needs.needy[1].1.iter().flatten().map(|&(t, _)| t).max();
+        let party = party.expect("a needed type");
+        // The C5 records' span is empty: five of them at one place.
+        assert!(
+            makes("agr_c5_ru").contains(&(party, 5, false)),
+            "{:?}",
+            makes("agr_c5_ru")
+        );
+        assert!(makes("agr_party_ru").contains(&(party, 0, true)));
+        assert!(makes("agr_org_latin_ru").contains(&(party, 0, true)));
+        assert!(makes("agr_coord_ru").iter().all(|&(_, n, _)| n == u32::MAX));
+        // A blocker makes party records without a name: none a link can read.
+        assert!(makes("agr_block_ru").is_empty());
+        assert!(makes("agr_agreement_ru").is_empty());
     }
 }

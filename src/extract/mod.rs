@@ -59,6 +59,9 @@ pub struct Extractor {
     prefilter: prefilter::Prefilter,
     /// Which groups make only helper records, and run only where those are read.
     demand: demand::Demand,
+    /// Which groups make no record where their sentence holds too few records of a type
+    /// they link to, and are not run there.
+    needs: demand::Needs,
     /// The links' lexicon scanners, tried at word starts.
     word_scanners: links::WordScanners,
     /// The record types asked for, when not all (see [`Extractor::with_types`]).
@@ -230,6 +233,7 @@ impl Extractor {
         );
         let prefilter = prefilter::Prefilter::new(&rules, &groups.representatives());
         let demand = demand::Demand::new(&rules, &groups);
+        let needs = demand::Needs::new(&rules, &groups);
         let word_scanners = links::WordScanners::new(&rules);
         Extractor {
             rules,
@@ -242,6 +246,7 @@ impl Extractor {
             contending,
             prefilter,
             demand,
+            needs,
             word_scanners,
             selection: None,
             limits: ExtractLimits::default(),
@@ -452,8 +457,28 @@ impl Extractor {
                 &mut rule_memo,
             )
         };
-        for i in 0..sents.len() {
-            let found = match_sentence(i, &|g| !on_demand || !self.demand.is_on_demand(g));
+        // Groups whose matches cannot make a record in a sentence (see `demand::Needs`),
+        // per sentence; a trace runs them all.
+        let needs = detail == Detail::Records && self.needs.any();
+        let (mut counts, mut short) = (Vec::new(), Vec::new());
+        for (i, s) in sents.iter().enumerate() {
+            short.clear();
+            if needs {
+                let lo = eligible.tries.partition_point(|&(p, _)| p < s.start);
+                let hi = eligible.tries.partition_point(|&(p, _)| p < s.end);
+                let tried = &eligible.tries[lo..hi];
+                if tried.iter().any(|&(_, g)| self.needs.is_needy(g)) {
+                    self.needs.short(
+                        tried.iter().copied(),
+                        eligible.anywhere(i, s.lang).map(|(g, _)| g),
+                        &mut counts,
+                        &mut short,
+                    );
+                }
+            }
+            let found = match_sentence(i, &|g| {
+                (!on_demand || !self.demand.is_on_demand(g)) && !short.contains(&g)
+            });
             sentence_of.resize(sentence_of.len() + found.len(), i);
             candidates.extend(found);
         }
@@ -933,6 +958,73 @@ mod tests {
             "{why:?}"
         );
         assert!(why.iter().any(|w| w.contains("capitalised")), "{why:?}");
+    }
+
+    /// A trigger is not run where the sentence's tries cannot give two parties (see
+    /// [`demand::Needs`]): not in a sentence that names no country, but where the tries give
+    /// exactly two (two countries; one C5 mention at one place, five records; two names
+    /// joined by «и»; a place tried both as a country and as an organisation counts once),
+    /// and extraction gives a trace's records, which runs every group.
+    #[test]
+    fn triggers_run_only_where_two_parties_can_be() {
+        let ex = Extractor::new(crate::bench::grown_rules(1).expect("default rules load"));
+        let trigger = ex
+            .groups
+            .groups
+            .iter()
+            .position(|g| ex.rules.rules[g.members[0]].entry == "agr_agreement_ru")
+            .expect("the Russian trigger group");
+        let short_in = |text: &str| {
+            let read = ex.read(text, Some(Lang::Ru), || {});
+            let s = &read.sents[0];
+            let lo = read.eligible.tries.partition_point(|&(p, _)| p < s.start);
+            let hi = read.eligible.tries.partition_point(|&(p, _)| p < s.end);
+            let tried = &read.eligible.tries[lo..hi];
+            assert!(tried.iter().any(|&(_, g)| g == trigger), "{text}");
+            let (mut counts, mut short) = (Vec::new(), Vec::new());
+            ex.needs.short(
+                tried.iter().copied(),
+                read.eligible.anywhere(0, s.lang).map(|(g, _)| g),
+                &mut counts,
+                &mut short,
+            );
+            let names: Vec<&str> = tried
+                .iter()
+                .map(|&(_, g)| {
+                    ex.rules.rules[ex.groups.groups[g].members[0]]
+                        .entry
+                        .as_str()
+                })
+                .collect();
+            (short.contains(&trigger), format!("{names:?}"))
+        };
+        let skipped = [
+            "Компания подписала соглашение о строительстве фабрики.",
+            "Стороны подписали соглашение о сотрудничестве с Казахстаном.",
+        ];
+        let run = [
+            "Казахстан и Китай подписали соглашение о строительстве медеплавильного завода.",
+            "Государства ЦА подписали соглашение.",
+            "Altyn Group и Sojitz запускают совместную переработку руды.",
+        ];
+        for text in skipped {
+            let (short, tried) = short_in(text);
+            assert!(short, "{text}: {tried}");
+        }
+        for text in run {
+            let (short, tried) = short_in(text);
+            assert!(!short, "{text}: {tried}");
+        }
+        for text in skipped.iter().chain(&run) {
+            let records = ex.extract("t", text);
+            assert_eq!(records, ex.trace("t", text, None).0, "{text}");
+            let agreements = records.iter().filter(|r| r.kind == "agreement").count();
+            assert_eq!(
+                agreements,
+                usize::from(run.contains(text)),
+                "{text}: {records:?}"
+            );
+        }
     }
 
     /// An anaphor's scans wait until a deposit absorbs it (see [`Links::Failable`]): the one
