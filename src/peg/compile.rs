@@ -398,11 +398,16 @@ pub(crate) fn compile_plain(
         .iter()
         .map(|r| super::run::RuleRun::of(r, &starts))
         .collect();
+    let mut gates = vec![None; compiled.len()];
     if !trivia {
         mark_memo_seqs(&mut c.exprs, &calls, &starts);
+        for (id, gate) in gates.iter_mut().enumerate() {
+            *gate = super::run::Gate::of(id as RuleId, &c.exprs, &calls, &starts);
+        }
     }
     Ok(Program {
         calls,
+        gates,
         whitespace,
         comment,
         starts,

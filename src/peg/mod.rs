@@ -133,6 +133,9 @@ pub struct Program {
     pub(crate) pair_sets: Vec<pairs::PairSet>,
     /// Per rule: what a call of it needs, in one record (see [`run::RuleRun`]).
     pub(crate) calls: Vec<run::RuleRun>,
+    /// Per rule: what every match of it as an attempt's entry at a digit opens with, when
+    /// that is a memoised rule (see [`run::Gate`]).
+    pub(crate) gates: Vec<Option<run::Gate>>,
 }
 
 impl Program {

@@ -357,6 +357,160 @@ impl MemoSeq {
     }
 }
 
+/// What every match of a rule that begins at a digit opens with: a call of a memoised
+/// rule (a number), after which only something of a first set can follow. An amount tried
+/// at a number that no currency, sign or unit follows ("в 2023 году", "5 компаний") went
+/// through the entry's sequence, its optional qualifier, the call of its core, the core's
+/// choice and the calls down to the number (some ten steps) before its alternatives found
+/// nothing after the number; with a gate the attempt reads the number (or finds it in the
+/// memo) and looks at what follows it before anything else.
+///
+/// Why this keeps every result: the gate is a condition every match at a digit meets (see
+/// [`Gate::of`]), checked by the call the match would make first, in the atomicity it would
+/// make it in; where it holds, the rule runs as before (finding the number in the memo), and
+/// a failed check only fails an attempt that would have failed.
+#[derive(Debug, Clone)]
+pub(crate) struct Gate {
+    /// The memoised rule every match at a digit opens with.
+    rule: RuleId,
+    /// The atomicity that rule is called in, when the gated rule is an attempt's entry.
+    atomicity: Atomicity,
+    /// The first bytes of what can follow it (`None`: anything).
+    rest: Option<super::starts::Starts>,
+}
+
+/// A [`Gate`] in the making: the memoised rule, the atomicity it is called in by the
+/// atomicity the expression runs in, and what can follow it.
+struct Lead {
+    /// The memoised rule.
+    rule: RuleId,
+    /// The atomicity it is called in, by the atomicity the expression runs in.
+    atomicity: [Atomicity; 3],
+    /// The first bytes of what can follow it (`None`: anything).
+    rest: Option<super::starts::Starts>,
+}
+
+/// Whether first set `s` lets a match begin at an ASCII digit.
+fn admits_digit(s: &super::starts::Starts) -> bool {
+    (b'0'..=b'9').any(|d| s.may_match_at(&[d], 0))
+}
+
+impl Gate {
+    /// The gate of an attempt whose entry is rule `entry`, when every match of it at a
+    /// digit opens with the same memoised rule called in the same atomicity. Through
+    /// calls, sequences (an optional item that cannot begin at a digit is passed over: it
+    /// matches empty there), choices (alternatives that cannot begin at a digit are left
+    /// out; the others must all have the same lead, and what follows is any of theirs) and
+    /// [`MemoSeq`]s (a lookahead on one too: its sequence must match).
+    pub(crate) fn of(
+        entry: RuleId,
+        exprs: &[Expr],
+        calls: &[RuleRun],
+        starts: &[super::starts::Starts],
+    ) -> Option<Gate> {
+        if !admits_digit(&calls[entry as usize].starts) {
+            return None;
+        }
+        let lead = Self::call(entry, exprs, calls, starts, 0)?;
+        if lead.rule == entry || lead.rest.is_none() {
+            // A memoised entry: the gate would be the attempt itself. With nothing known of
+            // what follows, the gate would only find sooner that the rule fails, and make
+            // the matches that go on take its result from the memo a second time.
+            return None;
+        }
+        Some(Gate {
+            rule: lead.rule,
+            atomicity: lead.atomicity[Atomicity::NonAtomic as usize],
+            rest: lead.rest,
+        })
+    }
+
+    /// The lead of a call of rule `id`.
+    fn call(
+        id: RuleId,
+        exprs: &[Expr],
+        calls: &[RuleRun],
+        starts: &[super::starts::Starts],
+        depth: u32,
+    ) -> Option<Lead> {
+        let run = &calls[id as usize];
+        let inner = Self::lead(run.expr, exprs, calls, starts, depth + 1);
+        if run.memo && inner.as_ref().is_none_or(|l| l.rest.is_none()) {
+            // The rule itself, unless its body opens with a memoised rule after which
+            // only some things can follow: that is known sooner (`amount_core_ru`, itself
+            // memoised, opens with a number that a unit must follow).
+            return Some(Lead {
+                rule: id,
+                atomicity: [
+                    Atomicity::Atomic,
+                    Atomicity::CompoundAtomic,
+                    Atomicity::NonAtomic,
+                ],
+                rest: None,
+            });
+        }
+        let inner = inner?;
+        Some(Lead {
+            atomicity: run.modes.map(|m| inner.atomicity[m.inner as usize]),
+            ..inner
+        })
+    }
+
+    /// The lead of expression `e`; `depth` bounds the calls followed (a grammar's chains
+    /// of calls down to its number are short, and a recursive rule must not loop).
+    fn lead(
+        e: usize,
+        exprs: &[Expr],
+        calls: &[RuleRun],
+        starts: &[super::starts::Starts],
+        depth: u32,
+    ) -> Option<Lead> {
+        if depth > 16 {
+            return None;
+        }
+        match &exprs[e] {
+            Expr::SeqAfterMemo(s) => Some(Lead {
+                rule: s.rule,
+                atomicity: s.atomicity,
+                rest: Some(s.rest),
+            }),
+            Expr::Call(id) => Self::call(*id, exprs, calls, starts, depth),
+            Expr::Seq(items) => {
+                for &item in items.iter() {
+                    match exprs[item] {
+                        Expr::Opt(x) if !admits_digit(&starts[x]) => continue,
+                        _ => return Self::lead(item, exprs, calls, starts, depth + 1),
+                    }
+                }
+                None
+            }
+            Expr::Choice(items) => {
+                let mut merged: Option<Lead> = None;
+                for &item in items.iter().filter(|&&i| admits_digit(&starts[i])) {
+                    let lead = Self::lead(item, exprs, calls, starts, depth + 1)?;
+                    merged = Some(match merged {
+                        None => lead,
+                        Some(m) if m.rule == lead.rule && m.atomicity == lead.atomicity => {
+                            let rest = match (m.rest, lead.rest) {
+                                (Some(mut a), Some(b)) => {
+                                    a.union(&b);
+                                    a.pairs = 0;
+                                    Some(a)
+                                }
+                                _ => None,
+                            };
+                            Lead { rest, ..m }
+                        }
+                        Some(_) => return None,
+                    });
+                }
+                merged
+            }
+            _ => None,
+        }
+    }
+}
+
 /// Rule calls nest this many levels between two checks of the stack left (most matches
 /// never nest this deep, so they pay for no check).
 const STACK_CHECK_EVERY: u32 = 8;
@@ -528,7 +682,11 @@ impl<'p, 'i, 'm, const EXPLAIN: bool> Run<'p, 'i, 'm, EXPLAIN> {
 
     fn finish(mut self, rule: RuleId) -> Result<Match, MatchError> {
         let run = &mut self;
-        let end = run.call(rule, run.start);
+        let end = if run.gate_fails(rule) {
+            None
+        } else {
+            run.call(rule, run.start)
+        };
         let result = match (run.stopped, end) {
             (Some(why), _) => Err(MatchError::Limit(why)),
             // The buffer itself, not a copy: [`Match::recycle`] gives it back.
@@ -551,6 +709,33 @@ impl<'p, 'i, 'm, const EXPLAIN: bool> Run<'p, 'i, 'm, EXPLAIN> {
         let buffer = std::mem::take(&mut run.nodes);
         NODES.with(|n| *n.borrow_mut() = buffer);
         result
+    }
+
+    /// Whether the [`Gate`] of entry `rule` rules out a match at the attempt's start: it
+    /// begins at a digit, and the memoised rule every match there opens with fails, or
+    /// what follows it cannot follow. Only with a memo (which then keeps that rule's
+    /// result for the attempt, should it go on) and never when explaining.
+    fn gate_fails(&mut self, rule: RuleId) -> bool {
+        if EXPLAIN || self.memo.is_none() {
+            return false;
+        }
+        let p: &'p Program = self.p;
+        let Some(gate) = p.gates.get(rule as usize).and_then(Option::as_ref) else {
+            return false;
+        };
+        let input = self.input.as_bytes();
+        if !input.get(self.start).is_some_and(u8::is_ascii_digit) {
+            return false;
+        }
+        let (saved, mark) = (self.atomicity, self.nodes.len());
+        self.atomicity = gate.atomicity;
+        let end = self.call(gate.rule, self.start);
+        self.atomicity = saved;
+        self.nodes.truncate(mark);
+        match end {
+            None => true,
+            Some(end) => gate.rest.is_some_and(|r| !r.may_match_at(input, end)),
+        }
     }
 
     /// A failure at `pos`: nothing to do unless explaining (most steps fail, so this is
@@ -1361,6 +1546,51 @@ mod tests {
     /// which ends where pest's repetition ends: at the stop, at the end of the set, at the end
     /// of the input. (`tests/peg_differential.rs` compares the same rules with `pest_vm` at
     /// every position.)
+    /// An attempt at a digit whose every match opens with a memoised rule (through an
+    /// optional item that cannot begin there, a call and a choice) reads that rule and
+    /// looks at what follows it first: where nothing the choice wants follows, it fails in
+    /// the steps of that rule alone; it matches where pest matches.
+    #[test]
+    fn an_attempt_at_a_digit_fails_by_what_follows_its_number() {
+        let grammar = "n = { ASCII_DIGIT ~ n? } \n v = { n } \n q = { \"about \" } \n c = { v ~ \" kg\" | v ~ \"%\" | \"$\" ~ v } \n e = { q? ~ c }";
+        let (rules, program) = compiled(grammar);
+        let id = |name: &str| program.rule_id(name).expect("rule");
+        let gate = program.gates[id("e") as usize].as_ref().expect("a gate");
+        assert_eq!(gate.rule, id("n"));
+        let vm = pest_vm::Vm::new(rules);
+        for input in [
+            "12345 x",
+            "123 kg",
+            "7%",
+            "$5",
+            "about 5 kg",
+            "5 kgs",
+            "5",
+            "x",
+        ] {
+            let theirs = vm
+                .parse("e", input)
+                .ok()
+                .and_then(|pairs| pairs.map(|p| p.as_span().end()).max());
+            let fresh =
+                program.matches_at(id("e"), input, 0, Limits::default(), &mut Memo::default());
+            let plain = program.matches(id("e"), input, Limits::default());
+            assert_eq!(fresh.as_ref().ok().map(|m| m.end), theirs, "{input:?}");
+            assert_eq!(
+                fresh.ok().map(|m| (m.end, m.nodes)),
+                plain.ok().map(|m| (m.end, m.nodes)),
+                "{input:?}"
+            );
+        }
+        let input = "12345!";
+        let number = program.matches_at(id("n"), input, 0, Limits::default(), &mut Memo::default());
+        let number_steps = number.expect("a number").steps;
+        match program.matches_at(id("e"), input, 0, Limits::default(), &mut Memo::default()) {
+            Err(MatchError::NoMatch(f)) => assert_eq!(f.steps, number_steps),
+            other => panic!("{other:?}"),
+        }
+    }
+
     #[test]
     fn a_run_up_to_a_stop_is_one_step_and_ends_where_pest_ends() {
         let grammar = r#"

@@ -133,7 +133,8 @@ impl Starts {
         }
     }
 
-    fn union(&mut self, other: &Starts) {
+    /// Adds every start of `other` (a set that lets through what either lets through).
+    pub(crate) fn union(&mut self, other: &Starts) {
         if other.is_empty() {
             return;
         }
