@@ -173,10 +173,7 @@ where
         pool.in_place_scope(|scope| {
             while let Some(indices) = hub.reserve(window, reserve_at_once(window)) {
                 for index in indices.clone() {
-                    let doc = match hub.is_stopped() {
-                        false => docs.next(),
-                        true => None,
-                    };
+                    let doc = if hub.is_stopped() { None } else { docs.next() };
                     let Some(doc) = doc else {
                         hub.end_input(indices.end - index);
                         return;
@@ -260,7 +257,9 @@ struct Hub {
     results: Condvar,
     /// The reading thread waits here for room in the window.
     room: Condvar,
-    /// [`HubState::stopped`], read without the lock before each document.
+    /// The sink wants no more, or the hand-on thread ended: set under the lock (so a
+    /// thread that checks it there before waiting cannot miss the wake-up), read without it
+    /// by the reading thread before each document.
     stopped: AtomicBool,
 }
 
@@ -284,7 +283,6 @@ struct HubState {
     /// Places reserved for the reading thread while it waited, not yet given to it.
     granted: Option<Range<usize>>,
     input_ended: bool,
-    stopped: bool,
 }
 
 impl HubState {
@@ -315,7 +313,7 @@ impl Hub {
     fn reserve(&self, window: usize, at_most: usize) -> Option<Range<usize>> {
         let mut state = self.lock();
         loop {
-            if state.stopped {
+            if self.is_stopped() {
                 if let Some(granted) = state.granted.take() {
                     state.read -= granted.len();
                 }
@@ -433,8 +431,7 @@ impl Hub {
 
     /// The sink wants no more (or the hand-on thread ended): the reading thread stops.
     fn stop(&self) {
-        let mut state = self.lock();
-        state.stopped = true;
+        let _state = self.lock();
         self.stopped.store(true, Ordering::Relaxed);
         self.room.notify_one();
     }

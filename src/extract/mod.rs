@@ -430,11 +430,10 @@ impl Extractor {
                 let group = &groups.groups[g];
                 group.lang == s.lang && (i < HEADER_SENTENCES || !group.header_only) && in_pass(g)
             };
-            let lo = eligible.tries.partition_point(|&(p, _)| p < s.start);
-            let hi = eligible.tries.partition_point(|&(p, _)| p < s.end);
             tries.clear();
             tries.extend(
-                eligible.tries[lo..hi]
+                eligible
+                    .tries_in(s.start, s.end)
                     .iter()
                     .copied()
                     .filter(|&(_, g)| runs_here(g)),
@@ -464,9 +463,7 @@ impl Extractor {
         for (i, s) in sents.iter().enumerate() {
             short.clear();
             if needs {
-                let lo = eligible.tries.partition_point(|&(p, _)| p < s.start);
-                let hi = eligible.tries.partition_point(|&(p, _)| p < s.end);
-                let tried = &eligible.tries[lo..hi];
+                let tried = eligible.tries_in(s.start, s.end);
                 if tried.iter().any(|&(_, g)| self.needs.is_needy(g)) {
                     self.needs.short(
                         tried.iter().copied(),
@@ -977,9 +974,7 @@ mod tests {
         let short_in = |text: &str| {
             let read = ex.read(text, Some(Lang::Ru), || {});
             let s = &read.sents[0];
-            let lo = read.eligible.tries.partition_point(|&(p, _)| p < s.start);
-            let hi = read.eligible.tries.partition_point(|&(p, _)| p < s.end);
-            let tried = &read.eligible.tries[lo..hi];
+            let tried = read.eligible.tries_in(s.start, s.end);
             assert!(tried.iter().any(|&(_, g)| g == trigger), "{text}");
             let (mut counts, mut short) = (Vec::new(), Vec::new());
             ex.needs.short(

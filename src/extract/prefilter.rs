@@ -269,6 +269,13 @@ impl Eligible<'_> {
         }
     }
 
+    /// The tries (place, group) whose place lies in `start..end` (a sentence), in order.
+    pub fn tries_in(&self, start: usize, end: usize) -> &[(usize, usize)] {
+        let lo = self.tries.partition_point(|&(p, _)| p < start);
+        let hi = self.tries.partition_point(|&(p, _)| p < end);
+        &self.tries[lo..hi]
+    }
+
     /// The rules of language `lang` that can begin anywhere and may match in sentence
     /// `s`, each with its [`Eligible::until`] there.
     pub fn anywhere(&self, s: usize, lang: Lang) -> impl Iterator<Item = (usize, u32)> + '_ {
