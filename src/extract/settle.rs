@@ -157,7 +157,8 @@ impl Extractor {
             }
             winners.retain(|w| best.values().any(|b| b == w));
         }
-        if let Some(rt) = rt.filter(|rt| !rt.merge_on.is_empty()) {
+        // A lone winner has no one to merge with: its key is not made.
+        if let Some(rt) = rt.filter(|rt| !rt.merge_on.is_empty() && winners.len() > 1) {
             let mut kept: Vec<usize> = Vec::new();
             // Each record's key is made once (comparing every winner with every kept
             // record made them again for each pair: 3 % of all extraction instructions).
@@ -233,23 +234,57 @@ pub(super) fn contending(
 
 /// A comparable form of a field value: text case-folded, lists as sets.
 fn norm_key(v: &FieldValue) -> String {
+    let mut key = String::new();
+    push_key(v, &mut key);
+    key
+}
+
+/// [`norm_key`] of `v`, written at the end of `out`: a text folded straight into it, not
+/// lower-cased into a string of its own and then searched and copied for `ё` (making the
+/// keys cost more than merging the records).
+fn push_key(v: &FieldValue, out: &mut String) {
     match v {
-        FieldValue::Text(t) => {
-            // `replace` copies the text even when there is nothing to replace.
-            let lower = t.to_lowercase();
-            if lower.contains('ё') {
-                lower.replace('ё', "е")
-            } else {
-                lower
-            }
-        }
+        FieldValue::Text(t) => push_folded(t, out),
         FieldValue::List(items) => {
             let mut keys: Vec<String> = items.iter().map(norm_key).collect();
-            keys.sort();
+            keys.sort_unstable();
             keys.dedup();
-            keys.join("\u{1f}")
+            for (i, k) in keys.iter().enumerate() {
+                if i > 0 {
+                    out.push('\u{1f}');
+                }
+                out.push_str(k);
+            }
         }
-        other => serde_json::to_string(other).unwrap_or_default(),
+        other => out.push_str(&serde_json::to_string(other).unwrap_or_default()),
+    }
+}
+
+/// Appends `t` lower-cased (as [`str::to_lowercase`] does) with `ё` read as `е`. ASCII is
+/// lowered in place, and Russian capitals by their fixed offset; other characters by
+/// [`char::to_lowercase`], which is what `str::to_lowercase` does with every character but
+/// a capital sigma (whose form depends on its neighbours): a text with one is lowered whole.
+fn push_folded(t: &str, out: &mut String) {
+    if t.is_ascii() {
+        let from = out.len();
+        out.push_str(t);
+        out[from..].make_ascii_lowercase();
+        return;
+    }
+    let fold = |c: char| if c == 'ё' { 'е' } else { c };
+    if t.contains('Σ') {
+        out.extend(t.to_lowercase().chars().map(fold));
+        return;
+    }
+    out.reserve(t.len());
+    for c in t.chars() {
+        match c {
+            'а'..='я' => out.push(c),
+            // `А` to `Я` lie 32 code points below `а` to `я`.
+            'А'..='Я' => out.push(char::from_u32(u32::from(c) + 32).unwrap_or(c)),
+            'ё' | 'Ё' => out.push('е'),
+            _ => out.extend(c.to_lowercase().map(fold)),
+        }
     }
 }
 
@@ -280,6 +315,42 @@ pub(super) fn merge_into(into: &mut Record, from: Record) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A key folds text as `to_lowercase` and `ё` → `е` did, whatever the letters.
+    #[test]
+    fn keys_fold_text_as_lower_case_with_e_for_yo() {
+        let texts = [
+            "KG",
+            "Intent",
+            "Верхнее Кайракты",
+            "ЁШЛИК ёлка",
+            "Ақтөбе ӘЛЕМ Іле",
+            "ΣΟΦΟΣ Σ aΣ",
+            "İstanbul ǅ ẞ",
+            "",
+        ];
+        for t in texts {
+            let want = t.to_lowercase().replace('ё', "е");
+            assert_eq!(norm_key(&FieldValue::Text(t.to_string())), want, "{t}");
+        }
+        // Every character of one to three bytes, alone and after a letter.
+        for c in (0..0x1_0000u32).filter_map(char::from_u32) {
+            for t in [c.to_string(), format!("Я{c}")] {
+                let want = t.to_lowercase().replace('ё', "е");
+                assert_eq!(norm_key(&FieldValue::Text(t.clone())), want, "{t:?}");
+            }
+        }
+        let list = |items: &[&str]| {
+            FieldValue::List(
+                items
+                    .iter()
+                    .map(|t| FieldValue::Text(t.to_string()))
+                    .collect(),
+            )
+        };
+        assert_eq!(norm_key(&list(&["TJ", "kg", "KG"])), "kg\u{1f}tj");
+        assert_eq!(norm_key(&list(&[])), "");
+    }
     use crate::extract::matcher::Group;
     use crate::text::Lang;
 
