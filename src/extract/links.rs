@@ -70,6 +70,10 @@ pub struct WordScanner {
     start: StateID,
     /// Per byte: some form begins with it.
     opens: [bool; 256],
+    /// Whether some form begins with a letter or digit. When none does (clause breaks:
+    /// `, а также`, `; `), a form begins only where a byte of `opens` is, whatever the
+    /// words around it: the scan looks for those bytes alone, not at every character.
+    word_forms: bool,
     /// Per pattern: any letters may follow the form (a stem).
     stems: Vec<bool>,
     /// Per pattern: its entry in `entries`.
@@ -139,10 +143,14 @@ impl WordScanner {
         for f in &forms {
             opens[usize::from(f.as_bytes()[0])] = true;
         }
+        let word_forms = forms
+            .iter()
+            .any(|f| f.chars().next().is_some_and(is_alphanumeric));
         Some(WordScanner {
             dfa,
             start,
             opens,
+            word_forms,
             stems,
             entry_of,
             entries,
@@ -162,6 +170,9 @@ impl WordScanner {
     /// character of one or two bytes is one table read, and a hit's stretch is jumped over
     /// (hits do not overlap).
     pub fn find(&self, text: &str, range: Range<usize>) -> Vec<WordHit> {
+        if !self.word_forms {
+            return self.find_at_opening_bytes(text, range);
+        }
         let word_chars: &[bool] = &WORD_CHARS;
         let bytes = text.as_bytes();
         let end = range.end;
@@ -172,9 +183,14 @@ impl WordScanner {
             if prev_alnum && let Some(chunk) = bytes.get(at..at + 8) {
                 let chunk = u64::from_le_bytes(chunk.try_into().expect("eight bytes"));
                 let run = lower_case_russian(chunk);
-                if run > 0 {
-                    at += run;
+                at += run;
+                // Eight letters may be followed by more; fewer end at a character that is
+                // not one, which the next chunk would only find again: it is read here.
+                if run == 8 {
                     continue;
+                }
+                if at >= end {
+                    break;
                 }
             }
             let b0 = bytes[at];
@@ -193,6 +209,7 @@ impl WordScanner {
             prev_alnum = alnum;
             if !inside_word
                 && self.opens[usize::from(b0)]
+                && !self.dies_unmatched(&bytes[at..end])
                 && let Some(hit) = self.longest_at(text, end, at, alnum)
             {
                 hits.push(hit);
@@ -203,6 +220,53 @@ impl WordScanner {
             at += len;
         }
         hits
+    }
+
+    /// [`WordScanner::find`] for a scanner none of whose forms begins with a letter or
+    /// digit: a form may then begin at any character whose first byte opens one (that
+    /// character is no letter or digit, so it is never inside a word), and only there;
+    /// the bytes between are passed over without reading their characters.
+    fn find_at_opening_bytes(&self, text: &str, range: Range<usize>) -> Vec<WordHit> {
+        let bytes = text.as_bytes();
+        let end = range.end;
+        let mut hits = Vec::new();
+        let mut at = range.start;
+        while let Some(found) = bytes[at.min(end)..end]
+            .iter()
+            .position(|&b| self.opens[usize::from(b)])
+        {
+            at += found;
+            // A byte that opens a form is a character's first: an ASCII character or the
+            // lead byte of a longer one.
+            let alnum = text[at..].chars().next().is_some_and(is_alphanumeric);
+            match self.longest_at(text, end, at, alnum) {
+                Some(hit) => {
+                    hits.push(hit);
+                    at = hit.end;
+                }
+                None => at += 1,
+            }
+        }
+        hits
+    }
+
+    /// Whether the walk of the forms along `bytes` dies before it reaches any form: then
+    /// [`WordScanner::longest_at`] there finds nothing. Most walks from a word start die
+    /// within its first two letters (no form begins so), and this walk, made in place, is a
+    /// few table reads where the call that finds and ranks matches cost over a hundred
+    /// instructions each time.
+    #[inline(always)]
+    fn dies_unmatched(&self, bytes: &[u8]) -> bool {
+        let dfa = &self.dfa;
+        let mut sid = self.start;
+        for &b in bytes {
+            sid = dfa.next_state(Anchored::Yes, sid, b);
+            // Dead and match states are the special ones.
+            if dfa.is_special(sid) {
+                return dfa.is_dead(sid);
+            }
+        }
+        false
     }
 
     /// The hit at `at` that ends last (a stem ends with its word), of the shortest form
@@ -416,10 +480,10 @@ pub fn apply(link: &Link, cx: &LinkContext<'_>) -> Result<Option<FieldValue>, St
         }
     }
     if let Some(ty) = &link.record {
-        let intro = link
-            .introduced_by
-            .as_ref()
-            .map(|s| cx.scans.hits(s, text, range.clone()));
+        // The words that introduce a record, scanned for at the first record of the
+        // sentence that needs them: most sentences hold none (a deposit's reserves are an
+        // amount after a reserve word), and then the scan is not made.
+        let mut intro: Option<Rc<[WordHit]>> = None;
         for p in cx
             .placed
             .get(ty)
@@ -430,7 +494,8 @@ pub fn apply(link: &Link, cx: &LinkContext<'_>) -> Result<Option<FieldValue>, St
             if link.outside_span && inside(p.norm.0, p.norm.1) {
                 continue;
             }
-            if let Some(hits) = &intro {
+            if let Some(scanner) = &link.introduced_by {
+                let hits = intro.get_or_insert_with(|| cx.scans.hits(scanner, text, range.clone()));
                 let introduced = hits.iter().any(|h| {
                     h.end <= p.norm.0
                         && link
@@ -513,6 +578,13 @@ mod tests {
             }
         }
         assert!(scanners.len() >= 4, "{}", scanners.len());
+        // Both ways of scanning are compared: from word starts, and at opening bytes alone
+        // (the clause breaks, which all begin with punctuation).
+        let word_forms: Vec<bool> = scanners
+            .iter()
+            .map(|s| words.get(s).expect("a word scanner").1.word_forms)
+            .collect();
+        assert!(word_forms.contains(&true) && word_forms.contains(&false));
         let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/corpus");
         let mut texts: Vec<String> = std::fs::read_dir(dir)
             .expect("test corpus")
@@ -520,6 +592,8 @@ mod tests {
             .map(|raw| normalize(&raw).text)
             .collect();
         texts.push("казахстан, а также китай и кнр; казахстаном; медеплавильного".into());
+        // Breaks next to words and quotes, at the very start and end, and right after one.
+        texts.push("; «медь», а также; ;, а также, а также».золото,в том числе; ".into());
         let mut compared = 0;
         for text in &texts {
             let bounds: Vec<usize> = (0..=text.len())
