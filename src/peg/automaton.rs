@@ -45,7 +45,7 @@ const TRIE_MAX_ENTRIES: usize = 1 << 20;
 /// anchored, longest-match walk a lexicon needs, with no failure links, one table read per
 /// byte.
 #[derive(Debug, Clone)]
-struct Trie {
+pub(crate) struct Trie {
     /// Byte -> class (0: a byte no form has).
     classes: [u8; 256],
     /// Classes per row.
@@ -65,7 +65,7 @@ const NO_FORM: u32 = u32::MAX;
 impl Trie {
     /// The trie of `forms` (pattern order); `None` when it would have more than
     /// [`TRIE_MAX_ENTRIES`] entries or more states than an entry counts.
-    fn new<'a>(forms: impl Iterator<Item = &'a str> + Clone) -> Option<Trie> {
+    pub(crate) fn new<'a>(forms: impl Iterator<Item = &'a str> + Clone) -> Option<Trie> {
         // Bytes that some form has, each its own class: few (one alphabet's letters).
         let mut classes = [0u8; 256];
         let mut stride = 1usize;
@@ -112,7 +112,7 @@ impl Trie {
 
     /// The pattern index and length of the longest form that `rest` opens with.
     #[inline]
-    fn longest(&self, rest: &[u8]) -> Option<(u32, usize)> {
+    pub(crate) fn longest(&self, rest: &[u8]) -> Option<(u32, usize)> {
         // The state of the longest form so far, and its length.
         let mut found = (1, 0);
         let mut row = self.stride;
