@@ -6,7 +6,7 @@
 //! `3 т` never matches inside `3 тысячи`.
 
 use super::tree::Tree;
-use crate::peg::{Limits, MatchError, Memo, RuleId};
+use crate::peg::{Attempts, Limits, MatchError, Memo, RuleId};
 use crate::rules::RuleSet;
 use crate::text::Lang;
 use crate::text::sentences::Sentence;
@@ -147,6 +147,11 @@ pub fn candidates<'t, 's>(
     rule_memo: &mut Memo<'t>,
 ) -> Vec<Candidate<'s>> {
     let mut out = Vec::new();
+    // Every attempt of the sentence on one set-up (see `Attempts`).
+    let mut attempts =
+        set.grammar
+            .program()
+            .attempts(&text[..sentence.end], rule_memo, &set.node_reads);
     let mut attempt = |g: usize, pos: usize, out: &mut Vec<Candidate<'s>>| {
         let group = &groups.groups[g];
         let Some(entry) = group.entry else {
@@ -155,7 +160,7 @@ pub fn candidates<'t, 's>(
         let Some(&first) = group.members.first() else {
             return;
         };
-        let found = try_at(
+        let found = try_with(
             set,
             first,
             entry,
@@ -163,7 +168,7 @@ pub fn candidates<'t, 's>(
             pos,
             sentence.end,
             budget,
-            rule_memo,
+            &mut attempts,
         );
         if let Some(c) = found {
             // Members in rule order, so the final sort finds them in place.
@@ -253,13 +258,33 @@ pub fn try_at<'t, 's>(
     if budget.exceeded.get().is_some() {
         return None;
     }
-    let input = &text[..limit];
+    let program = set.grammar.program();
+    let mut attempts = program.attempts(&text[..limit], memo, &set.node_reads);
+    try_with(set, r, entry, text, pos, limit, budget, &mut attempts)
+}
+
+/// [`try_at`] on `attempts`, which must be attempts on `text[..limit]` making the nodes
+/// `set.node_reads` keeps.
+#[allow(clippy::too_many_arguments)]
+fn try_with<'s>(
+    set: &'s RuleSet,
+    r: usize,
+    entry: RuleId,
+    text: &str,
+    pos: usize,
+    limit: usize,
+    budget: &Budget,
+    attempts: &mut Attempts<'_, '_, '_>,
+) -> Option<Candidate<'s>> {
+    if budget.exceeded.get().is_some() {
+        return None;
+    }
     let program = set.grammar.program();
     let limits = Limits {
         steps: budget.left.get(),
         depth: budget.depth,
     };
-    let m = match program.matches_reading(entry, input, pos, limits, memo, &set.node_reads) {
+    let m = match attempts.matches_at(entry, pos, limits) {
         Ok(m) => m,
         Err(MatchError::NoMatch(f)) => {
             budget.left.set(budget.left.get().saturating_sub(f.steps));

@@ -21,7 +21,7 @@ mod run;
 mod starts;
 
 pub use compile::{CompileError, LexiconRule, compile};
-pub use run::{Failure, Limits, Match, MatchError, Memo, NodeReads};
+pub use run::{Attempts, Failure, Limits, Match, MatchError, Memo, NodeReads};
 
 /// Index of a rule in a [`Program`].
 pub type RuleId = u32;

@@ -496,6 +496,51 @@ impl Program {
         run.calls = calls;
         run.finish(rule)
     }
+
+    /// Attempts on `input` that share `memo` and make the nodes `reads` keeps, each as
+    /// [`Program::matches_reading`] would make it: for the many attempts of one sentence.
+    pub fn attempts<'p, 'i, 'm>(
+        &'p self,
+        input: &'i str,
+        memo: &'m mut Memo<'i>,
+        reads: &'p NodeReads,
+    ) -> Attempts<'p, 'i, 'm> {
+        memo.bind(input);
+        let mut run = Run::<false>::new(self, input, 0, Limits::default(), Some(memo));
+        run.calls = &reads.calls;
+        Attempts { run }
+    }
+}
+
+/// Attempts on one input, with one memo and one [`NodeReads`] (see [`Program::attempts`]),
+/// that share one attempt's set-up: a sentence's tries (some fifteen thousand on the bench
+/// sample) each built an attempt's state, took the thread's node buffer and gave it back,
+/// some 150 instructions a try. Each attempt begins from the state a new one has.
+pub struct Attempts<'p, 'i, 'm> {
+    run: Run<'p, 'i, 'm, false>,
+}
+
+impl Attempts<'_, '_, '_> {
+    /// [`Program::matches_reading`] of `rule` at `start` of the input, within `limits`.
+    pub fn matches_at(
+        &mut self,
+        rule: RuleId,
+        start: usize,
+        limits: Limits,
+    ) -> Result<Match, MatchError> {
+        self.run.reset(start, limits);
+        self.run.attempt(rule)
+    }
+}
+
+impl Drop for Attempts<'_, '_, '_> {
+    /// The node buffer goes back to the thread's attempts.
+    fn drop(&mut self) {
+        let buffer = std::mem::take(&mut self.run.nodes);
+        if buffer.capacity() > 0 {
+            NODES.with(|n| *n.borrow_mut() = buffer);
+        }
+    }
 }
 
 impl<'p, 'i, 'm, const EXPLAIN: bool> Run<'p, 'i, 'm, EXPLAIN> {
@@ -530,34 +575,60 @@ impl<'p, 'i, 'm, const EXPLAIN: bool> Run<'p, 'i, 'm, EXPLAIN> {
     }
 
     fn finish(mut self, rule: RuleId) -> Result<Match, MatchError> {
-        let run = &mut self;
-        let end = if run.gate_fails(rule) {
+        let result = self.attempt(rule);
+        let buffer = std::mem::take(&mut self.nodes);
+        NODES.with(|n| *n.borrow_mut() = buffer);
+        result
+    }
+
+    /// Makes the run the one [`Run::new`] makes for an attempt at `start` within `limits`
+    /// (on the same input, memo and call records), keeping its node buffer, or taking the
+    /// thread's when a match took it.
+    fn reset(&mut self, start: usize, limits: Limits) {
+        if self.nodes.capacity() == 0 {
+            self.nodes = NODES.with(|n| std::mem::take(&mut *n.borrow_mut()));
+        }
+        self.nodes.clear();
+        self.start = start;
+        self.steps = 0;
+        self.limits = limits;
+        self.depth = 0;
+        self.node_depth = 0;
+        self.lookahead = 0;
+        self.atomicity = Atomicity::NonAtomic;
+        self.stopped = None;
+        self.furthest = 0;
+        self.expected.clear();
+        self.rule_stack.clear();
+        self.known = (usize::MAX, 0, 0);
+    }
+
+    /// The attempt of `rule` at the run's start; a match takes the node buffer.
+    fn attempt(&mut self, rule: RuleId) -> Result<Match, MatchError> {
+        let end = if self.gate_fails(rule) {
             None
         } else {
-            run.call(rule, run.start)
+            self.call(rule, self.start)
         };
-        let result = match (run.stopped, end) {
+        match (self.stopped, end) {
             (Some(why), _) => Err(MatchError::Limit(why)),
             // The buffer itself, not a copy: [`Match::recycle`] gives it back.
             (None, Some(end)) => Ok(Match {
                 end,
-                steps: run.steps,
-                nodes: std::mem::take(&mut run.nodes),
+                steps: self.steps,
+                nodes: std::mem::take(&mut self.nodes),
             }),
             (None, None) => {
-                let mut expected = std::mem::take(&mut run.expected);
+                let mut expected = std::mem::take(&mut self.expected);
                 expected.sort_unstable();
                 expected.dedup();
                 Err(MatchError::NoMatch(Failure {
-                    furthest: run.furthest,
-                    steps: run.steps,
+                    furthest: self.furthest,
+                    steps: self.steps,
                     expected,
                 }))
             }
-        };
-        let buffer = std::mem::take(&mut run.nodes);
-        NODES.with(|n| *n.borrow_mut() = buffer);
-        result
+        }
     }
 
     /// Whether the [`Gate`] of entry `rule` rules out a match at the attempt's start: it
@@ -1265,6 +1336,51 @@ mod tests {
             end: Some(end),
             nodes: (end, end),
         }
+    }
+
+    /// Attempts made one after another on one [`Attempts`] give what attempts each on a
+    /// run of its own give (same ends, steps, nodes and failures), also after an attempt
+    /// that ran out of steps, and at every start (`SOI` matches at each).
+    #[test]
+    fn shared_attempts_match_as_fresh_ones() {
+        let (_, program) = compiled(
+            "WHITESPACE = _{ \" \" }\n\
+             word = @{ ASCII_ALPHA+ }\n\
+             pair = { word ~ \"=\" ~ num }\n\
+             num = { ASCII_DIGIT+ ~ (\".\" ~ ASCII_DIGIT+)? }\n\
+             first = { SOI ~ word }\n\
+             entry = { pair | num | first }\n",
+        );
+        let rule = |name: &str| program.rule_id(name).expect("a rule");
+        let reads = program.node_reads(|_| true);
+        let text = String::from("ab = 12.5 cd=7 x = y 33");
+        let mut memo = Memo::default();
+        let mut attempts = program.attempts(&text, &mut memo, &reads);
+        let mut fresh_memo = Memo::default();
+        let mut tried = 0;
+        for pos in 0..=text.len() {
+            for (name, steps) in [("entry", 100), ("pair", 2), ("entry", 100), ("first", 100)] {
+                let limits = Limits {
+                    steps,
+                    ..Limits::default()
+                };
+                let shared = attempts.matches_at(rule(name), pos, limits);
+                let fresh = program.matches_reading(
+                    rule(name),
+                    &text,
+                    pos,
+                    limits,
+                    &mut fresh_memo,
+                    &reads,
+                );
+                assert_eq!(shared, fresh, "{name} at {pos}");
+                tried += usize::from(shared.is_ok());
+                if let Ok(m) = shared {
+                    m.recycle();
+                }
+            }
+        }
+        assert!(tried >= 10, "the text exercises matches ({tried})");
     }
 
     #[test]
