@@ -129,9 +129,11 @@ impl Groups {
 
 /// Runs the rule groups of one sentence of the normalised `text`: `tries` are
 /// (position, group) pairs the prefilter found for groups with known starts, sorted by
-/// position; `anywhere` are groups that can start with anything, each with the place its
-/// matches must begin before (see [`super::prefilter::Eligible::until`]), tried at every
-/// word start before it whose character is in their first set. `rule_memo` keeps the
+/// position; `anywhere` are groups that can start with anything, each with the first place
+/// its matches may begin at (see [`super::prefilter::Near`]; the sentence's start when
+/// nothing is known) and the place they must begin before (see
+/// [`super::prefilter::Eligible::until`]), tried at every word start between whose
+/// character is in their first set. `rule_memo` keeps the
 /// results of grammar rules shared by several rules (a number) for the other attempts in
 /// the sentence; one memo can serve every sentence of a text. Candidates come sorted by
 /// start, then rule.
@@ -142,7 +144,7 @@ pub fn candidates<'t, 's>(
     text: &'t str,
     sentence: &Sentence,
     tries: &[(usize, usize)],
-    anywhere: &[(usize, usize)],
+    anywhere: &[(usize, usize, usize)],
     budget: &Budget,
     rule_memo: &mut Memo<'t>,
 ) -> Vec<Candidate<'s>> {
@@ -185,13 +187,25 @@ pub fn candidates<'t, 's>(
         attempt(g, pos, &mut out);
     }
     if !anywhere.is_empty() {
-        // Every character is looked at, up to the last place any of the groups may begin:
-        // what the one before is (a word character, a glue) is at hand, not classified
-        // again.
-        let last = anywhere.iter().map(|&(_, until)| until).max().unwrap_or(0);
-        let (mut prev_word, mut prev_glues) = (false, false);
-        for (offset, c) in text[sentence.start..sentence.end].char_indices() {
-            let pos = sentence.start + offset;
+        // Every character is looked at, from the first place any of the groups may begin
+        // to the last: what the one before is (a word character, a glue) is at hand, not
+        // classified again.
+        let lo = anywhere.iter().map(|&(_, from, _)| from).min().unwrap_or(0);
+        let lo = lo.clamp(sentence.start, sentence.end);
+        let last = anywhere
+            .iter()
+            .map(|&(_, _, until)| until)
+            .max()
+            .unwrap_or(0);
+        let before = if lo > sentence.start {
+            text[..lo].chars().next_back()
+        } else {
+            None
+        };
+        let (mut prev_word, mut prev_glues) =
+            (before.is_some_and(is_word_char), before.is_some_and(glues));
+        for (offset, c) in text[lo..sentence.end].char_indices() {
+            let pos = lo + offset;
             if pos >= last {
                 break;
             }
@@ -201,9 +215,12 @@ pub fn candidates<'t, 's>(
             if !starts {
                 continue;
             }
-            for &(g, until) in anywhere {
+            for &(g, from, until) in anywhere {
                 let first = groups.groups[g].members.first();
-                if pos < until && first.is_some_and(|&r| set.rules[r].first.contains(c)) {
+                if from <= pos
+                    && pos < until
+                    && first.is_some_and(|&r| set.rules[r].first.contains(c))
+                {
                     attempt(g, pos, &mut out);
                 }
             }
@@ -356,10 +373,11 @@ mod tests {
     }
 
     /// A group tried at every word start (as a group that can begin with anything is) is
-    /// tried up to, and not at or past, the place its matches must begin before, and only
-    /// at word starts: not inside a word, nor after a character that glues.
+    /// tried from the first place its matches may begin at, up to, and not at or past, the
+    /// place they must begin before, and only at word starts: not inside a word, nor after
+    /// a character that glues.
     #[test]
-    fn a_group_tried_anywhere_is_tried_at_word_starts_before_its_last_place() {
+    fn a_group_tried_anywhere_is_tried_at_word_starts_between_its_places() {
         let set = RuleSet::load_defaults().expect("default rules");
         let groups = Groups::new(&set);
         let g = groups
@@ -376,7 +394,7 @@ mod tests {
             lang: Lang::Ru,
         };
         let seven = text.find('7').expect("a 7");
-        let starts = |until: usize| {
+        let starts_from = |from: usize, until: usize| {
             let mut memo = Memo::default();
             let found = candidates(
                 &set,
@@ -384,7 +402,7 @@ mod tests {
                 text,
                 &sentence,
                 &[],
-                &[(g, until)],
+                &[(g, from, until)],
                 &Budget::unlimited(),
                 &mut memo,
             );
@@ -392,9 +410,14 @@ mod tests {
             starts.dedup();
             starts
         };
+        let starts = |until: usize| starts_from(0, until);
         assert_eq!(starts(text.len()), ["5 тонн", "7 тонн", "9 тонн"]);
         assert_eq!(starts(seven + 1), ["5 тонн", "7 тонн"]);
         assert_eq!(starts(seven), ["5 тонн"]);
         assert!(starts(0).is_empty());
+        // From a place on: at it, not before it (a place inside a word is no word start).
+        assert_eq!(starts_from(seven, text.len()), ["7 тонн", "9 тонн"]);
+        assert_eq!(starts_from(seven + 1, text.len()), ["9 тонн"]);
+        assert_eq!(starts_from(seven, seven + 1), ["7 тонн"]);
     }
 }

@@ -413,7 +413,7 @@ impl Extractor {
         let mut rule_memo = crate::peg::Memo::with_capacity(eligible.tries.len().min(4096));
         // Per-sentence lists, reused: most sentences have a few tries or none.
         let mut tries: Vec<(usize, usize)> = Vec::new();
-        let mut anywhere: Vec<(usize, usize)> = Vec::new();
+        let mut anywhere: Vec<(usize, usize, usize)> = Vec::new();
         // Helper records on demand (see `demand`): first every other group, then the
         // helpers' groups where what was found asks for them. A trace runs everything.
         let on_demand = detail == Detail::Records && self.demand.any();
@@ -442,8 +442,12 @@ impl Extractor {
             anywhere.extend(
                 eligible
                     .anywhere(i, s.lang)
-                    .filter(|&(g, _)| runs_here(g))
-                    .map(|(g, until)| (g, s.start.saturating_add(until as usize))),
+                    .filter(|&(g, _, _)| runs_here(g))
+                    .map(|(g, until, near)| {
+                        // The earliest place it may begin at, near its clauses' literals.
+                        let from = near.map_or(s.start, |near| near.from(&norm.text, s, until));
+                        (g, from, s.start.saturating_add(until as usize))
+                    }),
             );
             matcher::candidates(
                 &self.rules,
@@ -467,7 +471,7 @@ impl Extractor {
                 if tried.iter().any(|&(_, g)| self.needs.is_needy(g)) {
                     self.needs.short(
                         tried.iter().copied(),
-                        eligible.anywhere(i, s.lang).map(|(g, _)| g),
+                        eligible.anywhere(i, s.lang).map(|(g, _, _)| g),
                         &mut counts,
                         &mut short,
                     );
@@ -979,7 +983,7 @@ mod tests {
             let (mut counts, mut short) = (Vec::new(), Vec::new());
             ex.needs.short(
                 tried.iter().copied(),
-                read.eligible.anywhere(0, s.lang).map(|(g, _)| g),
+                read.eligible.anywhere(0, s.lang).map(|(g, _, _)| g),
                 &mut counts,
                 &mut short,
             );

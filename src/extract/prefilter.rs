@@ -73,7 +73,7 @@ pub struct Prefilter {
     /// Rules that can begin anywhere, with their clauses, by language ([`lang_index`]):
     /// they are asked about in every sentence, and only those of its language can run
     /// there, so the others are not asked about at all.
-    any_start: [Vec<(usize, Deciding)>; 2],
+    any_start: [Vec<AnyStart>; 2],
     /// Per rule: the language of the sentences it runs in.
     rule_lang: Vec<Lang>,
     /// Where a word can begin after a character (see [`Breaks`]).
@@ -106,6 +106,94 @@ impl Deciding {
     }
 }
 
+/// A rule that can begin anywhere, as the prefilter keeps it.
+#[derive(Debug)]
+struct AnyStart {
+    /// The rule.
+    rule: usize,
+    /// Its clauses (see [`Prefilter::clauses`]).
+    clauses: Deciding,
+    /// How near its clauses' literals its matches begin, when that is known.
+    near: Option<Near>,
+}
+
+/// How near its clauses' literals a match of a rule that can begin anywhere begins: the
+/// match contains a literal of each clause (in what it matches or looks ahead at) and at
+/// most `runs` runs of spaces (see [`crate::rules::grammar::Grammar::space_runs`]), so
+/// there are at most `runs` of them from its start to that literal, which is at or after
+/// the first place of a literal of the clause in the sentence. A match so begins at most
+/// `runs` runs before the latest of those first places, or after it. Rules whose tries
+/// mostly fail a word or two in, far before their anchor ("Богутинского месторождения":
+/// every word of a sentence with the trigger is tried as an adjective name), are so tried
+/// near it only.
+///
+/// The first places are looked for only in the sentences where such a rule may match
+/// (few), by an automaton per clause, and not by the prefilter's pass over every sentence,
+/// which keeps last places only: a first place there cost more in that pass than the
+/// tries it saved.
+#[derive(Debug)]
+pub struct Near {
+    /// The most runs of spaces from a match's start to a literal of each clause.
+    runs: u32,
+    /// Per clause without digits: an automaton of its literals, leftmost first (digits
+    /// are left out: a clause that a digit satisfies is not waited for).
+    clauses: Vec<aho_corasick::AhoCorasick>,
+}
+
+impl Near {
+    /// The first byte of `text` where a match may begin in `sentence`, whose
+    /// [`Eligible::until`] is `until`: the start of the text after the (`runs` + 1)-th run of
+    /// spaces counted back from the latest first place of a literal of a clause, or the
+    /// sentence's start.
+    pub fn from(&self, text: &str, sentence: &Sentence, until: u32) -> usize {
+        let Some(within) = text.get(sentence.start..sentence.end) else {
+            return sentence.start;
+        };
+        // The first places are at or before the last ones (`until` is the earliest of those,
+        // plus one): when the text before that holds `runs` runs or fewer, nothing is ruled
+        // out, and the clauses need not be looked for.
+        let last = (until.saturating_sub(1) as usize).min(within.len());
+        if self.back(within, last) == 0 {
+            return sentence.start;
+        }
+        let mut place = 0;
+        for clause in &self.clauses {
+            // Every literal counts, inside a word too: an earlier place only lets more
+            // starts through.
+            match clause.find(within) {
+                Some(m) => place = place.max(m.start()),
+                None => return sentence.start,
+            }
+        }
+        sentence.start + self.back(within, place)
+    }
+
+    /// The first byte of `within` from which at most `runs` runs of spaces lie before byte
+    /// `place`.
+    fn back(&self, within: &str, place: usize) -> usize {
+        let bytes = &within.as_bytes()[..place];
+        let mut runs = 0;
+        for (i, &b) in bytes.iter().enumerate().rev() {
+            // Counted back, a run is met at its last space: one before a non-space or the
+            // place.
+            if b == b' ' && bytes.get(i + 1) != Some(&b' ') {
+                runs += 1;
+                if runs > self.runs {
+                    return i + 1;
+                }
+            }
+        }
+        0
+    }
+}
+
+/// The most runs of spaces (see [`Near::runs`]) for which a rule is tried near its clauses'
+/// literals only: few sentences have more words before their first anchor, and looking for
+/// its first place costs a pass over the sentence. (Of the default rules, the adjective
+/// deposit names hold two runs; the others none, 67 or 205: quoted names of up to 60
+/// characters, lists.)
+const NEAR_RUNS: u32 = 10;
+
 /// What the prefilter needs of one rule.
 #[derive(Debug, Clone)]
 struct Keys {
@@ -116,6 +204,10 @@ struct Keys {
     anchors: Vec<Literals>,
     /// What a match can begin with; `None` when it can begin with anything.
     starts: Option<Literals>,
+    /// The most runs of spaces a match can hold (see
+    /// [`crate::rules::grammar::Grammar::space_runs`]); asked for rules that can begin
+    /// anywhere only.
+    runs: Option<u32>,
 }
 
 /// Literals, and whether an ASCII digit stands with them: an anchor clause, or the
@@ -234,7 +326,7 @@ pub struct Eligible<'p> {
     /// none) where a literal of the clause begins, digits included.
     last: Vec<u32>,
     /// The prefilter's rules that can begin anywhere (see `Prefilter::any_start`).
-    any_start: &'p [Vec<(usize, Deciding)>; 2],
+    any_start: &'p [Vec<AnyStart>; 2],
     /// The prefilter's clauses of each rule (see `Prefilter::clauses`).
     clauses: &'p [Deciding],
     rule_clauses: &'p [u32],
@@ -247,7 +339,7 @@ pub struct Eligible<'p> {
     pub tries: Vec<(usize, usize)>,
 }
 
-impl Eligible<'_> {
+impl<'p> Eligible<'p> {
     /// Whether rule `r` may match somewhere in sentence `s`.
     #[inline(always)]
     pub fn allows(&self, s: usize, r: usize) -> bool {
@@ -277,18 +369,27 @@ impl Eligible<'_> {
     }
 
     /// The rules of language `lang` that can begin anywhere and may match in sentence
-    /// `s`, each with its [`Eligible::until`] there.
-    pub fn anywhere(&self, s: usize, lang: Lang) -> impl Iterator<Item = (usize, u32)> + '_ {
+    /// `s`, each with its [`Eligible::until`] there and, when known, how near its clauses'
+    /// literals its matches begin (see [`Near::from`]).
+    pub fn anywhere(
+        &self,
+        s: usize,
+        lang: Lang,
+    ) -> impl Iterator<Item = (usize, u32, Option<&'p Near>)> + '_ {
         let m = self.clause_count;
         // Past the sentences (none are asked about), every rule may begin anywhere.
         let row = self.last.get(s * m..(s + 1) * m);
         self.any_start[lang_index(lang)]
             .iter()
-            .map(move |&(r, clauses)| match row {
-                Some(row) => (r, until(row, self.rule_clauses, clauses)),
-                None => (r, u32::MAX),
+            .map(move |a| match row {
+                Some(row) => (
+                    a.rule,
+                    until(row, self.rule_clauses, a.clauses),
+                    a.near.as_ref(),
+                ),
+                None => (a.rule, u32::MAX, None),
             })
-            .filter(|&(_, until)| until > 0)
+            .filter(|&(_, until, _)| until > 0)
     }
 }
 
@@ -372,6 +473,7 @@ impl Prefilter {
             // A clause without literals or digits never holds, and no place starts a match.
             anchors: vec![Literals::default()],
             starts: Some(Literals::default()),
+            runs: None,
         };
         let keys = rule_keys(set, rules)
             .into_iter()
@@ -413,7 +515,11 @@ impl Prefilter {
         for (r, k) in keys.into_iter().enumerate() {
             rule_lang.push(k.lang);
             let first = rule_clauses.len();
+            let mut near = Vec::new();
             for clause in deciding(k.anchors) {
+                if !clause.digit {
+                    near.push(clause.literals.clone());
+                }
                 let id = match clause_ids.get(&clause) {
                     Some(&id) => id,
                     None => {
@@ -434,7 +540,28 @@ impl Prefilter {
             clauses.push(deciding);
             let mut start_ids = Vec::new();
             match k.starts {
-                None => any_start[lang_index(k.lang)].push((r, deciding)),
+                None => {
+                    let runs = k.runs.filter(|&runs| runs <= NEAR_RUNS && !near.is_empty());
+                    let near = runs.and_then(|runs| {
+                        let clauses = near.iter().map(|literals| {
+                            // A DFA: a few literals, looked for in a few sentences,
+                            // where the search's setup and steps are what it costs.
+                            aho_corasick::AhoCorasick::builder()
+                                .match_kind(aho_corasick::MatchKind::LeftmostFirst)
+                                .kind(Some(aho_corasick::AhoCorasickKind::DFA))
+                                .prefilter(false)
+                                .build(literals)
+                        });
+                        // An automaton that cannot be built leaves the rule tried everywhere.
+                        let clauses = clauses.collect::<Result<Vec<_>, _>>().ok()?;
+                        Some(Near { runs, clauses })
+                    });
+                    any_start[lang_index(k.lang)].push(AnyStart {
+                        rule: r,
+                        clauses: deciding,
+                        near,
+                    });
+                }
                 Some(st) => {
                     if st.digit {
                         digit_start.push(r);
@@ -777,10 +904,15 @@ fn rule_keys(set: &RuleSet, rules: &[usize]) -> Vec<Keys> {
                 digit: st.digit,
                 initial: false,
             });
+            let runs = st
+                .any
+                .then(|| set.grammar.space_runs(&rule.entry))
+                .flatten();
             Keys {
                 lang: rule.lang,
                 anchors,
                 starts,
+                runs,
             }
         })
         .collect()
@@ -1109,7 +1241,10 @@ mod tests {
         // The rules that can begin anywhere, of the sentence's language only, where they
         // may match.
         for (s, sentence) in sents.iter().enumerate() {
-            let anywhere: Vec<(usize, u32)> = got.anywhere(s, sentence.lang).collect();
+            let anywhere: Vec<(usize, u32)> = got
+                .anywhere(s, sentence.lang)
+                .map(|(r, until, _)| (r, until))
+                .collect();
             let want: Vec<(usize, u32)> = (0..n)
                 .filter(|&r| keys[r].starts.is_none() && keys[r].lang == sentence.lang)
                 .map(|r| (r, until[s * n + r]))
@@ -1307,6 +1442,7 @@ mod tests {
             lang: Lang::Ru,
             anchors: vec![of(&["та", "тан"])],
             starts: Some(of(&["в", "во"])),
+            runs: None,
         }];
         let prefilter = Prefilter::from_keys(keys.clone());
         assert_eq!(prefilter.patterns.len(), 2 + 10);
@@ -1332,6 +1468,7 @@ mod tests {
             lang,
             anchors: vec![],
             starts: Some(of(starts)),
+            runs: None,
         };
         let keys = vec![rule(Lang::Ru, &["ab", "cd"]), rule(Lang::Kk, &["ab", "ef"])];
         let prefilter = Prefilter::from_keys(keys.clone());
@@ -1358,6 +1495,39 @@ mod tests {
         // "ab" across the end of "a": no try.
         let sents = [sentence(0, 1, Lang::Ru), sentence(1, 2, Lang::Ru)];
         assert!(prefilter.eligible("ab", &sents).tries.is_empty());
+    }
+
+    /// A rule that can begin anywhere whose matches hold at most two runs of spaces (the
+    /// adjective deposit names) may begin two runs before the first place of its trigger,
+    /// not three, and anywhere when its last place is that near the sentence's start.
+    #[test]
+    fn a_rule_near_its_anchors_begins_at_most_its_runs_before_them() {
+        let (set, prefilter) = rules();
+        let r = set
+            .rules
+            .iter()
+            .position(|r| r.entry == "deposit_adj_ru")
+            .expect("deposit_adj_ru");
+        let from = |text: &str| {
+            let sentence = Sentence {
+                start: 3,
+                end: text.len(),
+                lang: Lang::Ru,
+            };
+            let eligible = prefilter.eligible(text, std::slice::from_ref(&sentence));
+            let (_, until, near) = eligible
+                .anywhere(0, Lang::Ru)
+                .find(|&(rule, _, _)| rule == r)
+                .expect("eligible");
+            let near = near.expect("near its trigger");
+            near.from(text, &sentence, until)
+        };
+        let text = "ok. мы были у нас на  богутинского месторождения и месторождения";
+        assert_eq!(from(text), text.find("на  богут").expect("на"));
+        let text = "ok. у богутинского месторождения и месторождения";
+        assert_eq!(from(text), 3);
+        let text = "ok. богутинского месторождения";
+        assert_eq!(from(text), 3);
     }
 
     /// Places count from one, and saturate at `u32::MAX` rather than wrap in a sentence of
@@ -1443,6 +1613,7 @@ mod tests {
                     lang: if kazakh { Lang::Kk } else { Lang::Ru },
                     anchors,
                     starts,
+                    runs: None,
                 })
                 .collect();
             let prefilter = Prefilter::from_keys(keys.clone());

@@ -782,6 +782,170 @@ impl Grammar {
     }
 }
 
+/// What [`Grammar::space_runs`] knows of an expression: the most runs of spaces (maximal
+/// stretches of `' '`) a match of it can contain, and whether it matches spaces only.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Runs {
+    /// The most runs; `None`: no bound (a repetition of something that holds a space).
+    most: Option<u32>,
+    /// Every character it can match is a space: side by side with another such
+    /// expression, or repeated, it makes one run, not several (`ws = { " "+ }`).
+    spaces_only: bool,
+}
+
+impl Runs {
+    /// No bound.
+    const UNBOUNDED: Runs = Runs {
+        most: None,
+        spaces_only: false,
+    };
+
+    /// At most `n` runs, of characters that are not all spaces.
+    fn mixed(n: u32) -> Runs {
+        Runs {
+            most: Some(n),
+            spaces_only: false,
+        }
+    }
+
+    /// One after the other: the runs of both (two runs that touch are counted twice, which
+    /// only overestimates), one when both are spaces only.
+    fn then(self, other: Runs) -> Runs {
+        if self.spaces_only && other.spaces_only {
+            return Runs {
+                most: self.most.zip(other.most).map(|(a, b)| a.max(b).min(1)),
+                spaces_only: true,
+            };
+        }
+        Runs::mixed(0).with(self.most.zip(other.most).map(|(a, b)| a.saturating_add(b)))
+    }
+
+    /// One or the other: the larger bound; spaces only when both are.
+    fn or(self, other: Runs) -> Runs {
+        Runs {
+            most: self.most.zip(other.most).map(|(a, b)| a.max(b)),
+            spaces_only: self.spaces_only && other.spaces_only,
+        }
+    }
+
+    /// Repeated any number of times: one run when it matches spaces only, none when it
+    /// holds no space, else no bound.
+    fn repeated(self) -> Runs {
+        match self.most {
+            Some(0) => self,
+            _ if self.spaces_only => Runs {
+                most: Some(1),
+                spaces_only: true,
+            },
+            _ => Runs::UNBOUNDED,
+        }
+    }
+
+    fn with(mut self, most: Option<u32>) -> Runs {
+        self.most = most;
+        self
+    }
+}
+
+/// The runs of spaces in a literal (see [`Runs`]).
+fn literal_runs(s: &str) -> Runs {
+    let runs = s
+        .char_indices()
+        .filter(|&(i, c)| c == ' ' && !s[..i].ends_with(' '))
+        .count();
+    Runs {
+        most: Some(u32::try_from(runs).unwrap_or(u32::MAX)),
+        spaces_only: s.chars().all(|c| c == ' '),
+    }
+}
+
+/// [`Runs`] of a rule pest provides: none in a letter or digit class and in the rules that
+/// match no character; one in any other single character (`ANY`, a Unicode property such as
+/// `WHITE_SPACE`); no bound for the stack rules, which match what was pushed.
+fn builtin_runs(name: &str) -> Runs {
+    match name {
+        "PEEK" | "PEEK_ALL" | "POP" | "POP_ALL" | "PUSH" => Runs::UNBOUNDED,
+        "SOI" | "EOI" | "DROP" | "NEWLINE" => Runs::mixed(0),
+        // Not `ASCII` itself, which holds the space.
+        n if n.starts_with("ASCII_")
+            || n.ends_with("LETTER")
+            || n.ends_with("NUMBER")
+            || n == "ALPHABETIC" =>
+        {
+            Runs::mixed(0)
+        }
+        _ => Runs::mixed(1),
+    }
+}
+
+impl Grammar {
+    /// The most runs of spaces (maximal stretches of `' '` in the normalised text) a match
+    /// of `rule` can contain, counting what its lookaheads read as if it were matched too;
+    /// `None` when nothing bounds them. A match contains a literal of each of its anchors'
+    /// clauses, within what it matches or looks ahead at, so it begins at most this many
+    /// runs before the first place in its sentence where a clause's literal begins: the
+    /// prefilter tries a rule that can begin anywhere only from there (see
+    /// `extract::prefilter::Eligible::anywhere`).
+    ///
+    /// Runs, not words: a word with hyphens or signs (`a-b&c`) is one stretch between
+    /// spaces however many word starts it has, and `" "*` before a comma is one run however
+    /// many spaces it takes (the normaliser keeps runs of spaces as they are). A literal
+    /// counts the runs in it (`"кен орны"`: one), a class or `ANY` one if it can match a
+    /// space, a repetition nothing when it holds no space, one when it holds spaces only
+    /// (`ws = { " "+ }`), and otherwise has no bound; an optional item counts as if present,
+    /// a choice as its larger branch, a negative lookahead as nothing (no clause comes from
+    /// it). Implicit whitespace: between the items of non-atomic rules pest matches
+    /// `WHITESPACE` and `COMMENT`, any number of them; a grammar that defines either gets no
+    /// bound at all (the default rules define neither, so nothing is implicit there).
+    pub fn space_runs(&self, rule: &str) -> Option<u32> {
+        if self.rules.contains_key("WHITESPACE") || self.rules.contains_key("COMMENT") {
+            return None;
+        }
+        let mut memo = self.memo.lock().unwrap_or_else(PoisonError::into_inner);
+        self.runs_of_rule(rule, &mut Cx::new(&mut memo, true)).most
+    }
+
+    fn runs_of_rule<'g>(&'g self, name: &str, cx: &mut Cx<'g, '_>) -> Runs {
+        if is_builtin(name) {
+            return builtin_runs(name);
+        }
+        // A rule met again inside itself may repeat without bound.
+        self.by_rule(
+            name,
+            cx,
+            |m| &mut m.runs,
+            || Runs::UNBOUNDED,
+            |e, cx| self.runs_of(e, cx),
+        )
+        .unwrap_or(Runs::UNBOUNDED)
+    }
+
+    fn runs_of<'g>(&'g self, e: &'g OptimizedExpr, cx: &mut Cx<'g, '_>) -> Runs {
+        use OptimizedExpr as E;
+        match e {
+            E::Str(s) | E::Insens(s) => literal_runs(s),
+            E::Range(a, b) => {
+                let space = a.as_str() <= " " && " " <= b.as_str();
+                Runs {
+                    most: Some(u32::from(space)),
+                    spaces_only: space && a == b,
+                }
+            }
+            E::Ident(name) => self.runs_of_rule(name, cx),
+            E::NegPred(_) => Runs::mixed(0),
+            E::PosPred(x) | E::Opt(x) | E::Push(x) | E::RestoreOnErr(x) => self.runs_of(x, cx),
+            E::Seq(a, b) => self.runs_of(a, cx).then(self.runs_of(b, cx)),
+            E::Choice(a, b) => self.runs_of(a, cx).or(self.runs_of(b, cx)),
+            // (`x+` is `x ~ x*` here.)
+            E::Rep(x) => self.runs_of(x, cx).repeated(),
+            // `PEEK[..]` matches what was pushed; `Skip` runs up to a literal; others (the
+            // `grammar-extras` ones) are not known.
+            #[allow(unreachable_patterns)]
+            _ => Runs::UNBOUNDED,
+        }
+    }
+}
+
 /// Where a match of a rule can begin: at one of some literals, at a digit, or anywhere.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Starts {
@@ -943,6 +1107,8 @@ pub(crate) struct Memo {
     ends: HashMap<String, [Option<bool>; 2]>,
     /// [`Grammar::forms`] of rules, by name.
     forms: HashMap<String, Option<Forms>>,
+    /// [`Grammar::space_runs`] of rules, by name.
+    runs: HashMap<String, Runs>,
 }
 
 /// One walk of an analysis: the rules being expanded (a rule met again inside itself is cut
@@ -1244,5 +1410,68 @@ mod tests {
             clauses("inner"),
             [(vec!["ес".to_string(), "кр".to_string()], false)]
         );
+    }
+
+    /// The most runs of spaces a match holds: literals count theirs, `" "+` (however
+    /// written) is one run, a repetition of something that holds a space has no bound, an
+    /// optional item counts, a choice takes its larger branch, a lookahead counts what it
+    /// reads and a negative one nothing; a recursive rule has no bound, nor has any rule of
+    /// a grammar with implicit whitespace.
+    #[test]
+    fn space_runs_bound_what_a_match_holds() {
+        let g = grammar(
+            r#"
+            ws = _{ " "+ }
+            word = @{ (LETTER | "-")+ }
+            two = ${ word ~ ws ~ word }
+            spaced = ${ word ~ " "* ~ "," ~ (ws ~ word)? ~ ws ~ "кен орны" }
+            list = ${ word ~ (ws ~ word)* }
+            glued = ${ word ~ ("-" ~ word)* }
+            either = ${ word ~ ws ~ word ~ ws ~ word | word }
+            ahead = ${ word ~ &(ws ~ word) }
+            not = ${ word ~ !(ws ~ word ~ ws ~ word) }
+            quoted = ${ "\"" ~ (!"\"" ~ ANY){1,3} ~ "\"" }
+            letters = ${ ASCII_ALPHA ~ LETTER{2,4} ~ ASCII ? }
+            rec = ${ word ~ (ws ~ rec)? }
+            "#,
+        );
+        let runs = |rule: &str| g.space_runs(rule);
+        assert_eq!(runs("ws"), Some(1));
+        assert_eq!(runs("word"), Some(0));
+        assert_eq!(runs("two"), Some(1));
+        assert_eq!(runs("spaced"), Some(4));
+        assert_eq!(runs("list"), None);
+        assert_eq!(runs("glued"), Some(0));
+        assert_eq!(runs("either"), Some(2));
+        assert_eq!(runs("ahead"), Some(1));
+        assert_eq!(runs("not"), Some(0));
+        assert_eq!(runs("quoted"), Some(3));
+        assert_eq!(runs("letters"), Some(1));
+        assert_eq!(runs("rec"), None);
+        let implicit = grammar(
+            r#"
+            WHITESPACE = _{ " " }
+            word = @{ LETTER+ }
+            two = { word ~ word }
+            "#,
+        );
+        assert_eq!(implicit.space_runs("word"), None);
+        assert_eq!(implicit.space_runs("two"), None);
+    }
+
+    /// The default adjective deposit rule ("Верхнего Кайрактинского месторождения") holds
+    /// at most two runs of spaces: one inside its name, one before the trigger.
+    #[test]
+    fn an_adjective_deposit_name_holds_two_runs_of_spaces() {
+        let set = crate::rules::RuleSet::load_defaults().expect("default rules");
+        assert_eq!(set.grammar.space_runs("deposit_adj_ru"), Some(2));
+        for rule in [
+            "deposit_kk",
+            "agr_coord_ru",
+            "deposit_copula_ru",
+            "agr_agreement_kk",
+        ] {
+            eprintln!("{rule}: {:?}", set.grammar.space_runs(rule));
+        }
     }
 }
