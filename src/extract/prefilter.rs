@@ -25,6 +25,9 @@
 //! automaton only where it begins a word (most of their places were inside words, and each
 //! cost a stop); whether another start literal opens a word is read from its first
 //! character, known beforehand. A literal may so be two patterns, one found anywhere.
+//! A start literal that no letter follows in a match opening with it (`num_word ~ wb`,
+//! `qualifier ~ wb`; see [`crate::rules::grammar::Grammar::word_ends`]) is a hit only where
+//! it ends a word or its sentence too: "сто" in "стоило", "до" in "добычу" try nothing.
 
 use crate::rules::RuleSet;
 use crate::rules::grammar::AnyOf;
@@ -204,6 +207,10 @@ struct Keys {
     anchors: Vec<Literals>,
     /// What a match can begin with; `None` when it can begin with anything.
     starts: Option<Literals>,
+    /// The start literals that no letter follows in a match that opens with them (see
+    /// [`crate::rules::grammar::Grammar::word_ends`]): they count only where they end a
+    /// word too.
+    word_ends: std::collections::BTreeSet<String>,
     /// The most runs of spaces a match can hold (see
     /// [`crate::rules::grammar::Grammar::space_runs`]); asked for rules that can begin
     /// anywhere only.
@@ -235,7 +242,7 @@ struct Pattern {
     /// The clauses it satisfies, as an index among the distinct lists of clauses of
     /// patterns (see [`Prefilter::anchor_sets`]): patterns with equal lists share one.
     set: u32,
-    /// [`ANCHOR`], [`OPENS`], [`OPENS_IF_WORD_START`], [`DIGIT`].
+    /// [`ANCHOR`], [`OPENS`], [`WORD_END`], [`OPENS_IF_WORD_START`], [`DIGIT`].
     flags: u8,
 }
 
@@ -245,6 +252,9 @@ const ANCHOR: u8 = 1;
 /// word start wherever it is; or with a letter or a digit, and the automaton finds it only
 /// at word starts (see [`opens_word`]).
 const OPENS: u8 = 2;
+/// It opens rules only where no letter follows it (see [`Keys::word_ends`]): a match
+/// ending before a letter of its sentence is no hit ("сто" in "стоило", "до" in "добычу").
+const WORD_END: u8 = 4;
 /// It has start rules and is the empty literal: whether it opens a word depends on the
 /// character it stands before. (A start literal that begins with a space opens none.)
 const OPENS_IF_WORD_START: u8 = 8;
@@ -455,6 +465,22 @@ fn needed(literals: &std::collections::BTreeSet<String>) -> impl Iterator<Item =
     })
 }
 
+/// The start literals of a rule that the automaton must find, as [`needed`], where those
+/// in `word_ends` count only where they end a word: such a literal stands for no longer
+/// one ("сто" at "стоимость"), and is only left out for a shorter one that counts anywhere.
+fn needed_starts<'a>(
+    literals: &'a std::collections::BTreeSet<String>,
+    word_ends: &'a std::collections::BTreeSet<String>,
+) -> impl Iterator<Item = (&'a str, bool)> {
+    literals.iter().map(String::as_str).filter_map(|l| {
+        let covered = l.char_indices().skip(1).any(|(i, _)| {
+            let prefix = &l[..i];
+            literals.contains(prefix) && !word_ends.contains(prefix)
+        });
+        (!covered).then(|| (l, word_ends.contains(l)))
+    })
+}
+
 impl Prefilter {
     /// Builds the automaton from the anchors and starts of the rules `rules` of `set`.
     /// The prefilter's rule indices are positions in `rules`: the matcher passes one rule
@@ -473,6 +499,7 @@ impl Prefilter {
             // A clause without literals or digits never holds, and no place starts a match.
             anchors: vec![Literals::default()],
             starts: Some(Literals::default()),
+            word_ends: Default::default(),
             runs: None,
         };
         let keys = rule_keys(set, rules)
@@ -495,10 +522,17 @@ impl Prefilter {
         let mut literals: Vec<(String, bool)> = Vec::new();
         let mut patterns: Vec<PatternRules> = Vec::new();
         let mut index = std::collections::HashMap::new();
-        let mut pattern = |lit: &str, word_start: bool| -> usize {
-            let key = (lit.to_string(), word_start && opens_word(lit));
+        let mut word_end = Vec::new();
+        let mut pattern = |lit: &str, word_start: bool, end: bool| -> usize {
+            // The empty literal is one pattern (see `empty`), found everywhere.
+            let key = (
+                lit.to_string(),
+                word_start && opens_word(lit),
+                end && !lit.is_empty(),
+            );
             *index.entry(key.clone()).or_insert_with(|| {
-                literals.push(key);
+                literals.push((key.0, key.1));
+                word_end.push(key.2);
                 patterns.push(PatternRules::default());
                 patterns.len() - 1
             })
@@ -528,7 +562,8 @@ impl Prefilter {
                             digit_clauses.push(id);
                         }
                         anchor_ids.extend(
-                            needed(&clause.literals).map(|l| (pattern(l, clause.initial), id)),
+                            needed(&clause.literals)
+                                .map(|l| (pattern(l, clause.initial, false), id)),
                         );
                         clause_ids.insert(clause, id);
                         id
@@ -568,13 +603,18 @@ impl Prefilter {
                     }
                     // A start literal that opens with a letter or digit counts only where it
                     // opens a word: a match begins at a word start.
-                    start_ids.extend(needed(&st.literals).map(|l| pattern(l, true)));
+                    // One that no letter follows in a match counts only where it ends a word
+                    // too.
+                    start_ids.extend(
+                        needed_starts(&st.literals, &k.word_ends)
+                            .map(|(l, end)| pattern(l, true, end)),
+                    );
                 }
             }
             ids.push((r, start_ids));
         }
         let digits: Vec<usize> = (b'0'..=b'9')
-            .map(|d| pattern(&char::from(d).to_string(), false))
+            .map(|d| pattern(&char::from(d).to_string(), false, false))
             .collect();
         for (i, clause) in anchor_ids {
             patterns[i].anchor.push(clause);
@@ -617,7 +657,8 @@ impl Prefilter {
         let patterns = patterns
             .iter()
             .zip(&literals)
-            .map(|(p, (literal, word_start))| {
+            .zip(&word_end)
+            .map(|((p, (literal, word_start)), &word_end)| {
                 // Clause lists are in the order of clause ids: equal sets are equal lists,
                 // kept once.
                 let set = *set_ids.entry(&p.anchor).or_insert_with(|| {
@@ -627,7 +668,7 @@ impl Prefilter {
                 Pattern {
                     starts: extend(&mut pattern_starts, &p.start),
                     set,
-                    flags: flags(p, literal, *word_start),
+                    flags: flags(p, literal, *word_start, word_end),
                 }
             })
             .collect();
@@ -684,7 +725,9 @@ impl Prefilter {
             if let Some(automaton) = &self.automata[lang_index(run[0].lang)] {
                 ranges.clear();
                 ranges.extend(run.iter().map(|s| s.start..s.end));
-                automaton.for_each_in(text, &ranges, |pid, start, _| scan.on_match(pid, start));
+                automaton.for_each_in(text, &ranges, |pid, start, end| {
+                    scan.on_match(pid, start, end)
+                });
             }
         }
         scan.flush();
@@ -694,7 +737,7 @@ impl Prefilter {
             let mut hits = std::mem::take(&mut scan.hits);
             scan.restart();
             for (at, _) in text.char_indices() {
-                scan.on_match(pid, at);
+                scan.on_match(pid, at, at);
             }
             scan.flush();
             hits.append(&mut scan.hits);
@@ -846,6 +889,23 @@ fn pattern_langs(
         .collect()
 }
 
+/// Whether a letter (`LETTER`, [`crate::text::class::is_alphabetic`]) stands at byte `at` of
+/// `text` (a character start) before byte `end` (its sentence's end, past which a match
+/// sees nothing): a start literal of [`WORD_END`] that ends there opens no match.
+#[inline]
+fn letter_at(text: &str, at: usize, end: usize) -> bool {
+    if at >= end {
+        return false;
+    }
+    match text.as_bytes().get(at) {
+        Some(b) if b.is_ascii() => b.is_ascii_alphabetic(),
+        _ => text
+            .get(at..)
+            .and_then(|rest| rest.chars().next())
+            .is_some_and(crate::text::class::is_alphabetic),
+    }
+}
+
 /// Whether a word can begin after `c`: it is neither a letter, a digit, nor a character
 /// that glues what follows into a token. What [`Breaks`] tells from a table.
 fn breaks_words(c: char) -> bool {
@@ -864,7 +924,7 @@ fn opens_word(literal: &str) -> bool {
 
 /// The [`Pattern::flags`] of a pattern whose literal is `literal`, found only where it
 /// begins a word if `word_start`.
-fn flags(p: &PatternRules, literal: &str, word_start: bool) -> u8 {
+fn flags(p: &PatternRules, literal: &str, word_start: bool, word_end: bool) -> u8 {
     let mut flags = 0;
     if !p.anchor.is_empty() {
         flags |= ANCHOR;
@@ -883,6 +943,9 @@ fn flags(p: &PatternRules, literal: &str, word_start: bool) -> u8 {
     }
     if p.digit {
         flags |= DIGIT;
+    }
+    if word_end && !p.start.is_empty() {
+        flags |= WORD_END;
     }
     flags
 }
@@ -908,10 +971,16 @@ fn rule_keys(set: &RuleSet, rules: &[usize]) -> Vec<Keys> {
                 .any
                 .then(|| set.grammar.space_runs(&rule.entry))
                 .flatten();
+            let word_ends = if st.any {
+                Default::default()
+            } else {
+                set.grammar.word_ends(&rule.entry)
+            };
             Keys {
                 lang: rule.lang,
                 anchors,
                 starts,
+                word_ends,
                 runs,
             }
         })
@@ -1034,12 +1103,12 @@ impl<'a> Scan<'a> {
 
     /// Takes a match of pattern `pid` starting at byte `start`.
     #[inline(always)]
-    fn on_match(&mut self, pid: usize, start: usize) {
+    fn on_match(&mut self, pid: usize, start: usize, end: usize) {
         if start >= self.end {
             self.advance(start);
         }
         if start < self.start {
-            self.elsewhere(pid, start);
+            self.elsewhere(pid, start, end);
             return;
         }
         let p = self.prefilter.patterns[pid];
@@ -1054,14 +1123,21 @@ impl<'a> Scan<'a> {
             }
         }
         if p.flags & !ANCHOR != 0 {
-            self.take(pid, p.flags, start, self.k, self.start, here);
+            self.take(
+                pid,
+                p.flags,
+                start..end,
+                self.k,
+                (self.start, self.end),
+                here,
+            );
         }
     }
 
     /// Takes a match that begins before the current sentence: in a sentence already left,
     /// or between sentences (where nothing is taken).
     #[inline(never)]
-    fn elsewhere(&mut self, pid: usize, start: usize) {
+    fn elsewhere(&mut self, pid: usize, start: usize, end: usize) {
         let k = self.sentences.partition_point(|s| s.end <= start);
         let Some(sentence) = self.sentences.get(k) else {
             return;
@@ -1077,28 +1153,31 @@ impl<'a> Scan<'a> {
             let last = &mut self.last[k * m + c as usize];
             *last = (*last).max(here);
         }
-        self.take(pid, p.flags, start, k, sentence.start, here);
+        let bounds = (sentence.start, sentence.end);
+        self.take(pid, p.flags, start..end, k, bounds, here);
     }
 
-    /// Takes what a match of pattern `pid` starting at `start` in sentence `k` (which
-    /// starts at `sentence_start`; `here` as [`after`]) means besides anchors: a hit of
-    /// its start rules where it opens a word, a digit.
+    /// Takes what a match of pattern `pid` over `span` in sentence `k` (`bounds`: its start
+    /// and end; `here` as [`after`]) means besides anchors: a hit of its start rules where
+    /// it opens a word (and ends one, for [`WORD_END`]), a digit.
     #[inline(always)]
     fn take(
         &mut self,
         pid: usize,
         flags: u8,
-        start: usize,
+        span: std::ops::Range<usize>,
         k: usize,
-        sentence_start: usize,
+        (sentence_start, sentence_end): (usize, usize),
         here: u32,
     ) {
+        let start = span.start;
         let breaks = &self.prefilter.breaks;
         // Most hits of a start literal fall inside words ("в", "по" in every other word):
         // dropped here, they cost no place in the sorted hits nor a try.
-        if flags & OPENS != 0
+        if (flags & OPENS != 0
             || (flags & OPENS_IF_WORD_START != 0
-                && super::matcher::word_start(self.text, start, sentence_start))
+                && super::matcher::word_start(self.text, start, sentence_start)))
+            && (flags & WORD_END == 0 || !letter_at(self.text, span.end, sentence_end))
         {
             self.hit(start, pid as u32);
         }
@@ -1216,8 +1295,16 @@ mod tests {
         let ac = AhoCorasick::new(starts.iter().map(|(l, _)| l)).expect("starts");
         for m in ac.find_overlapping_iter(text) {
             let s = sentence_at(m.start());
-            if s < sents.len() && m.end() <= sents[s].end {
-                tries.push((m.start(), starts[m.pattern().as_usize()].1));
+            let (l, r) = starts[m.pattern().as_usize()];
+            // A literal that no letter follows in a match counts only where it ends a word
+            // or its sentence.
+            let ends = |end: usize| {
+                !keys[r].word_ends.contains(l)
+                    || end >= sents[s].end
+                    || !text[end..].starts_with(|c: char| c.is_alphabetic())
+            };
+            if s < sents.len() && m.end() <= sents[s].end && ends(m.end()) {
+                tries.push((m.start(), r));
             }
         }
         tries.sort_unstable();
@@ -1307,6 +1394,14 @@ mod tests {
         entries.sort_unstable();
         entries.dedup();
         let anchors: Vec<_> = entries.iter().map(|e| set.grammar.anchors(e)).collect();
+        let starts: Vec<_> = entries.iter().map(|e| set.grammar.starts(e)).collect();
+        let word_ends: Vec<_> = entries.iter().map(|e| set.grammar.word_ends(e)).collect();
+        // Number words and qualifiers count only where they end a word.
+        assert!(
+            word_ends
+                .iter()
+                .any(|w| w.contains("сто") && w.contains("до"))
+        );
         let anchored = anchors.iter().flatten().count();
         assert!(
             anchored * 4 > entries.len() * 3,
@@ -1339,7 +1434,7 @@ mod tests {
                             .any(|l| rest.match_indices(l.as_str()).any(|(at, _)| counts(l, at)))
                 };
                 let input = &text[..sent.end];
-                for (entry, anchors) in entries.iter().zip(&anchors) {
+                for (e, (entry, anchors)) in entries.iter().zip(&anchors).enumerate() {
                     let (Some(id), Some(anchors)) = (program.rule_id(entry), anchors) else {
                         continue;
                     };
@@ -1359,6 +1454,21 @@ mod tests {
                                     "{entry} at {pos} in {here:?}: {clause:?}"
                                 );
                             }
+                            // It opens with a start literal, which ends a word if it is
+                            // one no letter follows in a match (see `Grammar::word_ends`).
+                            let st = &starts[e];
+                            let opens = |l: &String| {
+                                let end = pos + l.len();
+                                text[pos..sent.end].starts_with(l.as_str())
+                                    && (!word_ends[e].contains(l)
+                                        || !letter_at(&text, end, sent.end))
+                            };
+                            assert!(
+                                st.any
+                                    || (st.digit && text.as_bytes()[pos].is_ascii_digit())
+                                    || st.literals.iter().any(opens),
+                                "{entry} at {pos} in {here:?}: starts"
+                            );
                         }
                     }
                 }
@@ -1442,6 +1552,7 @@ mod tests {
             lang: Lang::Ru,
             anchors: vec![of(&["та", "тан"])],
             starts: Some(of(&["в", "во"])),
+            word_ends: Default::default(),
             runs: None,
         }];
         let prefilter = Prefilter::from_keys(keys.clone());
@@ -1468,6 +1579,7 @@ mod tests {
             lang,
             anchors: vec![],
             starts: Some(of(starts)),
+            word_ends: Default::default(),
             runs: None,
         };
         let keys = vec![rule(Lang::Ru, &["ab", "cd"]), rule(Lang::Kk, &["ab", "ef"])];
@@ -1532,6 +1644,62 @@ mod tests {
 
     /// Places count from one, and saturate at `u32::MAX` rather than wrap in a sentence of
     /// 4 GB or more (where they then rule nothing out).
+    /// A start literal that no letter follows in a match is tried only where it ends a
+    /// word or its sentence; one that a letter may follow, everywhere it begins a word.
+    #[test]
+    fn literals_no_letter_follows_open_whole_words_only() {
+        let starts = Literals {
+            literals: ["сто".to_string()].into(),
+            digit: false,
+            initial: false,
+        };
+        let key = |word_ends: &[&str]| Keys {
+            lang: Lang::Ru,
+            anchors: Vec::new(),
+            starts: Some(starts.clone()),
+            word_ends: word_ends.iter().map(|s| s.to_string()).collect(),
+            runs: None,
+        };
+        let keys = vec![key(&["сто"]), key(&[])];
+        let prefilter = Prefilter::from_keys(keys.clone());
+        let text = "стоило сто, сто5 сто";
+        let sents = [Sentence {
+            start: 0,
+            end: text.len(),
+            lang: Lang::Ru,
+        }];
+        let got = prefilter.eligible(text, &sents);
+        let at = |word: usize| text.match_indices("сто").nth(word).map(|(i, _)| i).unwrap();
+        let mut want = vec![(at(1), 0), (at(2), 0), (at(3), 0)];
+        want.extend((0..4).map(|w| (at(w), 1)));
+        want.sort_unstable();
+        assert_eq!(got.tries, want);
+        check(&prefilter, &keys, text, &sents);
+        // A letter past the sentence's end is not seen.
+        let sents = [Sentence {
+            start: 0,
+            end: "сто".len(),
+            lang: Lang::Ru,
+        }];
+        assert_eq!(prefilter.eligible(text, &sents).tries, vec![(0, 0), (0, 1)]);
+    }
+
+    /// A start literal that ends a word stands for no longer literal; one that counts
+    /// anywhere stands for the longer ones of either kind.
+    #[test]
+    fn literals_ending_words_stand_for_no_longer_ones() {
+        let set = |l: &[&str]| -> std::collections::BTreeSet<String> {
+            l.iter().map(|s| s.to_string()).collect()
+        };
+        let literals = set(&["с", "сто", "стоимость"]);
+        let ends = set(&["с", "сто"]);
+        let got: Vec<(&str, bool)> = needed_starts(&literals, &ends).collect();
+        assert_eq!(got, [("с", true), ("сто", true), ("стоимость", false)]);
+        let ends = set(&["сто"]);
+        let got: Vec<(&str, bool)> = needed_starts(&literals, &ends).collect();
+        assert_eq!(got, [("с", false)]);
+    }
+
     #[test]
     fn places_saturate_instead_of_wrapping() {
         assert_eq!(after(7, 7), 1);
@@ -1601,6 +1769,8 @@ mod tests {
                     proptest::collection::vec(literals(), 0..7),
                     proptest::option::of(literals()),
                     any::<bool>(),
+                    // Which of its start literals count only where they end a word.
+                    proptest::collection::vec(any::<bool>(), 4),
                 ),
                 1..6,
             ),
@@ -1609,8 +1779,15 @@ mod tests {
         ) {
             let keys: Vec<Keys> = rules
                 .into_iter()
-                .map(|(anchors, starts, kazakh)| Keys {
+                .map(|(anchors, starts, kazakh, ends)| Keys {
                     lang: if kazakh { Lang::Kk } else { Lang::Ru },
+                    word_ends: starts
+                        .iter()
+                        .flat_map(|s| s.literals.iter().enumerate())
+                        // `Grammar::word_ends` never lists the empty literal.
+                        .filter(|&(i, l)| ends[i % ends.len()] && !l.is_empty())
+                        .map(|(_, l)| l.clone())
+                        .collect(),
                     anchors,
                     starts,
                     runs: None,

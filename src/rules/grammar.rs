@@ -1091,6 +1091,199 @@ impl Grammar {
     }
 }
 
+/// The state of [`Grammar::word_ends`]: the rules being walked by each of its analyses (a
+/// rule met again inside itself gets the answer that lets most through), and the literals
+/// found so far.
+#[derive(Default)]
+struct WordEndWalk<'g> {
+    /// Rules being expanded by [`Grammar::ends_of`].
+    visiting: HashSet<(&'g str, bool)>,
+    /// Rules being expanded by [`Grammar::blocks_letter`] and [`Grammar::covers_letter`].
+    checking: HashSet<&'g str>,
+    /// Start literals met where what follows them in the match cannot be a letter.
+    tight: BTreeSet<String>,
+    /// Start literals met where a letter may follow them in the match.
+    loose: BTreeSet<String>,
+}
+
+impl Grammar {
+    /// The start literals of `rule` (see [`Grammar::starts`]) that every match opening
+    /// with them has no letter (`LETTER`, [`crate::text::class::is_alphabetic`]) right
+    /// after, in the same match: `num_word ~ wb` with `wb = { !(LETTER | ASCII_DIGIT) }`,
+    /// `"от" ~ ws`. A match cannot begin at such a literal inside a longer word ("сто" in
+    /// "стоило"), and the prefilter does not try the rule there. A literal met anywhere
+    /// where a letter may follow it (`"тонн" ~ LETTER*`), or that the analysis cannot tell
+    /// about, is not listed. Empty for a grammar with implicit `WHITESPACE` or `COMMENT`,
+    /// which may stand between any two items.
+    pub fn word_ends(&self, rule: &str) -> BTreeSet<String> {
+        if self.rules.contains_key("WHITESPACE") || self.rules.contains_key("COMMENT") {
+            return BTreeSet::new();
+        }
+        let mut memo = self.memo.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut cx = Cx::new(&mut memo, true);
+        let mut walk = WordEndWalk::default();
+        self.ends_of_rule(rule, false, &mut walk, &mut cx);
+        let WordEndWalk { tight, loose, .. } = walk;
+        tight.difference(&loose).cloned().collect()
+    }
+
+    /// [`Grammar::ends_of`] for rule `name`, called where what follows it in the match
+    /// cannot begin with a letter if `follow`.
+    fn ends_of_rule<'g>(
+        &'g self,
+        name: &str,
+        follow: bool,
+        walk: &mut WordEndWalk<'g>,
+        cx: &mut Cx<'g, '_>,
+    ) {
+        let Some((key, rule)) = self.rules.get_key_value(name) else {
+            // A builtin: its start literals (Latin letters) are loose.
+            let starts = self.starts_of_rule(name, cx);
+            walk.loose.extend(starts.literals);
+            return;
+        };
+        if !walk.visiting.insert((key.as_str(), follow)) {
+            // Met again inside itself: all its start literals count as loose.
+            let starts = self.starts_of_rule(name, cx);
+            walk.loose.extend(starts.literals);
+            return;
+        }
+        self.ends_of(&rule.expr, follow, walk, cx);
+        walk.visiting.remove(&(key.as_str(), follow));
+    }
+
+    /// Sorts the start literals of `e` (as [`Grammar::starts_of`] finds them) into
+    /// `walk.tight` and `walk.loose`, `e` standing where what follows it in the match cannot
+    /// begin with a letter if `follow`.
+    fn ends_of<'g>(
+        &'g self,
+        e: &'g OptimizedExpr,
+        follow: bool,
+        walk: &mut WordEndWalk<'g>,
+        cx: &mut Cx<'g, '_>,
+    ) {
+        use OptimizedExpr as E;
+        let put = |literal: String, walk: &mut WordEndWalk<'g>| {
+            if follow {
+                walk.tight.insert(literal);
+            } else {
+                walk.loose.insert(literal);
+            }
+        };
+        match e {
+            E::Str(s) if !s.is_empty() => put(s.clone(), walk),
+            E::Insens(s) if !s.is_empty() => put(s.to_lowercase(), walk),
+            E::Range(..) => {
+                for literal in self.starts_of(e, cx).literals {
+                    put(literal, walk);
+                }
+            }
+            E::Ident(name) => self.ends_of_rule(name, follow, walk, cx),
+            // What a lookahead holds is followed, in it, by nothing.
+            E::PosPred(x) => self.ends_of(x, false, walk, cx),
+            E::Seq(a, b) => {
+                let after_a = self.blocks_letter(b, follow, walk);
+                self.ends_of(a, after_a, walk, cx);
+                if self.starts_of(a, cx).nullable {
+                    self.ends_of(b, follow, walk, cx);
+                }
+            }
+            E::Choice(a, b) => {
+                self.ends_of(a, follow, walk, cx);
+                self.ends_of(b, follow, walk, cx);
+            }
+            E::Opt(x) => self.ends_of(x, follow, walk, cx),
+            // A repetition is followed by another, or by what follows it.
+            E::Rep(x) => {
+                let again = follow && self.blocks_letter(x, true, walk);
+                self.ends_of(x, again, walk, cx);
+            }
+            E::Push(x) | E::RestoreOnErr(x) => self.ends_of(x, follow, walk, cx),
+            // Anything else has no start literals, or ones the analysis does not know:
+            // those of a whole rule count as loose.
+            _ => {
+                for literal in self.starts_of(e, cx).literals {
+                    walk.loose.insert(literal);
+                }
+            }
+        }
+    }
+
+    /// Whether no match of `e` where it stands begins with a letter (or, matching nothing,
+    /// is followed by one), given that what follows it cannot begin with a letter if
+    /// `follow`. `false` when unsure.
+    fn blocks_letter<'g>(
+        &'g self,
+        e: &'g OptimizedExpr,
+        follow: bool,
+        walk: &mut WordEndWalk<'g>,
+    ) -> bool {
+        use OptimizedExpr as E;
+        let not_letter = |c: char| !crate::text::class::is_alphabetic(c);
+        match e {
+            E::Str(s) => s.chars().next().map_or(follow, not_letter),
+            // Only ASCII signs: no letter matches them in any case.
+            E::Insens(s) => s
+                .chars()
+                .next()
+                .map_or(follow, |c| c.is_ascii() && not_letter(c)),
+            E::Range(a, b) => match (a.chars().next(), b.chars().next()) {
+                (Some(a), Some(b)) if a.is_ascii() && b.is_ascii() => (a..=b).all(not_letter),
+                _ => false,
+            },
+            E::Ident(name) => match name.as_str() {
+                "ASCII_DIGIT" | "ASCII_NONZERO_DIGIT" | "EOI" => true,
+                "SOI" => follow,
+                _ => match self.rules.get_key_value(name.as_str()) {
+                    Some((key, rule)) if walk.checking.insert(key.as_str()) => {
+                        let blocks = self.blocks_letter(&rule.expr, follow, walk);
+                        walk.checking.remove(key.as_str());
+                        blocks
+                    }
+                    _ => false,
+                },
+            },
+            E::NegPred(x) => follow || self.covers_letter(x, walk),
+            E::PosPred(x) => follow || self.blocks_letter(x, false, walk),
+            E::Seq(a, b) => {
+                let after_a = self.blocks_letter(b, follow, walk);
+                self.blocks_letter(a, after_a, walk)
+            }
+            E::Choice(a, b) => {
+                self.blocks_letter(a, follow, walk) && self.blocks_letter(b, follow, walk)
+            }
+            // Matching nothing leaves what follows; a match of `x` is followed by more of
+            // them or by that.
+            E::Opt(x) | E::Rep(x) => follow && self.blocks_letter(x, true, walk),
+            E::Push(x) | E::RestoreOnErr(x) => self.blocks_letter(x, follow, walk),
+            _ => false,
+        }
+    }
+
+    /// Whether `e` matches wherever a letter stands (`LETTER`, or a choice or rule with
+    /// it): `!e` then fails there. `false` when unsure.
+    fn covers_letter<'g>(&'g self, e: &'g OptimizedExpr, walk: &mut WordEndWalk<'g>) -> bool {
+        use OptimizedExpr as E;
+        match e {
+            E::Ident(name) => match name.as_str() {
+                // The matcher's `LETTER` and `ALPHABETIC` (see `peg::compile`).
+                "LETTER" | "ALPHABETIC" => true,
+                _ => match self.rules.get_key_value(name.as_str()) {
+                    Some((key, rule)) if walk.checking.insert(key.as_str()) => {
+                        let covers = self.covers_letter(&rule.expr, walk);
+                        walk.checking.remove(key.as_str());
+                        covers
+                    }
+                    _ => false,
+                },
+            },
+            E::Choice(a, b) => self.covers_letter(a, walk) || self.covers_letter(b, walk),
+            E::Push(x) | E::RestoreOnErr(x) => self.covers_letter(x, walk),
+            _ => false,
+        }
+    }
+}
+
 /// The analyses of single rules (first characters, starts, anchors, ends), kept once done.
 /// Each is a walk through the rules an expression calls; without the memo, every rule
 /// calling a lexicon walked its hundreds of forms again, and a sequence's ends were taken
@@ -1417,6 +1610,44 @@ mod tests {
     /// optional item counts, a choice takes its larger branch, a lookahead counts what it
     /// reads and a negative one nothing; a recursive rule has no bound, nor has any rule of
     /// a grammar with implicit whitespace.
+    /// The start literals no letter follows in a match: followed by a word boundary, by
+    /// an optional item and then one, by a sign; not by letters, by an optional letter, by
+    /// nothing (the match may end there), nor by a choice one of whose branches lets a letter
+    /// follow.
+    #[test]
+    fn word_ends_are_start_literals_no_letter_follows() {
+        let g = grammar(
+            r#"
+            wb = _{ !(LETTER | ASCII_DIGIT) }
+            ws = _{ " "+ }
+            num = { "сто" | "два" }
+            qual = { "около" ~ wb ~ ws }
+            by_wb = { num ~ wb ~ ws ~ ASCII_DIGIT }
+            by_letters = { "тонн" ~ LETTER* }
+            by_option = { "до" ~ " "? ~ wb | "по" ~ "ка"? ~ wb }
+            by_sign = { "от" ~ ("," | ws) ~ ASCII_DIGIT }
+            by_choice = { "за" ~ (wb | "ы") ~ ws | "на" ~ ("," | ws) }
+            by_nothing = { "из" ~ ("-" ~ "за")? }
+            nested = { qual? ~ num ~ wb | "тонн" ~ wb }
+            looked = { &("три" ~ wb) ~ "три" ~ LETTER* }
+            repeated = { ("ее" ~ wb ~ ws)* ~ ASCII_DIGIT }
+            "#,
+        );
+        let ends = |rule: &str| -> Vec<String> { g.word_ends(rule).into_iter().collect() };
+        assert_eq!(ends("by_wb"), ["два", "сто"]);
+        assert!(ends("by_letters").is_empty());
+        assert_eq!(ends("by_option"), ["до"]);
+        assert_eq!(ends("by_sign"), ["от"]);
+        assert_eq!(ends("by_choice"), ["на"]);
+        assert!(ends("by_nothing").is_empty());
+        assert_eq!(ends("nested"), ["два", "около", "сто", "тонн"]);
+        assert!(ends("looked").is_empty());
+        assert_eq!(ends("repeated"), ["ее"]);
+        // Implicit whitespace may stand between any two items.
+        let g = grammar("wb = _{ !LETTER }\nr = { \"сто\" ~ wb }\nWHITESPACE = _{ \" \" }\n");
+        assert!(g.word_ends("r").is_empty());
+    }
+
     #[test]
     fn space_runs_bound_what_a_match_holds() {
         let g = grammar(
