@@ -272,9 +272,6 @@ pub fn try_at<'t, 's>(
     budget: &Budget,
     memo: &mut Memo<'t>,
 ) -> Option<Candidate<'s>> {
-    if budget.exceeded.get().is_some() {
-        return None;
-    }
     let program = set.grammar.program();
     let mut attempts = program.attempts(&text[..limit], memo, &set.node_reads);
     try_with(set, r, entry, text, pos, limit, budget, &mut attempts)
