@@ -656,6 +656,7 @@ impl Prefilter {
             hits.sort_unstable();
             scan.hits = hits;
         }
+        scan.rows_to(sentences.len());
         let Scan {
             mut last,
             last_digit,
@@ -920,7 +921,8 @@ struct Scan<'a> {
     text: &'a str,
     sentences: &'a [Sentence],
     /// sentence * clauses + clause -> where in the sentence the last literal of the clause
-    /// begins (see [`after`]; 0: none), not counting digits.
+    /// begins (see [`after`]; 0: none), not counting digits. Rows are added, zeroed, as
+    /// the scan reaches their sentences (see [`Scan::rows_to`]), and the rest at its end.
     last: Vec<u32>,
     /// Per sentence: where its last ASCII digit is (see [`after`]; 0: none). Digits are
     /// frequent and satisfy many clauses, which take this in once per sentence at the end.
@@ -955,7 +957,7 @@ impl<'a> Scan<'a> {
             prefilter,
             text,
             sentences,
-            last: vec![0; sentences.len() * prefilter.clause_count],
+            last: Vec::with_capacity(sentences.len() * prefilter.clause_count),
             last_digit: vec![0; sentences.len()],
             hits: Vec::with_capacity(text.len() / 8),
             staged,
@@ -984,11 +986,25 @@ impl<'a> Scan<'a> {
         };
     }
 
+    /// Adds the rows of `last` up to that of sentence `k` (all of them past the last),
+    /// zeroed, one row at a time. A table zeroed whole when the scan began cost more than
+    /// the rest of its set-up: the allocator cleared it byte by byte (`rep stosb`, as
+    /// counted), where a row of a few hundred bytes is a few wide stores.
+    fn rows_to(&mut self, k: usize) {
+        let m = self.prefilter.clause_count;
+        let want = (k + 1).min(self.sentences.len()) * m;
+        while self.last.len() < want {
+            let row = self.last.len() + m;
+            self.last.resize(row, 0);
+        }
+    }
+
     /// Brings the current sentence's clauses up to date with the anchors met in it.
     fn flush(&mut self) {
         if self.touched.is_empty() {
             return;
         }
+        self.rows_to(self.k);
         let m = self.prefilter.clause_count;
         // Patterns are only noted in a sentence, so `k` is one.
         let row = &mut self.last[self.k * m..(self.k + 1) * m];
@@ -1059,6 +1075,7 @@ impl<'a> Scan<'a> {
         }
         let p = self.prefilter.patterns[pid];
         let here = after(start, sentence.start);
+        self.rows_to(k);
         let m = self.prefilter.clause_count;
         let clauses = self.prefilter.anchor_sets[p.set as usize];
         for &c in &self.prefilter.pattern_clauses[Pattern::range(clauses)] {
@@ -1610,6 +1627,52 @@ mod tests {
         let ends = set(&["сто"]);
         let got: Vec<(&str, bool)> = needed_starts(&literals, &ends).collect();
         assert_eq!(got, [("с", false)]);
+    }
+
+    /// The table of last places has a zeroed row for every sentence, those the scan never
+    /// stops in too (before, between and after the ones with a literal), though rows are
+    /// added only as the scan reaches them (see `Scan::rows_to`).
+    #[test]
+    fn every_sentence_has_a_row_of_last_places() {
+        let of = |l: &[&str]| Literals {
+            literals: l.iter().map(|s| s.to_string()).collect(),
+            digit: false,
+            initial: false,
+        };
+        let keys = vec![Keys {
+            lang: Lang::Ru,
+            anchors: vec![of(&["ab"])],
+            starts: Some(of(&["ab"])),
+            word_ends: Default::default(),
+            runs: None,
+        }];
+        let prefilter = Prefilter::from_keys(keys.clone());
+        let text = "xx ab yy ab zz ab ww";
+        let sents: Vec<Sentence> = [
+            (0, 2),
+            (3, 5),
+            (6, 8),
+            (9, 11),
+            (12, 14),
+            (15, 17),
+            (18, 20),
+        ]
+        .map(|(start, end)| Sentence {
+            start,
+            end,
+            lang: Lang::Ru,
+        })
+        .into();
+        for n in 0..=sents.len() {
+            let got = prefilter.eligible(text, &sents[..n]);
+            assert_eq!(got.last.len(), n * prefilter.clause_count, "{n} sentences");
+            assert!(
+                got.last.iter().step_by(2).all(|&l| l == 0),
+                "{:?}",
+                got.last
+            );
+            check(&prefilter, &keys, text, &sents[..n]);
+        }
     }
 
     #[test]
