@@ -303,6 +303,20 @@ pub(crate) fn capitalized_end(raw: &str) -> Option<usize> {
     Some(raw[..end].trim_end_matches([',', ';', ':']).len())
 }
 
+/// Whether a capture whose raw text begins where `rest` does can start with a capitalised
+/// word: `false` when the first character of `rest` that is neither a space nor a
+/// [`NAME_EDGE`] is not upper-case (or there is none). [`capitalized_prefix`] keeps nothing
+/// of such a capture, so a `capitalized` or `all_capitalized` field fails on it: the first
+/// word it reads is the capture's first run of non-spaces, stripped of [`NAME_EDGE`]s, and
+/// that word is either empty or begins with the character found here. Extraction does not
+/// try rules whose records all need that where it is `false` (see
+/// `Extractor::capital_first`).
+pub(crate) fn may_open_capitalized(rest: &str) -> bool {
+    rest.chars()
+        .find(|c| !c.is_whitespace() && !NAME_EDGE.contains(c))
+        .is_some_and(char::is_uppercase)
+}
+
 /// Calls `keep` with each word [`capitalized_words`] keeps (never empty), and returns the
 /// end in `raw` of the last one as written; `None` when it keeps none. The words are
 /// handed over, not collected: most callers want only the end, or one string.
@@ -420,6 +434,50 @@ mod name_tests {
         assert_eq!(end("«Южный поток»"), None);
         assert_eq!(end("\"Южный поток\""), None);
         assert_eq!(end("перспективные"), None);
+    }
+
+    /// A capture [`may_open_capitalized`] rejects is one that `capitalized` and
+    /// `all_capitalized` fields keep nothing of (extraction does not try rules that open
+    /// with one); the captures it accepts include every name they keep.
+    #[test]
+    fn captures_that_cannot_open_capitalised_keep_no_name() {
+        let raws = [
+            "коксай",
+            " «коксай»",
+            "\"\" Коксай",
+            "- Коксай",
+            "",
+            "  ",
+            "«»",
+            "1 Коксай",
+            "Коксай",
+            "«Коксай»",
+            " \"Южный поток\"",
+            "(Ешлик",
+            "Ёшлик 1",
+            "- коксай",
+            "\" коксай\"",
+            "«верхнее Кайракты»",
+            "Верхнее Кайракты",
+        ];
+        for raw in raws {
+            if capitalized_words(raw).is_some() || counted_capitalized_words(raw).is_some() {
+                assert!(may_open_capitalized(raw), "{raw:?}");
+            }
+        }
+        for lower in [
+            "коксай",
+            " «коксай»",
+            "- коксай",
+            "\" коксай\"",
+            "1 Коксай",
+            "",
+        ] {
+            assert!(!may_open_capitalized(lower), "{lower:?}");
+        }
+        for upper in ["Коксай", "«Коксай»", " - Коксай", "(Ешлик"] {
+            assert!(may_open_capitalized(upper), "{upper:?}");
+        }
     }
 
     #[test]

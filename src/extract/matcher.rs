@@ -26,6 +26,47 @@ pub struct Candidate<'r> {
     pub tree: std::sync::Arc<Tree<'r>>,
 }
 
+/// The groups whose every record needs the raw word where its match begins to start with a
+/// capital letter (see `Extractor::capital_first`), and the raw text to read that word in:
+/// [`candidates`] does not try them at a place where it does not. Extraction only; a trace
+/// passes [`CapitalFirst::none`] and tries everything.
+#[derive(Clone, Copy)]
+pub struct CapitalFirst<'a> {
+    /// Per group: whether it is checked.
+    pub groups: &'a [bool],
+    /// The raw document and its map from normalised offsets.
+    pub raw: Option<(&'a str, &'a crate::text::offsets::OffsetMap)>,
+}
+
+impl CapitalFirst<'_> {
+    /// No group checked.
+    pub fn none() -> CapitalFirst<'static> {
+        CapitalFirst {
+            groups: &[],
+            raw: None,
+        }
+    }
+
+    /// Whether group `g` is checked and a match of it at `pos` can make no record: the raw
+    /// text from `pos` on opens no capitalised word (see
+    /// [`super::fields::may_open_capitalized`]). A place whose raw offset is not a
+    /// character boundary is tried.
+    /// Asked at every place a group tried anywhere may begin: the group's flag is read
+    /// inline, the raw word only for the groups checked.
+    #[inline]
+    pub fn skips(&self, g: usize, pos: usize) -> bool {
+        self.groups.get(g).copied().unwrap_or(false) && self.opens_lower(pos)
+    }
+
+    /// Whether the raw text from `pos` on opens no capitalised word.
+    fn opens_lower(&self, pos: usize) -> bool {
+        self.raw.is_some_and(|(raw, map)| {
+            raw.get(map.raw_start(pos)..)
+                .is_some_and(|rest| !super::fields::may_open_capitalized(rest))
+        })
+    }
+}
+
 fn is_word_char(c: char) -> bool {
     crate::text::class::is_alphanumeric(c)
 }
@@ -147,6 +188,7 @@ pub fn candidates<'t, 's>(
     anywhere: &[(usize, usize, usize)],
     budget: &Budget,
     rule_memo: &mut Memo<'t>,
+    capital_first: CapitalFirst<'_>,
 ) -> Vec<Candidate<'s>> {
     let mut out = Vec::new();
     // Every attempt of the sentence on one set-up (see `Attempts`).
@@ -184,7 +226,9 @@ pub fn candidates<'t, 's>(
     };
     // The prefilter lists only word starts (see `Eligible::tries`).
     for &(pos, g) in tries {
-        attempt(g, pos, &mut out);
+        if !capital_first.skips(g, pos) {
+            attempt(g, pos, &mut out);
+        }
     }
     if !anywhere.is_empty() {
         // Every character is looked at, from the first place any of the groups may begin
@@ -220,6 +264,7 @@ pub fn candidates<'t, 's>(
                 if from <= pos
                     && pos < until
                     && first.is_some_and(|&r| set.rules[r].first.contains(c))
+                    && !capital_first.skips(g, pos)
                 {
                     attempt(g, pos, &mut out);
                 }
@@ -402,6 +447,7 @@ mod tests {
                 &[(g, from, until)],
                 &Budget::unlimited(),
                 &mut memo,
+                CapitalFirst::none(),
             );
             let mut starts: Vec<&str> = found.iter().map(|c| &text[c.start..c.end]).collect();
             starts.dedup();

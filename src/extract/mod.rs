@@ -55,6 +55,10 @@ pub struct Extractor {
     /// or after the place its match begins (see [`capitalised_only`]), so it is not tried
     /// where the sentence holds none from there on.
     capitalised_only: Vec<bool>,
+    /// Per group of `contending`: every record its members make needs the raw word where
+    /// its match begins to start with a capital letter (see [`capital_first`]), so it is not
+    /// tried where that word does not.
+    capital_first: Vec<bool>,
     groups: matcher::Groups,
     /// The groups without the members that never make a record of their own (see
     /// [`settle::contending`]): what extraction runs; a trace runs every member.
@@ -243,6 +247,11 @@ impl Extractor {
                     && g.members.iter().all(|&r| capitalised_only(&rules.rules[r]))
             })
             .collect();
+        let capital_first = contending
+            .groups
+            .iter()
+            .map(|g| !g.members.is_empty() && g.members.iter().all(|&r| capital_first(&rules, r)))
+            .collect();
         let prefilter = prefilter::Prefilter::new(&rules, &groups.representatives());
         let demand = demand::Demand::new(&rules, &groups);
         let needs = demand::Needs::new(&rules, &groups);
@@ -255,6 +264,7 @@ impl Extractor {
             recipe,
             trims_span,
             capitalised_only,
+            capital_first,
             groups,
             contending,
             prefilter,
@@ -524,6 +534,13 @@ impl Extractor {
                 &anywhere,
                 &budget,
                 &mut rule_memo,
+                match detail {
+                    Detail::Records => matcher::CapitalFirst {
+                        groups: &self.capital_first,
+                        raw: Some((raw, &norm.map)),
+                    },
+                    Detail::Trace => matcher::CapitalFirst::none(),
+                },
             )
         };
         // Groups whose matches cannot make a record in a sentence (see `demand::Needs`),
@@ -943,6 +960,64 @@ fn capitalised_only(rule: &Rule) -> bool {
     })
 }
 
+/// Whether every record of rule `r` needs the raw word where its match begins to start
+/// with a capital letter: the rule makes one record per match (no `each`), and a `text`
+/// field with `case = "capitalized"` (or `"all_capitalized"`), directly or as the first
+/// part of a `join`, reads a capture that every match opens with and holds as a node.
+/// The field reads the first node of that name in the tree, in pre-order: the one at the
+/// match's start, whose raw text a word that [`fields::may_open_capitalized`] rejects
+/// opens, and then fails the record (see [`capitalised_only`] for why that fails it).
+///
+/// "Opens with": the entry rule's expression is a call of the capture, or a sequence whose
+/// first item is (pest puts no implicit whitespace before a sequence's first item).
+/// "Holds as a node": the capture is not silent, and the entry is not atomic (`@`), under
+/// which no node is made inside; `${}` (the deposit names) keeps them.
+fn capital_first(rules: &RuleSet, r: usize) -> bool {
+    use crate::peg::Kind;
+    use pest_meta::optimizer::OptimizedExpr as E;
+    let rule = &rules.rules[r];
+    if rule.each.is_some() {
+        return false;
+    }
+    let program = rules.grammar.program();
+    let kind = |name: &str| {
+        program
+            .rule_id(name)
+            .map(|id| program.rules[id as usize].kind)
+    };
+    if !matches!(
+        kind(&rule.entry),
+        Some(Kind::Normal | Kind::CompoundAtomic | Kind::NonAtomic)
+    ) {
+        return false;
+    }
+    // The call every match of the entry opens with, if it opens with one.
+    let mut first = rules.grammar.expr(&rule.entry);
+    while let Some(E::Seq(a, _)) = first {
+        first = Some(a);
+    }
+    let Some(E::Ident(opener)) = first else {
+        return false;
+    };
+    if matches!(kind(opener), None | Some(Kind::Silent)) {
+        return false;
+    }
+    rule.fields.iter().any(|f| {
+        let source = match &f.source {
+            crate::rules::FieldSource::Join(parts) => parts.first(),
+            other => Some(other),
+        };
+        matches!(
+            source,
+            Some(crate::rules::FieldSource::Text {
+                capture,
+                case: crate::rules::NameCase::Capitalized | crate::rules::NameCase::AllCapitalized,
+                ..
+            }) if capture == opener
+        )
+    })
+}
+
 /// The raw offset in sentence `s` from which no capital letter (`char::is_uppercase`)
 /// follows up to its end: just past the last one, or the sentence's raw start. A sentence
 /// whose raw bounds are not character boundaries gives `usize::MAX`: nothing is known.
@@ -1212,6 +1287,94 @@ mod tests {
             named
                 .iter()
                 .any(|r| r.field("name").and_then(FieldValue::as_text) == Some("Ақтоғай")),
+            "{named:?}"
+        );
+    }
+
+    /// A group whose every record needs the raw word its match begins at capitalised (the
+    /// copula and adjective deposits: the name opens the match) is not tried where that
+    /// word is lower-case, as a trace shows it matching there; it is tried at capitalised
+    /// and quoted names as before. Records are a trace's.
+    #[test]
+    fn groups_that_open_with_a_capitalised_name_are_not_tried_at_lower_case_words() {
+        let ex = Extractor::new(crate::bench::grown_rules(1).expect("default rules load"));
+        let rule = |id: &str| {
+            ex.rules
+                .rules
+                .iter()
+                .position(|r| r.id == id)
+                .unwrap_or_else(|| panic!("rule {id}"))
+        };
+        let group_of = |r: usize| {
+            ex.contending
+                .groups
+                .iter()
+                .position(|g| g.members.contains(&r))
+                .expect("a contending group")
+        };
+        for id in [
+            "deposit.ru.copula",
+            "deposit.kk.copula",
+            "deposit.ru.adjective",
+        ] {
+            assert!(ex.capital_first[group_of(rule(id))], "{id}");
+        }
+        // Names after a trigger, read per occurrence, read after a join: not checked.
+        for id in [
+            "deposit.ru",
+            "deposit.ru.quoted",
+            "deposit.ru.numbered",
+            "amount.ru",
+        ] {
+            assert!(!capital_first(&ex.rules, rule(id)), "{id}");
+        }
+        let starts = |r: usize, text: &str, detail: Detail| -> Vec<usize> {
+            let (_, trace) = ex.run("t", text, Some(Lang::Ru), detail);
+            trace
+                .candidates
+                .iter()
+                .filter(|c| c.rule == r)
+                .map(|c| c.start)
+                .collect()
+        };
+        let copula = rule("deposit.ru.copula");
+        let lower = "Говорят, что коксай - крупное медное месторождение.";
+        let at = lower.find("коксай").expect("in the text");
+        assert!(
+            starts(copula, lower, Detail::Trace).contains(&at),
+            "{lower}"
+        );
+        assert!(
+            !starts(copula, lower, Detail::Records).contains(&at),
+            "{lower}"
+        );
+        let adjective = rule("deposit.ru.adjective");
+        let lower_adj = "Идет разработка медного месторождения.";
+        let at = lower_adj.find("медного").expect("in the text");
+        assert!(starts(adjective, lower_adj, Detail::Trace).contains(&at));
+        assert!(!starts(adjective, lower_adj, Detail::Records).contains(&at));
+        let named = "Говорят, что Коксай - крупное медное месторождение.";
+        let quoted = "Говорят, что «Коксай» - крупное медное месторождение.";
+        for text in [named, quoted] {
+            let at = text.find("Коксай").expect("in the text");
+            let opens = starts(copula, text, Detail::Records);
+            assert!(
+                opens.contains(&at) || opens.contains(&(at - "«".len())),
+                "{text}"
+            );
+        }
+        let named_adj = "Идет разработка Богутинского месторождения.";
+        let at = named_adj.find("Богутинского").expect("in the text");
+        assert!(starts(adjective, named_adj, Detail::Records).contains(&at));
+        for text in [lower, lower_adj, named, quoted, named_adj] {
+            let records = ex.run("t", text, Some(Lang::Ru), Detail::Records).0;
+            assert_eq!(records, ex.trace("t", text, Some(Lang::Ru)).0, "{text}");
+        }
+        let named = ex.run("t", named, Some(Lang::Ru), Detail::Records).0;
+        assert!(
+            named
+                .iter()
+                .any(|r| r.field("name").and_then(FieldValue::as_text) == Some("Коксай")),
             "{named:?}"
         );
     }
