@@ -462,4 +462,58 @@ mod tests {
         let m = wider.matches(a, "тонна x", Limits::default());
         assert_eq!(m.map(|m| m.end), Ok("тонна ".len()));
     }
+
+    /// The entry the automaton of an exact lexicon found is taken without its call (see
+    /// `Run::exact_entry`), with what the call gave: the same end, nodes (none in a
+    /// lookahead or an atomic caller) and steps, and the same failure where the step budget
+    /// runs out at the entry's body. The reference is the same program with the lexicon's
+    /// entries run as calls.
+    #[test]
+    fn an_exact_lexicon_entry_gives_what_its_call_gives() {
+        let grammar = "unit = { t | kg } \n t = @{ \"тонна\" | \"тонн\" | \"т\" } \n kg = { \"кг\" } \n \
+                       a = { unit ~ \" \" ~ unit } \n b = @{ unit ~ \" \" } \n c = { &unit ~ unit } \n \
+                       d = _{ !unit ~ \"x\" | unit }";
+        let forms = [("тонна", "t"), ("тонн", "t"), ("т", "t"), ("кг", "kg")];
+        let p = program(grammar, &forms);
+        assert!(exact(&p));
+        let mut calls = p.clone();
+        for e in &mut calls.exprs {
+            if let Expr::Lexicon(f) = e {
+                f.exact = false;
+            }
+        }
+        for rule in ["a", "b", "c", "d"] {
+            let id = p.rule_id(rule).expect("rule");
+            for text in ["тонна кг", "кг тонн", "т т", "x", "тонны"] {
+                let ours = p.matches(id, text, Limits::default());
+                let reference = calls.matches(id, text, Limits::default());
+                assert_eq!(ours, reference, "{rule} at {text:?}");
+                if let Ok(m) = &reference {
+                    // The budget runs out at each step in turn, the body's among them.
+                    for steps in 0..m.steps {
+                        let limits = Limits {
+                            steps,
+                            ..Limits::default()
+                        };
+                        assert_eq!(
+                            p.matches(id, text, limits),
+                            calls.matches(id, text, limits),
+                            "{rule} at {text:?} within {steps} steps"
+                        );
+                    }
+                }
+            }
+        }
+        // Nodes are made as the calls make them.
+        let a = p.rule_id("a").expect("a");
+        let kg = p.rule_id("kg").expect("kg");
+        let m = p
+            .matches(a, "тонна кг", Limits::default())
+            .expect("matches");
+        assert!(
+            m.nodes.contains(&(kg, "тонна ".len(), "тонна кг".len(), 2)),
+            "{:?}",
+            m.nodes
+        );
+    }
 }

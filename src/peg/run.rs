@@ -1016,6 +1016,9 @@ impl<'p, 'i, 'm, const EXPLAIN: bool> Run<'p, 'i, 'm, EXPLAIN> {
             }
             Expr::Lexicon(forms) => match forms.longest_at(input.as_bytes(), pos) {
                 Some((entry, len)) if forms.exact => {
+                    if let Some(end) = self.exact_entry(entry, pos, pos + len) {
+                        return end;
+                    }
                     self.known = (self.calls[entry as usize].expr, pos, pos + len);
                     let end = self.call(entry, pos);
                     // The call may not have evaluated the body (a memoised result).
@@ -1101,6 +1104,32 @@ impl<'p, 'i, 'm, const EXPLAIN: bool> Run<'p, 'i, 'm, EXPLAIN> {
             | Expr::Numeric(_)
             | Expr::NumberFirst(_) => unreachable!("handled by eval"),
         }
+    }
+
+    /// The call of lexicon entry `id` at `pos` whose body (see `Forms::exact`) the automaton
+    /// found to end at `end`, made here as `call` would make it: the body's one step (and
+    /// its budget check), the entry's node where the call makes one, and the end. The call
+    /// itself was some 170 instructions per number word, unit or currency (its first-set
+    /// check, which a match there passes, the dispatch, the depth and atomicity bookkeeping).
+    /// `None` where the call must run as written: explanations, a memoised entry (its result
+    /// goes through the memo) and at the nesting limit (which the call reports).
+    #[inline(always)]
+    fn exact_entry(&mut self, id: RuleId, pos: usize, end: usize) -> Option<Option<usize>> {
+        let rule = &self.calls[id as usize];
+        if EXPLAIN || (rule.memo && self.memo.is_some()) || self.depth >= self.limits.depth {
+            return None;
+        }
+        let node = rule.modes[self.atomicity as usize].node && self.lookahead == 0;
+        // The body's step, as `eval` counts it.
+        self.steps += 1;
+        if self.steps > self.limits.steps {
+            self.stopped.get_or_insert("step budget");
+            return Some(None);
+        }
+        if node {
+            self.nodes.push((id, pos, end, self.node_depth));
+        }
+        Some(Some(end))
     }
 
     /// A call of `numeric` read natively (see `native`): the end and the nodes the call
