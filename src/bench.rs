@@ -76,17 +76,25 @@ pub fn throughput(ex: &Extractor, corpus: &Corpus, jobs: usize) -> (f64, usize) 
         id: id.clone(),
         content: Ok(t.as_bytes().to_vec()),
     });
-    let mut records = 0usize;
+    let mut count = CountRecords(0);
     let start = Instant::now();
     let opts = BatchOptions::new(jobs);
-    let _ = batch::run(ex, docs, opts, |r| {
-        records += r.records.len();
-        true
-    });
+    let _ = batch::run_with(ex, docs, opts, &mut count);
     (
         corpus.bytes as f64 / 1e6 / start.elapsed().as_secs_f64().max(1e-9),
-        records,
+        count.0,
     )
+}
+
+/// The sink of [`throughput`]: counts the records and leaves them to be freed by the worker
+/// that made them, as `extract`'s sink does (see [`batch::ResultSink::take`]).
+struct CountRecords(usize);
+
+impl batch::ResultSink for &mut CountRecords {
+    fn take(&mut self, result: &mut batch::DocResult) -> bool {
+        self.0 += result.records.len();
+        true
+    }
 }
 
 /// Megabytes per second of `ex` over `corpus` on the calling thread alone, one document

@@ -139,7 +139,7 @@ impl Run {
 }
 
 impl batch::ResultSink for &mut Run {
-    fn take(&mut self, r: DocResult) -> bool {
+    fn take(&mut self, r: &mut DocResult) -> bool {
         self.docs += 1;
         self.bytes += r.bytes;
         if let Some(e) = &r.error {
