@@ -283,10 +283,11 @@ fn mark_memo_seqs(
     exprs: &mut [Expr],
     calls: &[super::run::RuleRun],
     starts: &[super::starts::Starts],
+    pairs: &mut super::pairs::PairTable,
 ) {
     for e in 0..exprs.len() {
         if let Expr::Seq(items) = &exprs[e]
-            && let Some(s) = super::run::MemoSeq::of(items, exprs, calls, starts)
+            && let Some(s) = super::run::MemoSeq::of(items, exprs, calls, starts, pairs)
         {
             exprs[e] = Expr::SeqAfterMemo(Box::new(s));
         }
@@ -390,7 +391,7 @@ pub(crate) fn compile_plain(
     super::optimize::optimize(&mut compiled, &mut c.exprs, trivia);
     mark_exact_entries(&compiled, &mut c.exprs);
     let mut starts = super::starts::compute(&c.exprs, &compiled, &lexicon_firsts, trivia);
-    let (pairs, pair_sets) = super::pairs::compute(&c.exprs, &compiled, &starts, trivia);
+    let (pairs, mut pair_table) = super::pairs::compute(&c.exprs, &compiled, &starts, trivia);
     for (s, p) in starts.iter_mut().zip(pairs) {
         s.pairs = p;
     }
@@ -400,9 +401,15 @@ pub(crate) fn compile_plain(
         .collect();
     let mut gates = vec![None; compiled.len()];
     if !trivia {
-        mark_memo_seqs(&mut c.exprs, &calls, &starts);
+        mark_memo_seqs(&mut c.exprs, &calls, &starts, &mut pair_table);
         for (id, gate) in gates.iter_mut().enumerate() {
-            *gate = super::run::Gate::of(id as RuleId, &c.exprs, &calls, &starts);
+            *gate = super::run::Gate::of(
+                id as RuleId,
+                &c.exprs,
+                &calls,
+                &starts,
+                &mut pair_table.sets,
+            );
         }
     }
     Ok(Program {
@@ -411,7 +418,7 @@ pub(crate) fn compile_plain(
         whitespace,
         comment,
         starts,
-        pair_sets,
+        pair_sets: pair_table.sets,
         rules: compiled,
         exprs: c.exprs,
         by_name: ids,

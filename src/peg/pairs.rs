@@ -12,6 +12,11 @@
 //! has two characters (of one or two bytes each), those two are one of the pairs. A place
 //! with fewer, or with a longer character among its first two, always passes. Hashing only
 //! lets more through, so the check is a superset test like the first sets'.
+//!
+//! A sequence that opens with spaces (`ws ~ unit_word` after a number) keeps the pairs of
+//! what follows them, looked at past the spaces as its first set is (see `starts.rs`): "года"
+//! after a number no longer passes because a unit begins with "г". A one-character match
+//! (the unit "т", "$") has its character with any second (see [`ANY`]).
 
 use super::starts::Starts;
 use super::{CompiledRule, Expr};
@@ -23,10 +28,17 @@ const MAX_PAIRS: usize = 256;
 /// Bits of a [`PairSet`].
 const BITS: usize = 2048;
 
+/// The second character of a pair that stands for any: a one-character match (`т`, `$`)
+/// can be followed by anything, and its first character alone is known. (Grammars never
+/// name NUL, and a text's NUL only hits more.)
+const ANY: char = '\0';
+
 /// Hashed pairs of first characters of an expression's matches (see the module).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct PairSet {
     bits: [u64; BITS / 64],
+    /// Some pair has [`ANY`] second: a place whose pair misses is looked up again with it.
+    any_second: bool,
 }
 
 /// The code of the character at `pos` (its bytes, when it has one or two) and its length.
@@ -59,19 +71,30 @@ fn hash(a: u32, b: u32) -> usize {
 impl PairSet {
     /// The set of `pairs`, hashed.
     fn of(pairs: &BTreeSet<(char, char)>) -> PairSet {
-        let mut bits = [0u64; BITS / 64];
+        let mut set = PairSet {
+            bits: [0u64; BITS / 64],
+            any_second: false,
+        };
         for &(a, b) in pairs {
             // A pair with a longer character is never looked up: such a place passes.
             if let (Some(a), Some(b)) = (code_of(a), code_of(b)) {
                 let i = hash(a, b);
-                bits[i / 64] |= 1 << (i % 64);
+                set.bits[i / 64] |= 1 << (i % 64);
+                set.any_second |= b == 0;
             }
         }
-        PairSet { bits }
+        set
+    }
+
+    /// Whether hashed pair `i` is in the set.
+    #[inline(always)]
+    fn has(&self, i: usize) -> bool {
+        self.bits[i / 64] & (1 << (i % 64)) != 0
     }
 
     /// Whether a match may begin at `pos` of `input`: false only when the first two
-    /// characters there are surely none of the pairs.
+    /// characters there are surely none of the pairs (and the first is none whose second
+    /// may be any).
     #[inline(always)]
     pub(crate) fn may_match_at(&self, input: &[u8], pos: usize) -> bool {
         let Some((a, len)) = code_at(input, pos) else {
@@ -80,27 +103,91 @@ impl PairSet {
         let Some((b, _)) = code_at(input, pos + len) else {
             return true;
         };
-        let i = hash(a, b);
-        self.bits[i / 64] & (1 << (i % 64)) != 0
+        self.has(hash(a, b)) || (self.any_second && self.has(hash(a, 0)))
     }
 }
 
+/// The set of the pairs of sets `a` and `b` (indices as `Starts::pairs` holds them), added
+/// to `sets` if new: 0 when either is 0 (it rules nothing out).
+pub(crate) fn union_of(sets: &mut Vec<PairSet>, a: u32, b: u32) -> u32 {
+    if a == 0 || b == 0 {
+        return 0;
+    }
+    if a == b {
+        return a;
+    }
+    let (Some(x), Some(y)) = (sets.get(a as usize - 1), sets.get(b as usize - 1)) else {
+        return 0;
+    };
+    let mut set = x.clone();
+    for (bit, other) in set.bits.iter_mut().zip(y.bits) {
+        *bit |= other;
+    }
+    set.any_second |= y.any_second;
+    let i = sets.iter().position(|s| *s == set).unwrap_or_else(|| {
+        sets.push(set);
+        sets.len() - 1
+    });
+    i as u32 + 1
+}
+
 /// What is known of an expression's first two characters while the fixpoint runs: `None`
-/// when nothing useful is (too many pairs, or the second may be anything).
+/// when nothing useful is (too many pairs, or the second may be anything). The pairs are
+/// where the expression's first set looks: past the spaces when it has a gap (see
+/// `Starts::looks_past_spaces`), else at the place itself.
 type Pairs = Option<BTreeSet<(char, char)>>;
 
+/// The pairs of every expression of a program, and the distinct sets checked.
+pub(crate) struct PairTable {
+    /// By expression (see [`Pairs`]).
+    pairs: Vec<Pairs>,
+    /// The distinct sets that rule something out: `Program::pair_sets`.
+    pub(crate) sets: Vec<PairSet>,
+}
+
+impl PairTable {
+    /// The set of `pairs` as one more than its index in `sets`, added if new; 0 when there
+    /// is none, or it rules nothing out (every first character may have any second).
+    fn intern(&mut self, pairs: Option<&BTreeSet<(char, char)>>) -> u32 {
+        let Some(pairs) = pairs else {
+            return 0;
+        };
+        if pairs.iter().all(|&(a, _)| pairs.contains(&(a, ANY))) {
+            return 0;
+        }
+        let set = PairSet::of(pairs);
+        let i = self.sets.iter().position(|s| *s == set).unwrap_or_else(|| {
+            self.sets.push(set);
+            self.sets.len() - 1
+        });
+        i as u32 + 1
+    }
+
+    /// The pair set of a sequence of `items` (the items after the first of a
+    /// [`super::run::MemoSeq`]), as `Starts::pairs` holds it, for the first set
+    /// `starts::of_items` gives them.
+    pub(crate) fn of_items(&mut self, items: &[usize], exprs: &[Expr], starts: &[Starts]) -> u32 {
+        let p = seq(items, exprs, starts, &self.pairs);
+        self.intern(p.as_ref())
+    }
+}
+
 /// The pairs of every expression of a program (indexed like its `exprs`): one more than an
-/// index into the returned sets, or 0 for none (see `Starts::pairs`). Only for grammars
+/// index into the table's sets, or 0 for none (see `Starts::pairs`). Only for grammars
 /// without implicit whitespace (with it, every expression gets none).
 pub(crate) fn compute(
     exprs: &[Expr],
     rules: &[CompiledRule],
     starts: &[Starts],
     trivia: bool,
-) -> (Vec<u32>, Vec<PairSet>) {
+) -> (Vec<u32>, PairTable) {
     let mut pairs: Vec<Pairs> = vec![Some(BTreeSet::new()); exprs.len()];
     if trivia {
-        return (vec![0; exprs.len()], Vec::new());
+        let table = PairTable {
+            pairs: vec![None; exprs.len()],
+            sets: Vec::new(),
+        };
+        return (vec![0; exprs.len()], table);
     }
     loop {
         let mut changed = false;
@@ -118,23 +205,23 @@ pub(crate) fn compute(
             break;
         }
     }
-    let mut sets: Vec<PairSet> = Vec::new();
-    let index = pairs
-        .iter()
-        .enumerate()
-        .map(|(e, p)| match p {
-            Some(p) if worth_checking(e, exprs) => {
-                let set = PairSet::of(p);
-                let i = sets.iter().position(|s| *s == set).unwrap_or_else(|| {
-                    sets.push(set);
-                    sets.len() - 1
-                });
-                i as u32 + 1
+    let mut table = PairTable {
+        pairs,
+        sets: Vec::new(),
+    };
+    let index = (0..exprs.len())
+        .map(|e| {
+            if worth_checking(e, exprs) {
+                let p = table.pairs[e].take();
+                let i = table.intern(p.as_ref());
+                table.pairs[e] = p;
+                i
+            } else {
+                0
             }
-            _ => 0,
         })
         .collect();
-    (index, sets)
+    (index, table)
 }
 
 /// Whether expression `e` checks its own pairs: not a call, which checks its rule's.
@@ -142,13 +229,14 @@ fn worth_checking(e: usize, exprs: &[Expr]) -> bool {
     !matches!(exprs[e], Expr::Call(_))
 }
 
-/// The first two characters of `s`, if it has two.
+/// The first two characters of `s`, if it has two; its one and [`ANY`] if it has one.
 fn pair_of(s: &str) -> Option<(char, char)> {
     let mut chars = s.chars();
-    Some((chars.next()?, chars.next()?))
+    let first = chars.next()?;
+    Some((first, chars.next().unwrap_or(ANY)))
 }
 
-/// The pairs of a set of strings: none when one is shorter than two characters.
+/// The pairs of a set of strings: none when one is empty.
 fn of_strs<'a>(strs: impl IntoIterator<Item = &'a str>) -> Pairs {
     strs.into_iter().map(pair_of).collect()
 }
@@ -168,8 +256,15 @@ fn one(
         Expr::Call(id) => pairs[rules[*id as usize].expr].clone(),
         Expr::PosPred(x) => pairs[*x].clone(),
         Expr::Choice(items) => {
+            // Each item's pairs are where its set looks, which must be where the choice's
+            // does (a choice of items that look past spaces and items that do not looks
+            // at the place itself).
+            let here = starts[e].looks_past_spaces();
             let mut all = BTreeSet::new();
             for &item in items.iter() {
+                if starts[item].looks_past_spaces() != here {
+                    return None;
+                }
                 all.extend(pairs[item].as_ref()?.iter().copied());
             }
             Some(all)
@@ -180,27 +275,84 @@ fn one(
 }
 
 /// A sequence's pairs: its first item's, or the first item's one character with the next
-/// item's first.
+/// item's first; past the spaces it opens with, those of the items after them. Each only
+/// where the sequence's first set looks where that part's does.
 fn seq(items: &[usize], exprs: &[Expr], starts: &[Starts], pairs: &[Pairs]) -> Pairs {
     let (&first, rest) = items.split_first()?;
+    let of_items = |items: &[usize]| super::starts::of_items(items, exprs, starts, false);
+    let here = of_items(items).looks_past_spaces();
+    // The pairs of the items after the first, when they are looked for where these are.
+    let of_rest = || {
+        if of_items(rest).looks_past_spaces() == here {
+            seq(rest, exprs, starts, pairs)
+        } else {
+            None
+        }
+    };
     match &exprs[first] {
         // Consumes nothing: the rest begins here.
-        Expr::NegPred(_) | Expr::NotSet(_) => return seq(rest, exprs, starts, pairs),
-        Expr::PosPred(x) if pairs[*x].is_none() => return seq(rest, exprs, starts, pairs),
+        Expr::NegPred(_) | Expr::NotSet(_) => return of_rest(),
+        Expr::PosPred(x) if pairs[*x].is_none() => return of_rest(),
         _ => {}
     }
+    if here && super::starts::opens_with_spaces(&exprs[first], exprs) {
+        // The set looks past the spaces, where the rest begins (itself at its place).
+        return if of_items(rest).looks_past_spaces() {
+            None
+        } else {
+            seq(rest, exprs, starts, pairs)
+        };
+    }
+    if let Expr::Opt(x) | Expr::Rep(x) | Expr::UpTo(x, _) = exprs[first]
+        && !here
+        && !starts[x].looks_past_spaces()
+        && let Some(p) = &pairs[x]
+    {
+        // Either `x` matches here, or the rest begins here.
+        let mut all = p.clone();
+        all.extend(of_rest()?);
+        return Some(all);
+    }
     if !starts[first].is_nullable()
+        && starts[first].looks_past_spaces() == here
         && let Some(p) = &pairs[first]
     {
+        // A string of one character is followed by the rest's first: its [`ANY`] is that,
+        // when known. (Only for strings: another expression's pair with `ANY` may stand
+        // for longer matches.)
+        let strings = matches!(
+            exprs[first],
+            Expr::Str(_) | Expr::Literals(_) | Expr::Lexicon(_)
+        );
+        if strings
+            && !here
+            && p.iter().any(|&(_, b)| b == ANY)
+            && let Some(next) = of_items(rest).chars()
+        {
+            let mut all = BTreeSet::new();
+            for &(a, b) in p {
+                if b != ANY {
+                    all.insert((a, b));
+                    continue;
+                }
+                all.extend(next.iter().map(|&n| (a, n)));
+                if all.len() > MAX_PAIRS {
+                    return Some(p.clone());
+                }
+            }
+            return Some(all);
+        }
         return Some(p.clone());
     }
-    // One character of a small set, then the rest's first.
+    if here {
+        return None;
+    }
+    // One character of a set, then the rest's first.
     let one_char = match &exprs[first] {
-        Expr::Str(s) if s.chars().count() == 1 => s.chars().next().map(|c| vec![c]),
         Expr::Set(_) | Expr::Range(..) => starts[first].chars(),
         _ => None,
     }?;
-    let next = super::starts::of_items(rest, exprs, starts, false).chars()?;
+    let next = of_items(rest).chars()?;
     let mut all = BTreeSet::new();
     for &a in &one_char {
         for &b in &next {
@@ -238,19 +390,21 @@ mod tests {
         any2  = { LETTER ~ LETTER }
         gap   = { " "+ ~ "тонн" }
         trio  = { trig | digit | look | neg | rec | short }
+        unit  = { ("тонн" | "га" | "т") ~ !LETTER }
+        after = { " "+ ~ unit }
+        maybe = { ("ақш" ~ " ")? ~ unit }
+        pct   = { " "? ~ ("%" | "пр") }
     "#;
 
-    const RULES: [&str; 12] = [
+    const RULES: [&str; 16] = [
         "sign", "doc", "trig", "digit", "look", "neg", "rec", "short", "any2", "gap", "trio", "wb",
+        "unit", "after", "maybe", "pct",
     ];
 
     /// A rule's first set with its pair set lets an attempt through at `pos`.
     fn through(p: &Program, name: &str, input: &str, pos: usize) -> bool {
         let id = p.rule_id(name).expect("rule");
-        let starts = &p.starts[p.rules[id as usize].expr];
-        let pairs = starts.pairs;
-        starts.may_match_at(input.as_bytes(), pos)
-            && (pairs == 0 || p.pair_sets[pairs as usize - 1].may_match_at(input.as_bytes(), pos))
+        p.starts[p.rules[id as usize].expr].may_match_at(&p.pair_sets, input.as_bytes(), pos)
     }
 
     /// Wherever a rule matches, its sets let the attempt through, and matching with the
@@ -275,6 +429,11 @@ mod tests {
             "со",
             "за",
             "(ab)",
+            "тонн",
+            "т",
+            "года",
+            "ақш ",
+            " пр",
         ];
         let mut matched = 0;
         let mut rejected = 0;
@@ -311,8 +470,10 @@ mod tests {
     }
 
     /// Where the first character fits and the second does not, the pair set rules the
-    /// attempt out: no step is taken. Where the second character is not known, or the text
-    /// has one character left, it lets the attempt through.
+    /// attempt out: no step is taken; after spaces a sequence opens with, so do the first
+    /// two characters past them, and a one-letter word lets any second through. Where the
+    /// second character is not known, or the text has one character left, it lets the
+    /// attempt through.
     #[test]
     fn a_second_character_that_fits_no_pair_is_ruled_out() {
         let p = program(GRAMMAR);
@@ -334,6 +495,11 @@ mod tests {
             ("neg", "сыр"),
             ("rec", "(x"),
             ("gap", "ab"),
+            ("after", " года"),
+            ("after", "  гд"),
+            ("maybe", "года"),
+            ("maybe", "аб"),
+            ("pct", " по"),
         ] {
             assert!(!through(&p, name, input, 0), "{name} at {input:?}");
             assert_eq!(steps(name, input), 0, "{name} at {input:?}");
@@ -346,6 +512,11 @@ mod tests {
             ("short", "сыр"),
             ("any2", "ab"),
             ("gap", "  тонн"),
+            ("after", " т."),
+            ("after", "  га"),
+            ("maybe", "ақш т"),
+            ("maybe", "т"),
+            ("pct", "  пр"),
         ] {
             assert!(through(&p, name, input, 0), "{name} at {input:?}");
         }

@@ -294,7 +294,8 @@ pub(crate) struct MemoSeq {
     pub(crate) rule: RuleId,
     /// The atomicity the memoised rule is called in, by the sequence's.
     pub(crate) atomicity: [Atomicity; 3],
-    /// The first bytes of the matches of the items after the first.
+    /// The first bytes (and first two characters) of the matches of the items after the
+    /// first.
     pub(crate) rest: super::starts::Starts,
     /// The first item is a lookahead on such a sequence (`&(amount_value ~ ws ~ iso) ~ …`),
     /// which fails where that sequence fails: the call is in a lookahead, and `rest` is
@@ -312,11 +313,12 @@ impl MemoSeq {
         exprs: &[Expr],
         calls: &[RuleRun],
         starts: &[super::starts::Starts],
+        pairs: &mut super::pairs::PairTable,
     ) -> Option<MemoSeq> {
         let (&first, rest) = items.split_first()?;
         if let Expr::PosPred(x) = exprs[first] {
             let inner = match &exprs[x] {
-                Expr::Seq(inner) => MemoSeq::of(inner, exprs, calls, starts),
+                Expr::Seq(inner) => MemoSeq::of(inner, exprs, calls, starts, pairs),
                 Expr::SeqAfterMemo(s) => Some((**s).clone()),
                 _ => None,
             }?;
@@ -338,7 +340,10 @@ impl MemoSeq {
         for _ in 0..8 {
             let run = &calls[rule as usize];
             if run.memo {
-                let rest = super::starts::of_items(rest, exprs, starts, false);
+                let mut rest_starts = super::starts::of_items(rest, exprs, starts, false);
+                // Its own pair set (the set may carry an item's, which is not the rest's).
+                rest_starts.pairs = pairs.of_items(rest, exprs, starts);
+                let rest = rest_starts;
                 return (!rest.is_nullable()).then(|| MemoSeq {
                     items: items.into(),
                     rule,
@@ -654,7 +659,9 @@ impl<'p, 'i, 'm, const EXPLAIN: bool> Run<'p, 'i, 'm, EXPLAIN> {
         self.nodes.truncate(mark);
         match end {
             None => true,
-            Some(end) => gate.rest.is_some_and(|r| !r.may_match_at(input, end)),
+            Some(end) => gate
+                .rest
+                .is_some_and(|r| !r.may_match_at(&p.pair_sets, input, end)),
         }
     }
 
@@ -698,9 +705,7 @@ impl<'p, 'i, 'm, const EXPLAIN: bool> Run<'p, 'i, 'm, EXPLAIN> {
     /// first two (see `Starts::pairs`).
     #[inline(always)]
     fn starts_allow(&self, s: &super::starts::Starts, pos: usize) -> bool {
-        let input = self.input.as_bytes();
-        s.may_match_at(input, pos)
-            && (s.pairs == 0 || self.p.pair_sets[s.pairs as usize - 1].may_match_at(input, pos))
+        s.may_match_at(&self.p.pair_sets, self.input.as_bytes(), pos)
     }
 
     /// Calls rule `id` at `pos`, through the memo when the rule is memoised.
@@ -966,7 +971,11 @@ impl<'p, 'i, 'm, const EXPLAIN: bool> Run<'p, 'i, 'm, EXPLAIN> {
             });
             match found.map(|f| f.end) {
                 Some(None) => return None,
-                Some(Some(end)) if !s.rest.may_match_at(self.input.as_bytes(), end) => {
+                Some(Some(end))
+                    if !s
+                        .rest
+                        .may_match_at(&self.p.pair_sets, self.input.as_bytes(), end) =>
+                {
                     return None;
                 }
                 _ => {}
@@ -1207,7 +1216,7 @@ impl<'p, 'i, 'm, const EXPLAIN: bool> Run<'p, 'i, 'm, EXPLAIN> {
         }
         self.depth = depth;
         self.atomicity = mode.inner;
-        let end = if self.p.starts[n.tail].may_match_at(input, number_end) {
+        let end = if self.p.starts[n.tail].may_match_at(&self.p.pair_sets, input, number_end) {
             self.eval(n.tail, number_end).unwrap_or(number_end)
         } else {
             number_end
@@ -1582,6 +1591,69 @@ mod tests {
         match program.matches_at(id("e"), input, 0, Limits::default(), &mut Memo::default()) {
             Err(MatchError::NoMatch(f)) => assert_eq!(f.steps, number_steps),
             other => panic!("{other:?}"),
+        }
+    }
+
+    /// What follows a number past the spaces is ruled out by its first two letters, in a
+    /// sequence after a memoised result and at a gate whose alternatives (which pest does
+    /// not factor, as it would two that open with `v`) want different words: "года" begins as "га" does, but its second letter fits no unit. Matches stay
+    /// pest's.
+    #[test]
+    fn a_word_after_a_number_is_ruled_out_by_its_first_two_letters() {
+        let grammar = r#"
+            n    = { ASCII_DIGIT ~ n? }
+            v    = { n }
+            ws   = _{ " "+ }
+            unit = { ("тонн" | "га" | "т") ~ !LETTER }
+            cur  = { ("доллар" | "$") ~ !LETTER }
+            w    = { v }
+            c    = { v ~ (ws ~ unit | ws ~ cur) | w ~ ws ~ "кг" }
+            e    = { c }
+            u    = { v ~ ws ~ unit }
+        "#;
+        let (rules, program) = compiled(grammar);
+        let id = |name: &str| program.rule_id(name).expect("rule");
+        assert!(program.gates[id("e") as usize].is_some(), "a gate");
+        let vm = pest_vm::Vm::new(rules);
+        for input in [
+            "5 года",
+            "5  гектар",
+            "5 га",
+            "5 т.",
+            "5 т",
+            "5 тонн",
+            "5 та",
+            "5 доллара",
+            "5 долг",
+            "5 $",
+            "5 кг",
+            "5 кино",
+            "5",
+        ] {
+            for name in ["e", "u"] {
+                let theirs = vm
+                    .parse(name, input)
+                    .ok()
+                    .and_then(|pairs| pairs.map(|p| p.as_span().end()).max());
+                let ours =
+                    program.matches_at(id(name), input, 0, Limits::default(), &mut Memo::default());
+                assert_eq!(ours.ok().map(|m| m.end), theirs, "{name} at {input:?}");
+            }
+        }
+        for input in ["12345 года", "12345  дым", "12345 кино"] {
+            let mut memo = Memo::default();
+            let number = program.matches_at(id("n"), input, 0, Limits::default(), &mut memo);
+            let number_steps = number.expect("a number").steps;
+            // The gate: the number's steps alone.
+            match program.matches_at(id("e"), input, 0, Limits::default(), &mut Memo::default()) {
+                Err(MatchError::NoMatch(f)) => assert_eq!(f.steps, number_steps, "{input:?}"),
+                other => panic!("{input:?}: {other:?}"),
+            }
+            // The sequence after the memoised number: its one step.
+            match program.matches_at(id("u"), input, 0, Limits::default(), &mut memo) {
+                Err(MatchError::NoMatch(f)) => assert_eq!(f.steps, 1, "{input:?}"),
+                other => panic!("{input:?}: {other:?}"),
+            }
         }
     }
 

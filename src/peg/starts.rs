@@ -18,6 +18,7 @@
 //! word's first letter without a step, and so are `" "? ~ "%"` and `" "* ~ "-"`.
 
 use super::charset::{CharSet, Member};
+use super::pairs::PairSet;
 use super::{CompiledRule, Expr};
 
 /// Possible first bytes (and Cyrillic first characters) of an expression's matches, and
@@ -35,8 +36,9 @@ pub(crate) struct Starts {
     /// [`Gap::None`], `bytes` also holds the space, and `nullable` is false).
     gap: Gap,
     /// The expression's first-two-characters set: one more than its index in
-    /// `Program::pair_sets`, or 0 for none (see `pairs`). Kept here, in what is padding
-    /// otherwise, so a check that reads the first set finds it in the same record.
+    /// `Program::pair_sets`, or 0 for none (see `pairs`); with a [`Gap`], of the two
+    /// characters past the spaces. Kept here, in what is padding otherwise, so a check
+    /// that reads the first set finds it in the same record.
     pub(crate) pairs: u32,
 }
 
@@ -164,11 +166,14 @@ impl Starts {
         self.bytes[usize::from(b >> 6)] & (1 << (b & 63)) != 0
     }
 
-    /// Whether a match can begin at `pos` of `input`: false only when it surely cannot.
-    #[inline]
-    pub(crate) fn may_match_at(&self, input: &[u8], pos: usize) -> bool {
+    /// Whether a match can begin at `pos` of `input`: false only when it surely cannot, by
+    /// the first character and, when the set has one, the first two (`sets` are the
+    /// program's pair sets, see [`Starts::pairs`]); with a [`Gap`], both are looked at past
+    /// the spaces.
+    #[inline(always)]
+    pub(crate) fn may_match_at(&self, sets: &[PairSet], input: &[u8], pos: usize) -> bool {
         if self.nullable {
-            return true;
+            return self.pairs_allow(sets, input, pos);
         }
         let Some(&b) = input.get(pos) else {
             return false;
@@ -177,9 +182,18 @@ impl Starts {
             return false;
         }
         if self.gap != Gap::None {
-            return self.past_spaces(input, pos);
+            return self.past_spaces(sets, input, pos);
         }
-        self.second_byte_allows(input, b, pos)
+        self.second_byte_allows(input, b, pos) && self.pairs_allow(sets, input, pos)
+    }
+
+    /// Whether the pair set, if any, lets a match begin at `pos`.
+    #[inline(always)]
+    fn pairs_allow(&self, sets: &[PairSet], input: &[u8], pos: usize) -> bool {
+        self.pairs == 0
+            || sets
+                .get(self.pairs as usize - 1)
+                .is_none_or(|set| set.may_match_at(input, pos))
     }
 
     /// The look at the second byte of a Cyrillic character that opens at `pos`.
@@ -192,9 +206,9 @@ impl Starts {
     }
 
     /// [`Starts::may_match_at`] of a set with a [`Gap`]: spaces at `pos` (or maybe none),
-    /// then a character of the set.
+    /// then a character of the set, and two of the pair set.
     #[inline(never)]
-    fn past_spaces(&self, input: &[u8], pos: usize) -> bool {
+    fn past_spaces(&self, sets: &[PairSet], input: &[u8], pos: usize) -> bool {
         if self.gap == Gap::Some && input.get(pos) != Some(&b' ') {
             return false;
         }
@@ -203,9 +217,18 @@ impl Starts {
             p += 1;
         }
         match input.get(p) {
-            Some(&b) => self.contains(b) && self.second_byte_allows(input, b, p),
+            Some(&b) => {
+                self.contains(b)
+                    && self.second_byte_allows(input, b, p)
+                    && self.pairs_allow(sets, input, p)
+            }
             None => false,
         }
+    }
+
+    /// Whether the set describes what follows a run of spaces (then so does its pair set).
+    pub(crate) fn looks_past_spaces(&self) -> bool {
+        self.gap != Gap::None
     }
 
     /// Every character for which `f` holds: exactly in ASCII and the Cyrillic block, by
@@ -454,6 +477,12 @@ fn seq(items: &[usize], exprs: &[Expr], starts: &[Starts], trivia: bool) -> Star
     set
 }
 
+/// Whether expression `e` is a run of spaces, one space or an optional one: a sequence
+/// that opens with it may have a set that looks past the spaces (see [`of_items`]).
+pub(crate) fn opens_with_spaces(e: &Expr, exprs: &[Expr]) -> bool {
+    !matches!(spaces(e, exprs), Spaces::No)
+}
+
 /// What spaces an expression that opens a sequence matches.
 enum Spaces {
     /// `" "+` (`Gap::Some`) or `" "*` (`Gap::Any`): all there are.
@@ -494,7 +523,7 @@ mod tests {
     /// Whether rule `name`'s first set lets an attempt at `pos` of `input` through.
     fn may_match(p: &Program, name: &str, input: &str, pos: usize) -> bool {
         let id = p.rule_id(name).expect("rule");
-        p.starts[p.rules[id as usize].expr].may_match_at(input.as_bytes(), pos)
+        p.starts[p.rules[id as usize].expr].may_match_at(&[], input.as_bytes(), pos)
     }
 
     /// A sequence that opens with a run of spaces is looked at past the spaces: the word

@@ -2,6 +2,7 @@
 //! anything else (see [`Gate`]). A child of `run`, whose records of rules it reads.
 
 use super::super::Expr;
+use super::super::pairs::{PairSet, union_of};
 use super::super::starts::Starts;
 use super::{Atomicity, RuleId, RuleRun};
 
@@ -40,7 +41,7 @@ struct Lead {
 
 /// Whether first set `s` lets a match begin at an ASCII digit.
 fn admits_digit(s: &Starts) -> bool {
-    (b'0'..=b'9').any(|d| s.may_match_at(&[d], 0))
+    (b'0'..=b'9').any(|d| s.may_match_at(&[], &[d], 0))
 }
 
 impl Gate {
@@ -55,11 +56,12 @@ impl Gate {
         exprs: &[Expr],
         calls: &[RuleRun],
         starts: &[Starts],
+        sets: &mut Vec<PairSet>,
     ) -> Option<Gate> {
         if !admits_digit(&calls[entry as usize].starts) {
             return None;
         }
-        let lead = Self::call(entry, exprs, calls, starts, 0)?;
+        let lead = Self::call(entry, exprs, calls, starts, sets, 0)?;
         if lead.rule == entry || lead.rest.is_none() {
             // A memoised entry: the gate would be the attempt itself. With nothing known of
             // what follows, the gate would only find sooner that the rule fails, and make
@@ -79,10 +81,11 @@ impl Gate {
         exprs: &[Expr],
         calls: &[RuleRun],
         starts: &[Starts],
+        sets: &mut Vec<PairSet>,
         depth: u32,
     ) -> Option<Lead> {
         let run = &calls[id as usize];
-        let inner = Self::lead(run.expr, exprs, calls, starts, depth + 1);
+        let inner = Self::lead(run.expr, exprs, calls, starts, sets, depth + 1);
         if run.memo && inner.as_ref().is_none_or(|l| l.rest.is_none()) {
             // The rule itself, unless its body opens with a memoised rule after which
             // only some things can follow: that is known sooner (`amount_core_ru`, itself
@@ -111,6 +114,7 @@ impl Gate {
         exprs: &[Expr],
         calls: &[RuleRun],
         starts: &[Starts],
+        sets: &mut Vec<PairSet>,
         depth: u32,
     ) -> Option<Lead> {
         if depth > 16 {
@@ -122,12 +126,12 @@ impl Gate {
                 atomicity: s.atomicity,
                 rest: Some(s.rest),
             }),
-            Expr::Call(id) => Self::call(*id, exprs, calls, starts, depth),
+            Expr::Call(id) => Self::call(*id, exprs, calls, starts, sets, depth),
             Expr::Seq(items) => {
                 for &item in items.iter() {
                     match exprs[item] {
                         Expr::Opt(x) if !admits_digit(&starts[x]) => continue,
-                        _ => return Self::lead(item, exprs, calls, starts, depth + 1),
+                        _ => return Self::lead(item, exprs, calls, starts, sets, depth + 1),
                     }
                 }
                 None
@@ -135,14 +139,24 @@ impl Gate {
             Expr::Choice(items) => {
                 let mut merged: Option<Lead> = None;
                 for &item in items.iter().filter(|&&i| admits_digit(&starts[i])) {
-                    let lead = Self::lead(item, exprs, calls, starts, depth + 1)?;
+                    let lead = Self::lead(item, exprs, calls, starts, sets, depth + 1)?;
                     merged = Some(match merged {
                         None => lead,
                         Some(m) if m.rule == lead.rule && m.atomicity == lead.atomicity => {
                             let rest = match (m.rest, lead.rest) {
                                 (Some(mut a), Some(b)) => {
                                     a.union(&b);
-                                    a.pairs = 0;
+                                    // Both pair sets, when both are looked for where
+                                    // the union's first set looks.
+                                    let here = a.looks_past_spaces();
+                                    a.pairs =
+                                        if m.rest.is_some_and(|r| r.looks_past_spaces() == here)
+                                            && b.looks_past_spaces() == here
+                                        {
+                                            union_of(sets, m.rest.map_or(0, |r| r.pairs), b.pairs)
+                                        } else {
+                                            0
+                                        };
                                     Some(a)
                                 }
                                 _ => None,
