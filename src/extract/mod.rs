@@ -941,9 +941,16 @@ fn trims_span(rule: &Rule) -> bool {
 /// (see `fields::capitalized_prefix`), and [`fields::build`] reads every field until one
 /// fails. The occurrence is found, as the field's capture, in itself.
 fn capitalised_only(rule: &Rule) -> bool {
-    let Some(each) = &rule.each else {
-        return false;
-    };
+    rule.each
+        .as_ref()
+        .is_some_and(|each| reads_capitalised(rule, each))
+}
+
+/// Whether a `text` field of `rule` with `case = "capitalized"` (or `"all_capitalized"`)
+/// reads `name`, directly or as the first part of a `join` (a later part is read only when
+/// the ones before give a value): the record fails where that capture opens no
+/// capitalised word.
+fn reads_capitalised(rule: &Rule, name: &str) -> bool {
     rule.fields.iter().any(|f| {
         let source = match &f.source {
             crate::rules::FieldSource::Join(parts) => parts.first(),
@@ -955,7 +962,7 @@ fn capitalised_only(rule: &Rule) -> bool {
                 capture,
                 case: crate::rules::NameCase::Capitalized | crate::rules::NameCase::AllCapitalized,
                 ..
-            }) if capture == each
+            }) if capture == name
         )
     })
 }
@@ -1002,20 +1009,7 @@ fn capital_first(rules: &RuleSet, r: usize) -> bool {
     if matches!(kind(opener), None | Some(Kind::Silent)) {
         return false;
     }
-    rule.fields.iter().any(|f| {
-        let source = match &f.source {
-            crate::rules::FieldSource::Join(parts) => parts.first(),
-            other => Some(other),
-        };
-        matches!(
-            source,
-            Some(crate::rules::FieldSource::Text {
-                capture,
-                case: crate::rules::NameCase::Capitalized | crate::rules::NameCase::AllCapitalized,
-                ..
-            }) if capture == opener
-        )
-    })
+    reads_capitalised(rule, opener)
 }
 
 /// The raw offset in sentence `s` from which no capital letter (`char::is_uppercase`)
@@ -1232,6 +1226,60 @@ mod tests {
         assert_eq!(records, ex.trace("t", text, None).0);
     }
 
+    /// The index of rule `id` in `ex`'s rules.
+    fn rule_index(ex: &Extractor, id: &str) -> usize {
+        ex.rules
+            .rules
+            .iter()
+            .position(|r| r.id == id)
+            .unwrap_or_else(|| panic!("rule {id}"))
+    }
+
+    /// The contending group rule `r` is a member of.
+    fn contending_group(ex: &Extractor, r: usize) -> usize {
+        ex.contending
+            .groups
+            .iter()
+            .position(|g| g.members.contains(&r))
+            .expect("a contending group")
+    }
+
+    /// Where `ex` made candidates of rule `r` in `text`, with `detail`.
+    fn candidate_starts(
+        ex: &Extractor,
+        r: usize,
+        text: &str,
+        lang: Lang,
+        detail: Detail,
+    ) -> Vec<usize> {
+        let (_, trace) = ex.run("t", text, Some(lang), detail);
+        trace
+            .candidates
+            .iter()
+            .filter(|c| c.rule == r)
+            .map(|c| c.start)
+            .collect()
+    }
+
+    /// Extraction makes the records a trace (which tries everything) makes, in each text.
+    fn assert_records_as_traced(ex: &Extractor, texts: &[&str], lang: Lang) {
+        for text in texts {
+            let records = ex.run("t", text, Some(lang), Detail::Records).0;
+            assert_eq!(records, ex.trace("t", text, Some(lang)).0, "{text}");
+        }
+    }
+
+    /// Extraction of `text` makes a record named `name`.
+    fn assert_names(ex: &Extractor, text: &str, lang: Lang, name: &str) {
+        let records = ex.run("t", text, Some(lang), Detail::Records).0;
+        assert!(
+            records
+                .iter()
+                .any(|r| r.field("name").and_then(FieldValue::as_text) == Some(name)),
+            "{records:?}"
+        );
+    }
+
     /// A group whose every record needs a capital in its occurrence (the Kazakh deposits:
     /// names before the trigger) is not tried where no capital follows in the sentence, as
     /// a trace shows it matching there; where a capital follows, it is tried as before, a
@@ -1239,20 +1287,8 @@ mod tests {
     #[test]
     fn groups_that_need_a_capital_are_not_tried_where_none_follows() {
         let ex = Extractor::new(crate::bench::grown_rules(1).expect("default rules load"));
-        let rule = |id: &str| {
-            ex.rules
-                .rules
-                .iter()
-                .position(|r| r.id == id)
-                .unwrap_or_else(|| panic!("rule {id}"))
-        };
-        let group_of = |r: usize| {
-            ex.contending
-                .groups
-                .iter()
-                .position(|g| g.members.contains(&r))
-                .expect("a contending group")
-        };
+        let rule = |id: &str| rule_index(&ex, id);
+        let group_of = |r: usize| contending_group(&ex, r);
         let kk = rule("deposit.kk");
         assert!(ex.capitalised_only[group_of(kk)]);
         assert!(ex.capitalised_only[group_of(rule("deposit.ru"))]);
@@ -1261,15 +1297,7 @@ mod tests {
         assert!(!capitalised_only(
             &ex.rules.rules[rule("deposit.kk.numbered")]
         ));
-        let starts = |text: &str, detail: Detail| -> Vec<usize> {
-            let (_, trace) = ex.run("t", text, Some(Lang::Kk), detail);
-            trace
-                .candidates
-                .iter()
-                .filter(|c| c.rule == kk)
-                .map(|c| c.start)
-                .collect()
-        };
+        let starts = |text: &str, detail: Detail| candidate_starts(&ex, kk, text, Lang::Kk, detail);
         let lower = "Биыл алтын кен орны игерілді.";
         let at = lower.find("алтын").expect("in the text");
         assert!(starts(lower, Detail::Trace).contains(&at), "{lower}");
@@ -1277,18 +1305,9 @@ mod tests {
         let named = "Биыл алтын және Ақтоғай кен орындары игерілді.";
         let at = named.find("алтын").expect("in the text");
         assert!(starts(named, Detail::Records).contains(&at), "{named}");
-        for text in [lower, named, "Ақтоғай кен орны игерілді.", "мыс кен орны"]
-        {
-            let records = ex.run("t", text, Some(Lang::Kk), Detail::Records).0;
-            assert_eq!(records, ex.trace("t", text, Some(Lang::Kk)).0, "{text}");
-        }
-        let named = ex.run("t", named, Some(Lang::Kk), Detail::Records).0;
-        assert!(
-            named
-                .iter()
-                .any(|r| r.field("name").and_then(FieldValue::as_text) == Some("Ақтоғай")),
-            "{named:?}"
-        );
+        let texts = [lower, named, "Ақтоғай кен орны игерілді.", "мыс кен орны"];
+        assert_records_as_traced(&ex, &texts, Lang::Kk);
+        assert_names(&ex, named, Lang::Kk, "Ақтоғай");
     }
 
     /// A group whose every record needs the raw word its match begins at capitalised (the
@@ -1298,20 +1317,8 @@ mod tests {
     #[test]
     fn groups_that_open_with_a_capitalised_name_are_not_tried_at_lower_case_words() {
         let ex = Extractor::new(crate::bench::grown_rules(1).expect("default rules load"));
-        let rule = |id: &str| {
-            ex.rules
-                .rules
-                .iter()
-                .position(|r| r.id == id)
-                .unwrap_or_else(|| panic!("rule {id}"))
-        };
-        let group_of = |r: usize| {
-            ex.contending
-                .groups
-                .iter()
-                .position(|g| g.members.contains(&r))
-                .expect("a contending group")
-        };
+        let rule = |id: &str| rule_index(&ex, id);
+        let group_of = |r: usize| contending_group(&ex, r);
         for id in [
             "deposit.ru.copula",
             "deposit.kk.copula",
@@ -1328,15 +1335,8 @@ mod tests {
         ] {
             assert!(!capital_first(&ex.rules, rule(id)), "{id}");
         }
-        let starts = |r: usize, text: &str, detail: Detail| -> Vec<usize> {
-            let (_, trace) = ex.run("t", text, Some(Lang::Ru), detail);
-            trace
-                .candidates
-                .iter()
-                .filter(|c| c.rule == r)
-                .map(|c| c.start)
-                .collect()
-        };
+        let starts =
+            |r: usize, text: &str, detail: Detail| candidate_starts(&ex, r, text, Lang::Ru, detail);
         let copula = rule("deposit.ru.copula");
         let lower = "Говорят, что коксай - крупное медное месторождение.";
         let at = lower.find("коксай").expect("in the text");
@@ -1366,17 +1366,9 @@ mod tests {
         let named_adj = "Идет разработка Богутинского месторождения.";
         let at = named_adj.find("Богутинского").expect("in the text");
         assert!(starts(adjective, named_adj, Detail::Records).contains(&at));
-        for text in [lower, lower_adj, named, quoted, named_adj] {
-            let records = ex.run("t", text, Some(Lang::Ru), Detail::Records).0;
-            assert_eq!(records, ex.trace("t", text, Some(Lang::Ru)).0, "{text}");
-        }
-        let named = ex.run("t", named, Some(Lang::Ru), Detail::Records).0;
-        assert!(
-            named
-                .iter()
-                .any(|r| r.field("name").and_then(FieldValue::as_text) == Some("Коксай")),
-            "{named:?}"
-        );
+        let texts = [lower, lower_adj, named, quoted, named_adj];
+        assert_records_as_traced(&ex, &texts, Lang::Ru);
+        assert_names(&ex, named, Lang::Ru, "Коксай");
     }
 
     /// The C5 rules' empty span opens their matches without hiding what they open with:

@@ -1467,16 +1467,21 @@ mod tests {
         assert_eq!(needed(&none).count(), 0);
     }
 
+    /// `l` as literals with no digit and no word-start mark.
+    fn plain_literals(l: &[&str]) -> Literals {
+        Literals {
+            literals: l.iter().map(|s| s.to_string()).collect(),
+            digit: false,
+            initial: false,
+        }
+    }
+
     /// The automaton leaves out a clause's literal that begins with another of the clause,
     /// and a start literal that begins with another start of its rule: "тан" and "во" here,
     /// so two patterns and the ten digits.
     #[test]
     fn literals_beginning_with_another_are_left_out() {
-        let of = |l: &[&str]| Literals {
-            literals: l.iter().map(|s| s.to_string()).collect(),
-            digit: false,
-            initial: false,
-        };
+        let of = plain_literals;
         let keys = vec![Keys {
             lang: Lang::Ru,
             anchors: vec![of(&["та", "тан"])],
@@ -1499,11 +1504,7 @@ mod tests {
     /// of those rules only; a literal across a sentence's end is no try.
     #[test]
     fn sentences_are_scanned_for_their_languages_rules() {
-        let of = |l: &[&str]| Literals {
-            literals: l.iter().map(|s| s.to_string()).collect(),
-            digit: false,
-            initial: false,
-        };
+        let of = plain_literals;
         let rule = |lang, starts: &[&str]| Keys {
             lang,
             anchors: vec![],
@@ -1634,11 +1635,7 @@ mod tests {
     /// added only as the scan reaches them (see `Scan::rows_to`).
     #[test]
     fn every_sentence_has_a_row_of_last_places() {
-        let of = |l: &[&str]| Literals {
-            literals: l.iter().map(|s| s.to_string()).collect(),
-            digit: false,
-            initial: false,
-        };
+        let of = plain_literals;
         let keys = vec![Keys {
             lang: Lang::Ru,
             anchors: vec![of(&["ab"])],
