@@ -1365,6 +1365,13 @@ mod tests {
     }
 
     /// How many of the program's expressions are of the folded kind `is`.
+    /// Where `pest_vm`'s match of `rule` at the start of `input` ends, if it matches.
+    fn pest_end(vm: &pest_vm::Vm, rule: &str, input: &str) -> Option<usize> {
+        vm.parse(rule, input)
+            .ok()
+            .and_then(|pairs| pairs.map(|p| p.as_span().end()).max())
+    }
+
     fn folded(program: &Program, is: impl Fn(&Expr) -> bool) -> usize {
         program.exprs.iter().filter(|e| is(e)).count()
     }
@@ -1504,10 +1511,7 @@ mod tests {
             let mut memo = Memo::default();
             for name in ["pct", "kg", "look"] {
                 let ours = program.matches_at(id(name), input, 0, Limits::default(), &mut memo);
-                let theirs = vm
-                    .parse(name, input)
-                    .ok()
-                    .and_then(|pairs| pairs.map(|p| p.as_span().end()).max());
+                let theirs = pest_end(&vm, name, input);
                 assert_eq!(
                     ours.as_ref().ok().map(|m| m.end),
                     theirs,
@@ -1571,10 +1575,7 @@ mod tests {
             "5",
             "x",
         ] {
-            let theirs = vm
-                .parse("e", input)
-                .ok()
-                .and_then(|pairs| pairs.map(|p| p.as_span().end()).max());
+            let theirs = pest_end(&vm, "e", input);
             let fresh =
                 program.matches_at(id("e"), input, 0, Limits::default(), &mut Memo::default());
             let plain = program.matches(id("e"), input, Limits::default());
@@ -1631,10 +1632,7 @@ mod tests {
             "5",
         ] {
             for name in ["e", "u"] {
-                let theirs = vm
-                    .parse(name, input)
-                    .ok()
-                    .and_then(|pairs| pairs.map(|p| p.as_span().end()).max());
+                let theirs = pest_end(&vm, name, input);
                 let ours =
                     program.matches_at(id(name), input, 0, Limits::default(), &mut Memo::default());
                 assert_eq!(ours.ok().map(|m| m.end), theirs, "{name} at {input:?}");
@@ -1774,10 +1772,7 @@ mod tests {
         for input in inputs {
             let new = program.matches(id("int"), input, Limits::default());
             let old = program.matches(id("old"), input, Limits::default());
-            let theirs = vm
-                .parse("int", input)
-                .ok()
-                .and_then(|pairs| pairs.map(|p| p.as_span().end()).max());
+            let theirs = pest_end(&vm, "int", input);
             assert_eq!(new.as_ref().ok().map(|m| m.end), theirs, "{input:?}");
             assert_eq!(
                 new.as_ref().ok().map(|m| m.end),
